@@ -1,0 +1,134 @@
+"""Transform step: dbt, in-process through its programmatic API (dbtRunner), one invocation at a time."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dpc.paths import PROJECT_DIR
+
+PROFILES_DIR = PROJECT_DIR / "profiles"
+# dbtRunner is not safe to run twice at once in one process (shared global state): serialise.
+_DBT_LOCK = threading.Lock()
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    resource_type: str
+    status: str
+    failures: int | None
+    message: str
+    seconds: float
+
+
+@dataclass
+class DbtOutcome:
+    command: list[str]
+    success: bool
+    invocation_id: str | None
+    nodes: list[NodeResult] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{'model': {'success': 12}, 'test': {'pass': 80, 'warn': 1}, …}"""
+        out: dict[str, Counter[str]] = {}
+        for n in self.nodes:
+            out.setdefault(n.resource_type, Counter())[n.status] += 1
+        return {k: dict(v) for k, v in out.items()}
+
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+
+def dbt_env(target: str, duckdb_path: Path | None = None) -> dict[str, str]:
+    env = {"DBT_TARGET": target, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if duckdb_path is not None:
+        env["DPC_DUCKDB_PATH"] = str(duckdb_path)
+    return env
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    target: str = "local",
+    project_dir: Path = PROJECT_DIR,
+    profiles_dir: Path = PROFILES_DIR,
+    duckdb_path: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    quiet: bool = False,
+) -> DbtOutcome:
+    """Run one dbt command (e.g. ``["build"]``) and collect per-node results."""
+    from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
+
+    command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target", target]
+    if quiet:
+        command = ["--quiet", *command]
+    env = {**dbt_env(target, duckdb_path), **(extra_env or {})}
+    start = time.monotonic()
+    with _DBT_LOCK, _environment(env), _cwd(project_dir):
+        result = dbtRunner().invoke(command)
+    outcome = DbtOutcome(command=command, success=bool(result.success), invocation_id=_invocation_id())
+    outcome.seconds = round(time.monotonic() - start, 2)
+    if result.exception is not None:
+        outcome.error = f"{type(result.exception).__name__}: {result.exception}"
+    outcome.nodes = [_node_result(r) for r in getattr(result.result, "results", None) or []]
+    return outcome
+
+
+def _node_result(r: Any) -> NodeResult:
+    node = r.node
+    return NodeResult(
+        unique_id=node.unique_id,
+        resource_type=str(node.resource_type),
+        status=str(r.status),
+        failures=r.failures,
+        message=str(r.message or ""),
+        seconds=round(float(r.execution_time or 0.0), 3),
+    )
+
+
+def _invocation_id() -> str | None:
+    try:
+        from dbt_common.invocation import get_invocation_id
+
+        return get_invocation_id()
+    except ImportError:  # pragma: no cover - older dbt-common
+        return None
+
+
+class _environment:
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        for k, v in self.values.items():
+            self.saved[k] = os.environ.get(k)
+            os.environ[k] = v
+
+    def __exit__(self, *exc: object) -> None:
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class _cwd:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.saved = Path.cwd()
+
+    def __enter__(self) -> None:
+        self.saved = Path.cwd()
+        os.chdir(self.path)
+
+    def __exit__(self, *exc: object) -> None:
+        os.chdir(self.saved)

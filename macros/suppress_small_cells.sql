@@ -1,0 +1,7 @@
+{#-
+  Disclosure control (DECISIONS item 20): a value computed from fewer than var('disclosure_min_stays')
+  stays is published as null. The unsuppressed value stays in the internal int_ model.
+-#}
+{% macro suppress_small_cells(value, stays) -%}
+    case when {{ stays }} >= {{ var('disclosure_min_stays') }} then {{ value }} end
+{%- endmacro %}

@@ -1,0 +1,6 @@
+{#- Rows for which `expression` is not true (packages are not installed: the project builds offline). -#}
+{% test expression_is_true(model, expression) %}
+select *
+from {{ model }}
+where not ({{ expression }})
+{% endtest %}

@@ -1,0 +1,74 @@
+{#-
+  Reconciliation per file kind and delivery (DECISIONS item 8): data rows delivered (title row excluded,
+  from the latest load of the delivery) = rows in stage + rows quarantined. Any difference means a row
+  was lost or counted twice; the test on `difference` fails the run.
+-#}
+{%- set kinds = {'FF1': 'ff1', 'EFn': 'efn', 'EFg': 'efg', 'D': 'd', 'H': 'h'} %}
+
+with load_history as (
+    select * from {{ source('dpc_dq', 'load_history') }}
+),
+
+latest_loads as (
+    select
+        kind,
+        facility_code,
+        yyyymm,
+        sum(delivered_rows) as delivered_rows
+    from (
+        select
+            load_history.*,
+            dense_rank() over (
+                partition by kind, facility_code, yyyymm order by loaded_at desc, load_id desc
+            ) as recency
+        from load_history
+    ) as ranked
+    where recency = 1
+    group by kind, facility_code, yyyymm
+),
+
+staged as (
+    {%- for kind, slug in kinds.items() %}
+    select '{{ kind }}' as kind, facility_code, yyyymm, count(*) as staged_rows
+    from {{ ref('stg_dpc__' ~ slug) }}
+    group by facility_code, yyyymm
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+quarantined as (
+    {%- for kind, slug in kinds.items() %}
+    select '{{ kind }}' as kind, facility_code, yyyymm, count(*) as quarantined_rows
+    from {{ source('dpc_dq', 'quarantine_' ~ slug) }}
+    group by facility_code, yyyymm
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        latest_loads.kind,
+        latest_loads.facility_code,
+        latest_loads.yyyymm,
+        latest_loads.delivered_rows,
+        coalesce(staged.staged_rows, 0) as staged_rows,
+        coalesce(quarantined.quarantined_rows, 0) as quarantined_rows,
+        latest_loads.delivered_rows
+        - coalesce(staged.staged_rows, 0)
+        - coalesce(quarantined.quarantined_rows, 0) as difference
+    from latest_loads
+    left join staged
+        on latest_loads.kind = staged.kind
+        and latest_loads.facility_code = staged.facility_code
+        and latest_loads.yyyymm = staged.yyyymm
+    left join quarantined
+        on latest_loads.kind = quarantined.kind
+        and latest_loads.facility_code = quarantined.facility_code
+        and latest_loads.yyyymm = quarantined.yyyymm
+)
+
+select * from final

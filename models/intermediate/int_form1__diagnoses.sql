@@ -1,0 +1,45 @@
+{#- Diagnoses of each stay from 様式1 (latest delivery of the stay), one row per diagnosis item and 連番. -#}
+with form1 as (
+    select * from {{ ref('stg_dpc__ff1') }}
+),
+
+stays as (
+    select stay_id, latest_yyyymm from {{ ref('int_form1__stays') }}
+),
+
+diagnosis_rows as (
+    select
+        form1.stay_id,
+        form1.item_code,
+        form1.seq,
+        form1.payload_2 as icd10_code,
+        form1.payload_4 as disease_name_code,
+        form1.payload_9 as disease_name
+    from form1
+    inner join stays
+        on form1.stay_id = stays.stay_id
+        and form1.yyyymm = stays.latest_yyyymm
+    where form1.item_code in ('A006010', 'A006020', 'A006030', 'A006031', 'A006040', 'A006050')
+),
+
+final as (
+    select
+        {{ surrogate_key(['stay_id', 'item_code', 'seq']) }} as diagnosis_id,
+        stay_id,
+        item_code,
+        case item_code
+            when 'A006010' then 'main'
+            when 'A006020' then 'prompting_admission'
+            when 'A006030' then 'most_resources'
+            when 'A006031' then 'second_most_resources'
+            when 'A006040' then 'comorbidity'
+            when 'A006050' then 'complication'
+        end as diagnosis_role,
+        seq,
+        icd10_code,
+        disease_name_code,
+        disease_name
+    from diagnosis_rows
+)
+
+select * from final

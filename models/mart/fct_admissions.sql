@@ -1,0 +1,73 @@
+{#- One row per hospital stay: the analysts' main fact. No direct identifiers: the patient is a pseudonym. -#}
+with stays as (
+    select * from {{ ref('int_stays__assembled') }}
+),
+
+readmission_flags as (
+    select * from {{ ref('int_stays__readmission_flags') }}
+),
+
+outcomes as (
+    select * from {{ ref('ref_discharge_outcome') }}
+),
+
+icd10_chapters as (
+    select * from {{ ref('ref_icd10_chapter') }}
+),
+
+final as (
+    select
+        stays.stay_id,
+        stays.facility_code,
+        stays.patient_key,
+        stays.admission_date,
+        stays.discharge_date,
+        stays.is_discharged,
+        stays.los_days,
+        case when stays.is_discharged then {{ yyyymm_of('stays.discharge_date') }} end as discharge_yyyymm,
+        case when stays.is_discharged then {{ fiscal_year('stays.discharge_date') }} end as discharge_fiscal_year,
+        stays.latest_yyyymm,
+        stays.has_same_day_repeat,
+        stays.sex_code,
+        stays.age_at_admission,
+        case
+            when stays.age_at_admission < 15 then '0-14'
+            when stays.age_at_admission < 65 then '15-64'
+            when stays.age_at_admission < 75 then '65-74'
+            else '75+'
+        end as age_group,
+        stays.admission_route_code,
+        stays.planned_emergency_code = '2' as is_emergency,
+        stays.ambulance_code = '1' as is_ambulance,
+        stays.discharge_destination_code,
+        stays.discharge_outcome_code,
+        coalesce(outcomes.is_death, false) as is_death,
+        stays.department_code,
+        stays.dpc_code,
+        stays.dpc6,
+        stays.mdc_code,
+        stays.main_icd10,
+        icd10_chapters.chapter as icd10_chapter,
+        stays.comorbidity_count,
+        stays.complication_count,
+        stays.operation_count,
+        stays.operation_count > 0 as has_operation,
+        stays.hospital_coefficient,
+        stays.bundled_points,
+        stays.ffs_billed_points,
+        stays.billed_points,
+        stays.ef_ffs_points,
+        case when stays.los_days > 0 then stays.billed_points / stays.los_days end as points_per_day,
+        readmission_flags.is_readmitted_30d,
+        readmission_flags.is_readmitted_4w,
+        readmission_flags.is_readmitted_6w_same_dpc6
+    from stays
+    left join readmission_flags
+        on stays.stay_id = readmission_flags.stay_id
+    left join outcomes
+        on stays.discharge_outcome_code = outcomes.code
+    left join icd10_chapters
+        on substr(stays.main_icd10, 1, 3) between icd10_chapters.code_from and icd10_chapters.code_to
+)
+
+select * from final

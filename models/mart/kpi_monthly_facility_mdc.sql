@@ -1,0 +1,25 @@
+{#-
+  Published monthly KPIs per facility × discharge month × MDC. Disclosure control (DECISIONS item 20):
+  every value of a cell with fewer than var('disclosure_min_stays') discharges is null and is_suppressed is true.
+-#}
+with kpi as (
+    select * from {{ ref('int_kpi__monthly_facility_mdc') }}
+),
+
+final as (
+    select
+        kpi_id,
+        facility_code,
+        discharge_yyyymm,
+        mdc_code,
+        discharges < {{ var('disclosure_min_stays') }} as is_suppressed,
+        {{ suppress_small_cells('discharges', 'discharges') }} as discharges,
+        {{ suppress_small_cells('mean_los_days', 'discharges') }} as mean_los_days,
+        {{ suppress_small_cells('median_los_days', 'discharges') }} as median_los_days,
+        {{ suppress_small_cells('readmission_rate_30d', 'discharges') }} as readmission_rate_30d,
+        {{ suppress_small_cells('points_per_day', 'discharges') }} as points_per_day,
+        {{ suppress_small_cells('billed_points', 'discharges') }} as billed_points
+    from kpi
+)
+
+select * from final

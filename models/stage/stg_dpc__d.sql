@@ -1,0 +1,47 @@
+{#- D file (the claim as billed): bundled per-diem rows (data category 93) and fee-for-service rows, typed,
+    with each row's billed points from the one billed_points macro (DECISIONS item 7). -#}
+with source as (
+    select * from {{ source('dpc_raw', 'd') }}
+),
+
+final as (
+    select
+        {{ surrogate_key(['facility_code', 'patient_key', 'admission_date']) }} as stay_id,
+        facility_code,
+        patient_key,
+        {{ parse_yyyymmdd('admission_date') }} as admission_date,
+        {{ parse_yyyymmdd('discharge_date') }} as discharge_date,
+        data_category,
+        data_category = '93' as is_bundled,
+        sequence_no,
+        hospital_master_code,
+        receipt_code,
+        interpretation_no,
+        act_name,
+        act_points,
+        act_drug_points,
+        act_material_points,
+        yen_point_flag,
+        act_count,
+        insurer_no,
+        receipt_type,
+        {{ parse_yyyymmdd('service_date') }} as service_date,
+        clinical_dept,
+        ward_code,
+        ward_type,
+        {{ parse_yyyymmdd('billing_start_date') }} as billing_start_date,
+        {{ parse_yyyymmdd('billing_end_date') }} as billing_end_date,
+        {{ parse_yyyymmdd('billing_origin_date') }} as billing_origin_date,
+        dpc_code,
+        hospital_coefficient,
+        {{ billed_points('data_category', 'act_points', 'act_drug_points', 'act_material_points', 'act_count', 'hospital_coefficient') }}
+            as billed_points,
+        yyyymm,
+        source_file,
+        line_number,
+        load_id,
+        loaded_at
+    from source
+)
+
+select * from final

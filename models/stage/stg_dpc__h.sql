@@ -1,0 +1,37 @@
+{#- H file (重症度、医療・看護必要度, nursing necessity): one row per patient × ward × evaluation day × item. -#}
+with source as (
+    select * from {{ source('dpc_raw', 'h') }}
+),
+
+final as (
+    select
+        {{ surrogate_key(['facility_code', 'patient_key', 'admission_date']) }} as stay_id,
+        facility_code,
+        ward_code,
+        patient_key,
+        {{ parse_yyyymmdd('admission_date') }} as admission_date,
+        {{ parse_yyyymmdd('discharge_date') }} as discharge_date,
+        {{ parse_yyyymmdd('service_date') }} as evaluation_date,
+        item_code,
+        version,
+        seq,
+        payload_1,
+        payload_2,
+        payload_3,
+        payload_4,
+        payload_5,
+        payload_6,
+        payload_7,
+        payload_8,
+        payload_9,
+        payload_10,
+        payload_11,
+        yyyymm,
+        source_file,
+        line_number,
+        load_id,
+        loaded_at
+    from source
+)
+
+select * from final
