@@ -1,0 +1,190 @@
+"""`dpc` — one command line for the platform. `dpc --help` lists the subcommands; each has its own --help."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from dpc import paths
+
+
+def _cmd_generate(a: argparse.Namespace) -> int:
+    from dpc.generate import generate
+
+    deliveries = generate(
+        Path(a.lake), seed=a.seed, facilities=a.facilities, months=a.months, start_yyyymm=a.start,
+        admissions_per_month=a.admissions_per_month, beds=a.beds, header=not a.no_header,
+        encoding=a.encoding, fixed_width=a.fixed_width, outpatient=a.outpatient,
+    )
+    for d in deliveries:
+        files = d.manifest["files"]
+        print(f"{d.path}  {len(files)} files, {sum(f['rows'] for f in files):,} rows")
+    return 0
+
+
+def _cmd_manifest(a: argparse.Namespace) -> int:
+    from dpc.manifest import write_manifest
+
+    for directory in a.dirs:
+        manifest = write_manifest(Path(directory))
+        print(json.dumps(manifest, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _cmd_inspect(a: argparse.Namespace) -> int:
+    from dpc.inspect import main_inspect
+
+    return main_inspect(a.paths, a.json)
+
+
+def _cmd_validate(a: argparse.Namespace) -> int:
+    from dpc.steps.validate import find_deliveries, validate_delivery
+    from dpc.storage import LocalStorage
+
+    storage = LocalStorage(Path(a.lake))
+    worst = 0
+    for facility, yyyymm in find_deliveries(storage):
+        report = validate_delivery(storage, facility, yyyymm)
+        print(f"{facility} {yyyymm}: {'ok' if report.ok else 'REJECTED'}")
+        for f in report.findings:
+            print(f"  {f['file']}:{f.get('line') or ''}: {f['reason']}", file=sys.stderr)
+        worst = worst if report.ok else 2
+    return worst
+
+
+def _cmd_run(a: argparse.Namespace) -> int:
+    from dpc.pipeline import run_local
+    from dpc.steps.notify import format_summary
+
+    if a.target != "local":
+        print("dpc run executes locally on DuckDB; on AWS use `dpc start-execution` (the state machine).",
+              file=sys.stderr)
+        return 2
+    summary = run_local(lake=Path(a.lake), db_path=Path(a.db), select=a.select, docs=not a.no_docs,
+                        report=not a.no_report, force=a.force, quiet=not a.verbose)
+    print(format_summary(summary.as_dict()))
+    if not summary.ok:
+        return 1
+    return 2 if summary.rejected else 0
+
+
+def _cmd_demo(a: argparse.Namespace) -> int:
+    """generate (if the lake is empty) → run."""
+    lake = Path(a.lake)
+    if not any((lake / "raw").glob("yyyymm=*")):
+        a_gen = argparse.Namespace(
+            lake=a.lake, seed=a.seed, facilities=a.facilities, months=a.months, start=a.start,
+            admissions_per_month=a.admissions_per_month, beds=None, no_header=False, encoding="cp932",
+            fixed_width=False, outpatient=False,
+        )
+        print(f"Generating demo DPC deliveries into {lake}/raw …")
+        _cmd_generate(a_gen)
+    a.target, a.select, a.no_docs, a.no_report, a.force = "local", None, False, False, False
+    return _cmd_run(a)
+
+
+def _cmd_docs(a: argparse.Namespace) -> int:
+    from dpc.pipeline import build_docs
+
+    path = build_docs(Path(a.db), quiet=True)
+    if path is None:
+        print("dbt docs generate failed (run `dpc run` first so the warehouse exists)", file=sys.stderr)
+        return 1
+    print(path)
+    if a.serve:
+        import functools
+        import http.server
+
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(Path(path).parent))
+        with http.server.ThreadingHTTPServer(("127.0.0.1", a.port), handler) as httpd:
+            print(f"Serving the docs site on http://127.0.0.1:{a.port}/ (Ctrl-C to stop)")
+            httpd.serve_forever()
+    return 0
+
+
+def _cmd_report(a: argparse.Namespace) -> int:
+    from dpc.pipeline import build_report
+
+    path = build_report(Path(a.db))
+    if path is None:
+        print("the report module is not available", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dpc", description="DPC 学習基盤: generate, check, load and transform DPC deliveries.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    lake_default, db_default = str(paths.lake_dir()), str(paths.duckdb_path())
+
+    def gen_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--lake", default=lake_default, help="local lake root (default: %(default)s)")
+        sp.add_argument("--seed", type=int, default=42, help="random seed; same seed → same bytes")
+        sp.add_argument("--facilities", type=int, default=2, help="number of facilities")
+        sp.add_argument("--months", type=int, default=3, help="number of months")
+        sp.add_argument("--start", type=int, default=202404, help="first survey month yyyymm")
+        sp.add_argument("--admissions-per-month", type=int, default=None, help="admissions per facility and month")
+
+    g = sub.add_parser("generate", help="write synthetic DPC deliveries (FF1, EFn, Dn, Hn + manifest) into the lake")
+    gen_options(g)
+    g.add_argument("--beds", type=int, default=None, help="size facilities by beds (≈2.2 admissions per bed a month)")
+    g.add_argument("--no-header", action="store_true", help="older variant without the title row")
+    g.add_argument("--encoding", default="cp932", choices=["cp932", "utf-8"], help="file encoding")
+    g.add_argument("--fixed-width", action="store_true", help="write EF and D as old fixed-width records")
+    g.add_argument("--outpatient", action="store_true", help="also write outpatient EF (EFg) files")
+    g.set_defaults(func=_cmd_generate)
+
+    m = sub.add_parser("manifest", help="write manifest.json for a delivery folder of real hospital files")
+    m.add_argument("dirs", nargs="+", help="delivery folder(s)")
+    m.set_defaults(func=_cmd_manifest)
+
+    i = sub.add_parser("inspect", help="say what a delivered file is and what the loader would do with it")
+    i.add_argument("paths", nargs="+", help="delivered file(s)")
+    i.add_argument("--json", action="store_true", help="one JSON document, one object per file")
+    i.set_defaults(func=_cmd_inspect)
+
+    v = sub.add_parser("validate", help="check every delivery's manifest (files, sizes, sha256, row counts)")
+    v.add_argument("--lake", default=lake_default)
+    v.set_defaults(func=_cmd_validate)
+
+    def run_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--lake", default=lake_default, help="local lake root (default: %(default)s)")
+        sp.add_argument("--db", default=db_default, help="DuckDB file (default: %(default)s)")
+        sp.add_argument("--verbose", action="store_true", help="show dbt's own log lines")
+
+    r = sub.add_parser("run", help="validate → normalise → load → dbt build → DQ → publish → export → docs → report")
+    run_options(r)
+    r.add_argument("--target", default="local", help="local (DuckDB); AWS runs go through the state machine")
+    r.add_argument("--select", default=None, help="dbt selection for the build")
+    r.add_argument("--force", action="store_true", help="reload deliveries even if their manifest is unchanged")
+    r.add_argument("--no-docs", action="store_true", help="skip the docs site")
+    r.add_argument("--no-report", action="store_true", help="skip the KPI report")
+    r.set_defaults(func=_cmd_run)
+
+    d = sub.add_parser("demo", help="generate demo data (if the lake is empty) and run the whole pipeline")
+    gen_options(d)
+    run_options(d)
+    d.set_defaults(func=_cmd_demo)
+
+    docs = sub.add_parser("docs", help="build the static dbt docs site (and --serve it on localhost)")
+    docs.add_argument("--db", default=db_default)
+    docs.add_argument("--serve", action="store_true")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.set_defaults(func=_cmd_docs)
+
+    rep = sub.add_parser("report", help="write the static KPI report from the published mart")
+    rep.add_argument("--db", default=db_default)
+    rep.set_defaults(func=_cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

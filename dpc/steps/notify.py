@@ -1,0 +1,81 @@
+"""Notify step: the run summary people can act on — printed locally, published to SNS/Slack on AWS.
+
+The same ``summary_fields`` feed the terminal summary of ``dpc run`` and the Notify Lambda's message,
+so the local run and the state machine report the same things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def summary_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields every notification carries (local run and state machine alike)."""
+    deliveries = summary.get("deliveries", [])
+    dbt_counts = (summary.get("dbt") or {}).get("counts", {})
+    dq = summary.get("dq") or {}
+    return {
+        "run_id": summary.get("run_id"),
+        "status": "SUCCEEDED" if summary.get("ok") else "FAILED",
+        "deliveries": [
+            {"facility_code": d["facility_code"], "yyyymm": d["yyyymm"], "status": d["status"],
+             "findings": len(d.get("findings", []))}
+            for d in deliveries
+        ],
+        "models": dbt_counts.get("model", {}),
+        "tests": {k: v for k, v in dbt_counts.get("test", {}).items()},
+        "unit_tests": dbt_counts.get("unit_test", {}),
+        "dq_errors": len(dq.get("errors", [])),
+        "dq_warnings": len(dq.get("warnings", [])),
+        "rows_per_layer": summary.get("rows_per_layer", {}),
+        "published": bool(summary.get("published")),
+        "docs": summary.get("docs_path"),
+        "report": summary.get("report_path"),
+        "error": summary.get("error"),
+    }
+
+
+def format_summary(summary: Mapping[str, Any]) -> str:
+    """A readable multi-line summary for the terminal (and the body of the e-mail/Slack message)."""
+    f = summary_fields(summary)
+    lines = [f"DPC pipeline run {f['run_id']}: {f['status']}", ""]
+    lines.append("Deliveries (facility × month):")
+    for d in summary.get("deliveries", []):
+        rows = d.get("rows") or {}
+        detail = ", ".join(
+            f"{k} {v['accepted']:,}" + (f" (+{v['quarantined']} quarantined)" if v.get("quarantined") else "")
+            for k, v in rows.items()
+        )
+        lines.append(f"  {d['facility_code']} {d['yyyymm']}  {d['status']:<9} {detail}")
+        for finding in d.get("findings", [])[:10]:
+            lines.append(f"      ✗ {finding.get('file', '')}:{finding.get('line') or ''} {finding.get('reason', '')}")
+    lines.append("")
+    lines.append("Rows per layer: " + ", ".join(f"{k} {v:,}" for k, v in f["rows_per_layer"].items()))
+    lines.append("dbt models:     " + _counts(f["models"]))
+    lines.append("dbt tests:      " + _counts(f["tests"]) + ("  unit tests: " + _counts(f["unit_tests"])
+                                                            if f["unit_tests"] else ""))
+    dq = summary.get("dq") or {}
+    lines.append(f"DQ:             {dq.get('passed', 0)} passed, {f['dq_warnings']} warnings, {f['dq_errors']} errors"
+                 f", reconciliation mismatches {dq.get('reconciliation_mismatches', 0)}")
+    for w in dq.get("warnings", [])[:10]:
+        lines.append(f"      ! warn {w['check']} ({w['failing_rows']} rows)")
+    for e in dq.get("errors", [])[:10]:
+        lines.append(f"      ✗ error {e['check']} ({e['failing_rows']} rows)")
+    kpis = summary.get("headline") or {}
+    if kpis:
+        lines.append("Headline:       " + ", ".join(f"{k} {v}" for k, v in kpis.items()))
+    lines.append(f"Published mart: {'yes' if f['published'] else 'NO — mart left as it was'}")
+    if f["error"]:
+        lines.append(f"Error:          {f['error']}")
+    if f["docs"]:
+        lines.append(f"Docs site:      {f['docs']}  (open in a browser; `dpc docs --serve` serves it)")
+    if f["report"]:
+        lines.append(f"KPI report:     {f['report']}")
+    secs = summary.get("seconds", {})
+    lines.append("Elapsed:        " + ", ".join(f"{k} {v}s" for k, v in secs.items()))
+    return "\n".join(lines)
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none"
