@@ -67,7 +67,7 @@ def render() -> str:
         "      by the Python normaliser, one table per file kind, loaded per delivery (facility × month).",
         "      Locally the load step fills DuckDB's raw schema from data/lake/stage/<kind>/; on Redshift",
         "      COPY … FORMAT AS PARQUET fills it; on Athena these are Glue tables over s3://…/stage/<kind>/.",
-        "    schema: \"{{ layer_schema_name('raw') }}\"",
+        "    schema: \"{{ (target.schema ~ '_raw') if target.type == 'athena' else 'raw' }}\"  # Athena: one Glue database per layer",
         "    loaded_at_field: loaded_at",
         "    freshness:",
         "      warn_after: {count: 35, period: day}",
@@ -81,7 +81,8 @@ def render() -> str:
             f"one row per delivered data row that passed validation.\"",
             "        data_tests:",
             "          - dpc_learning.row_count_matches_load_history:",
-            f"              kind: {kind}",
+            "              arguments:",
+            f"                kind: {kind}",
             "        columns:",
             *_column_entries(layout),
         ]
