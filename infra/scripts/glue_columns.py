@@ -1,0 +1,76 @@
+"""Write infra/terraform/modules/glue_athena/stage_columns.json from dpc/layouts.py.
+
+The Glue tables over stage/<kind>/ must list exactly the columns the normaliser writes, so they are
+generated from the same layout table (LAYOUT.md: layouts are data). ``python infra/scripts/glue_columns.py``
+rewrites the file; tests/python/test_terraform.py fails when the committed file is stale.
+GLUE_TYPE below maps each layout type to the Parquet/Glue type the normaliser must write.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from dpc.layouts import KIND_SLUG, LAYOUTS, LINEAGE_COLUMNS  # noqa: E402
+
+OUT = ROOT / "infra" / "terraform" / "modules" / "glue_athena" / "stage_columns.json"
+
+GLUE_TYPE = {"str": "string", "code": "string", "date": "string", "int": "bigint", "decimal": "decimal(18,4)", "pid": "string"}
+LINEAGE_TYPE = {"source_file": "string", "line_number": "bigint", "load_id": "string", "loaded_at": "timestamp"}
+# yyyymm is a real column in the files (DECISIONS 2) but it is also the partition key of the Glue
+# tables (stage/<kind>/yyyymm=…/facility=…/); Glue forbids a column and a partition key of one name,
+# so the table takes it from the partition, whose value is the same.
+PARTITION_COLUMNS = ("yyyymm",)
+
+
+def columns(kind: str) -> list[dict[str, str]]:
+    layout = LAYOUTS[kind]
+    out: list[dict[str, str]] = []
+    for col in layout.columns:
+        if col.type == "pid":
+            out.append({"name": "patient_key", "type": "string"})
+        elif col.name == "birth_date":
+            out.append({"name": "age_at_visit", "type": "bigint"})
+        else:
+            out.append({"name": col.name, "type": GLUE_TYPE[col.type]})
+    if kind == "FF1":
+        out.append({"name": "age_at_admission", "type": "bigint"})
+    for name in LINEAGE_COLUMNS:
+        if name not in PARTITION_COLUMNS:
+            out.append({"name": name, "type": LINEAGE_TYPE[name]})
+    return out
+
+
+def quarantine_columns(kind: str) -> list[dict[str, str]]:
+    """Quarantined rows keep every delivered field as text, plus why they were rejected."""
+    out = [{"name": c["name"], "type": "string"} for c in columns(kind) if c["name"] not in LINEAGE_TYPE]
+    out += [{"name": "reason", "type": "string"}]
+    out += [{"name": n, "type": t} for n, t in LINEAGE_TYPE.items()]
+    return out
+
+
+def render() -> str:
+    data = {
+        "stage": {KIND_SLUG[k]: columns(k) for k in LAYOUTS},
+        "quarantine": {KIND_SLUG[k]: quarantine_columns(k) for k in LAYOUTS},
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
+            print(f"{OUT} is stale: run python infra/scripts/glue_columns.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

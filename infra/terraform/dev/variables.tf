@@ -1,0 +1,131 @@
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+  default     = "ap-northeast-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name."
+  }
+}
+
+variable "bucket_suffix" {
+  description = "Optional suffix of the global S3 bucket names (DECISIONS 18)."
+  type        = string
+  default     = ""
+}
+
+variable "vpc_id" {
+  description = "Existing VPC to use; null uses the account's default VPC (DECISIONS 13)."
+  type        = string
+  default     = null
+}
+
+variable "subnet_ids" {
+  description = "Three subnets in three AZs for Redshift and the runner; null takes the VPC's default-for-AZ subnets."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.subnet_ids == null || try(length(var.subnet_ids) == 3, false)
+    error_message = "subnet_ids must list exactly three subnets (three AZs)."
+  }
+}
+
+variable "upload_source_cidrs" {
+  description = "Networks from which deliveries may be uploaded to raw/."
+  type        = list(string)
+}
+
+variable "facility_codes" {
+  description = "Facility codes (9 digits) of the Glue partition projection."
+  type        = list(string)
+}
+
+variable "key_administrator_arns" {
+  description = "IAM principals that administer the KMS key."
+  type        = list(string)
+  default     = []
+}
+
+variable "learner_trusted_principal_arns" {
+  description = "Principals that may assume role-learner-dpc (empty: the account root delegates)."
+  type        = list(string)
+  default     = []
+}
+
+variable "runner_image_tag" {
+  description = "dpc-runner image tag to run (immutable tags: the git commit)."
+  type        = string
+  default     = "initial"
+}
+
+variable "schedule_expression" {
+  description = "Dispatch schedule (EventBridge Scheduler expression)."
+  type        = string
+  default     = "cron(0 6 * * ? *)"
+}
+
+variable "schedule_timezone" {
+  description = "Time zone of the dispatch schedule."
+  type        = string
+  default     = "Asia/Tokyo"
+}
+
+variable "enable_s3_manifest_trigger" {
+  description = "Dispatch on manifest upload as well as on schedule."
+  type        = bool
+  default     = false
+}
+
+variable "notification_emails" {
+  description = "E-mail subscribers of the notifications topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget in USD."
+  type        = number
+}
+
+variable "usage_limit_rpu_hours" {
+  description = "Monthly Redshift Serverless RPU-hour limit."
+  type        = number
+}
+
+variable "enable_quicksight" {
+  description = "Create the QuickSight data sources and datasets (needs a QuickSight subscription in the account)."
+  type        = bool
+  default     = false
+}
+
+variable "quicksight_principal_arns" {
+  description = "QuickSight users or groups granted the data sources and datasets."
+  type        = list(string)
+  default     = []
+}
+
+variable "enable_quicksight_redshift" {
+  description = "Add the QuickSight Redshift data source with its VPC connection."
+  type        = bool
+  default     = false
+}
+
+variable "quicksight_redshift_secret_arn" {
+  description = "Secret of QuickSight's read-only Redshift user (needed when enable_quicksight_redshift)."
+  type        = string
+  default     = null
+}
+
+variable "lambda_source_dir" {
+  description = "Directory of the Lambda handlers; null uses orchestration/lambdas of this repository."
+  type        = string
+  default     = null
+}
+
+variable "build_lambda_package" {
+  description = "Build the Lambda zip during apply."
+  type        = bool
+  default     = true
+}

@@ -1,0 +1,442 @@
+# Foundation: the platform's customer-managed KMS key, the data and artifacts buckets,
+# the CloudTrail trail and the Secrets Manager entries (values are put out of band, never in state).
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  data_bucket_name      = "dpc-learning-data-${var.environment}${var.bucket_suffix}"
+  artifacts_bucket_name = "dpc-learning-artifacts-${var.environment}${var.bucket_suffix}"
+  trail_name            = "dpc-learning-${var.environment}"
+  trail_arn             = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
+  cloudtrail_prefix     = "cloudtrail"
+
+  root_arn           = "arn:${local.partition}:iam::${local.account_id}:root"
+  service_role_arns  = [for n in var.service_role_names : "arn:${local.partition}:iam::${local.account_id}:role/${n}"]
+  pipeline_role_arns = [for n in var.pipeline_role_names : "arn:${local.partition}:iam::${local.account_id}:role/${n}"]
+
+  # Prefixes of the data bucket (DECISIONS 2): raw/ holds delivered files with clear identifiers.
+  data_prefixes      = ["raw/", "stage/", "processed/", "archive/"]
+  artifacts_prefixes = ["dbt-artifacts/", "docs/", "athena-results/", "${local.cloudtrail_prefix}/"]
+
+  kms_use_actions = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+  ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# KMS: one customer-managed key with rotation, used by S3, Redshift, Secrets Manager, SNS,
+# CloudWatch Logs and CloudTrail.
+# ---------------------------------------------------------------------------------------------
+resource "aws_kms_key" "this" {
+  description             = "dpc-learning ${var.environment}: platform data key (S3, Redshift, Secrets Manager, SNS, Logs, CloudTrail)"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = 30
+  policy                  = jsonencode(local.key_policy)
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = var.kms_alias
+  target_key_id = aws_kms_key.this.key_id
+}
+
+locals {
+  key_policy = {
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          # Account root keeps the key manageable; IAM policies of the roles grant the actual use.
+          Sid       = "EnableIamPolicies"
+          Effect    = "Allow"
+          Principal = { AWS = local.root_arn }
+          Action    = "kms:*"
+          Resource  = "*"
+        },
+      ],
+      length(var.key_administrator_arns) == 0 ? [] : [
+        {
+          Sid       = "KeyAdministrators"
+          Effect    = "Allow"
+          Principal = { AWS = var.key_administrator_arns }
+          Action = [
+            "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+            "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+            "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+          ]
+          Resource = "*"
+        },
+      ],
+      [
+        {
+          # The service roles as key users. Matched by ARN condition so the key can exist before the roles.
+          Sid       = "ServiceRolesUseKey"
+          Effect    = "Allow"
+          Principal = { AWS = local.root_arn }
+          Action    = local.kms_use_actions
+          Resource  = "*"
+          Condition = { ArnLike = { "aws:PrincipalArn" = local.service_role_arns } }
+        },
+        {
+          Sid       = "ServiceRolesGrantsForAwsServices"
+          Effect    = "Allow"
+          Principal = { AWS = local.root_arn }
+          Action    = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+          Resource  = "*"
+          Condition = {
+            ArnLike = { "aws:PrincipalArn" = local.service_role_arns }
+            Bool    = { "kms:GrantIsForAWSResource" = "true" }
+          }
+        },
+        {
+          Sid       = "CloudWatchLogs"
+          Effect    = "Allow"
+          Principal = { Service = "logs.${local.region}.amazonaws.com" }
+          Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+          Resource  = "*"
+          Condition = {
+            ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*" }
+          }
+        },
+        {
+          Sid       = "CloudTrailEncryptLogs"
+          Effect    = "Allow"
+          Principal = { Service = "cloudtrail.amazonaws.com" }
+          Action    = "kms:GenerateDataKey*"
+          Resource  = "*"
+          Condition = {
+            StringEquals = { "aws:SourceArn" = local.trail_arn }
+            StringLike   = { "kms:EncryptionContext:aws:cloudtrail:arn" = "arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/*" }
+          }
+        },
+        {
+          Sid       = "CloudTrailDescribeKey"
+          Effect    = "Allow"
+          Principal = { Service = "cloudtrail.amazonaws.com" }
+          Action    = "kms:DescribeKey"
+          Resource  = "*"
+        },
+        {
+          # CloudWatch alarms and AWS Budgets publish to the KMS-encrypted SNS topic.
+          Sid       = "AlarmAndBudgetPublishers"
+          Effect    = "Allow"
+          Principal = { Service = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] }
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+        },
+      ],
+    )
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Data bucket: raw/ stage/ processed/ archive/
+# ---------------------------------------------------------------------------------------------
+resource "aws_s3_bucket" "data" {
+  #checkov:skip=CKV_AWS_144:Single-region platform by design (DECISIONS 13, cost); deliveries stay re-uploadable from the hospitals and archive/ is versioned.
+  #checkov:skip=CKV_AWS_18:Object-level access is recorded by the CloudTrail trail's S3 data events (one audit trail by design); server access logs cannot target an SSE-KMS bucket.
+  bucket        = local.data_bucket_name
+  force_destroy = var.force_destroy_buckets
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "data" {
+  bucket                  = aws_s3_bucket.data.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "data" {
+  bucket = aws_s3_bucket.data.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_versioning" "data" {
+  bucket = aws_s3_bucket.data.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
+  bucket = aws_s3_bucket.data.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.this.arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "data" {
+  bucket = aws_s3_bucket.data.id
+
+  rule {
+    id     = "archive-to-deep-archive"
+    status = "Enabled"
+    filter {
+      prefix = "archive/"
+    }
+    transition {
+      days          = var.archive_transition_days
+      storage_class = "DEEP_ARCHIVE"
+    }
+  }
+
+  rule {
+    id     = "expire-noncurrent-and-abort-multipart"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.data]
+}
+
+# EventBridge notifications: the pipeline's optional "manifest uploaded" rule listens to these.
+resource "aws_s3_bucket_notification" "data" {
+  bucket      = aws_s3_bucket.data.id
+  eventbridge = true
+}
+
+resource "aws_s3_bucket_policy" "data" {
+  bucket = aws_s3_bucket.data.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = [aws_s3_bucket.data.arn, "${aws_s3_bucket.data.arn}/*"]
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+      {
+        Sid       = "DenyUnencryptedOrForeignKeyUploads"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.data.arn}/*"
+        Condition = {
+          StringNotEqualsIfExists = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = aws_kms_key.this.arn }
+          Null                    = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = "false" }
+        }
+      },
+      {
+        # Deliveries may be uploaded to raw/ only from the configured source networks.
+        Sid       = "DenyRawUploadsFromOtherNetworks"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.data.arn}/raw/*"
+        Condition = {
+          NotIpAddress = { "aws:SourceIp" = var.upload_source_cidrs }
+          Bool         = { "aws:ViaAWSService" = "false" }
+        }
+      },
+      {
+        # raw/ and archive/ hold clear identifiers: readable by the pipeline roles alone (DECISIONS 3, 19).
+        Sid       = "RawReadablePipelineRolesOnly"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:RestoreObject"]
+        Resource  = ["${aws_s3_bucket.data.arn}/raw/*", "${aws_s3_bucket.data.arn}/archive/*"]
+        Condition = {
+          ArnNotLike = { "aws:PrincipalArn" = local.pipeline_role_arns }
+        }
+      },
+    ]
+  })
+
+  depends_on = [aws_s3_bucket_public_access_block.data]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Artifacts bucket: dbt-artifacts/ docs/ athena-results/ cloudtrail/
+# ---------------------------------------------------------------------------------------------
+resource "aws_s3_bucket" "artifacts" {
+  #checkov:skip=CKV_AWS_144:Single-region platform by design (DECISIONS 13, cost); artifacts are rebuilt by the next run.
+  #checkov:skip=CKV_AWS_18:Object-level access is recorded by the CloudTrail trail's S3 data events (one audit trail by design); server access logs cannot target an SSE-KMS bucket.
+  bucket        = local.artifacts_bucket_name
+  force_destroy = var.force_destroy_buckets
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "artifacts" {
+  bucket                  = aws_s3_bucket.artifacts.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_versioning" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.this.arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  rule {
+    id     = "expire-athena-results"
+    status = "Enabled"
+    filter {
+      prefix = "athena-results/"
+    }
+    expiration {
+      days = var.athena_results_expiration_days
+    }
+  }
+
+  rule {
+    id     = "expire-noncurrent-and-abort-multipart"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.artifacts]
+}
+
+resource "aws_s3_bucket_notification" "artifacts" {
+  bucket      = aws_s3_bucket.artifacts.id
+  eventbridge = true
+}
+
+resource "aws_s3_bucket_policy" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+      {
+        Sid       = "CloudTrailAclCheck"
+        Effect    = "Allow"
+        Principal = { Service = "cloudtrail.amazonaws.com" }
+        Action    = "s3:GetBucketAcl"
+        Resource  = aws_s3_bucket.artifacts.arn
+        Condition = { StringEquals = { "aws:SourceArn" = local.trail_arn } }
+      },
+      {
+        Sid       = "CloudTrailWrite"
+        Effect    = "Allow"
+        Principal = { Service = "cloudtrail.amazonaws.com" }
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.artifacts.arn}/${local.cloudtrail_prefix}/AWSLogs/${local.account_id}/*"
+        Condition = {
+          StringEquals = {
+            "s3:x-amz-acl"  = "bucket-owner-full-control"
+            "aws:SourceArn" = local.trail_arn
+          }
+        }
+      },
+    ]
+  })
+
+  depends_on = [aws_s3_bucket_public_access_block.artifacts]
+}
+
+# ---------------------------------------------------------------------------------------------
+# CloudTrail: management events plus S3 data events on the data bucket, KMS-encrypted prefix.
+# ---------------------------------------------------------------------------------------------
+resource "aws_cloudtrail" "this" {
+  #checkov:skip=CKV_AWS_252:Per-log-file SNS notifications are noise; operational alerts go through the pipeline's alarms and the budget (cost guard).
+  #checkov:skip=CKV2_AWS_10:Trail logs are kept in the KMS-encrypted S3 prefix and queried with Athena; no CloudWatch Logs copy (cost).
+  name                          = local.trail_name
+  s3_bucket_name                = aws_s3_bucket.artifacts.id
+  s3_key_prefix                 = local.cloudtrail_prefix
+  kms_key_id                    = aws_kms_key.this.arn
+  enable_log_file_validation    = true
+  is_multi_region_trail         = true
+  include_global_service_events = true
+
+  event_selector {
+    read_write_type           = "All"
+    include_management_events = true
+
+    data_resource {
+      type   = "AWS::S3::Object"
+      values = ["${aws_s3_bucket.data.arn}/"]
+    }
+  }
+
+  tags       = var.tags
+  depends_on = [aws_s3_bucket_policy.artifacts]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Secrets Manager: entries only. Values are put with the CLI (docs/deploy.md) so they never sit in state.
+# ---------------------------------------------------------------------------------------------
+resource "aws_secretsmanager_secret" "pseudonymisation_key" {
+  #checkov:skip=CKV2_AWS_57:Rotating the pseudonymisation key means re-normalising every delivery and a full refresh (DECISIONS 3): a documented manual procedure, not a Lambda rotation.
+  name                    = "dpc-learning/${var.environment}/pseudonymisation-key"
+  description             = "HMAC-SHA256 key of the normaliser's pseudonymisation (DECISIONS 3). Never rendered into SQL."
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret" "slack_webhook" {
+  #checkov:skip=CKV2_AWS_57:A Slack incoming-webhook URL is rotated in Slack by its owner, not by a rotation Lambda.
+  name                    = "dpc-learning/${var.environment}/slack-webhook"
+  description             = "Slack incoming-webhook URL used by the notify Lambda."
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+  tags                    = var.tags
+}

@@ -1,0 +1,139 @@
+variable "environment" {
+  description = "Environment name (dev or prod); part of every resource name."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be dev or prod."
+  }
+}
+
+variable "bucket_suffix" {
+  description = "Optional suffix appended to the global S3 bucket names (S3 names are global; DECISIONS 18), e.g. \"-acme\". Empty by default."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]{0,20}$", var.bucket_suffix))
+    error_message = "bucket_suffix may hold at most 20 lower-case letters, digits and hyphens."
+  }
+}
+
+variable "kms_alias" {
+  description = "Alias of the platform's customer-managed KMS key (the design fixes alias/dpc-learning-kms; one AWS account per environment)."
+  type        = string
+  default     = "alias/dpc-learning-kms"
+
+  validation {
+    condition     = startswith(var.kms_alias, "alias/") && !startswith(var.kms_alias, "alias/aws/")
+    error_message = "kms_alias must start with alias/ and must not be an AWS-reserved alias."
+  }
+}
+
+variable "key_administrator_arns" {
+  description = "IAM principal ARNs that administer the KMS key (no data use). The account root always keeps access so IAM policies apply."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.key_administrator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "key_administrator_arns must be IAM role or user ARNs."
+  }
+}
+
+variable "service_role_names" {
+  description = "Names of the platform's service roles that use the key (created by the iam module; referenced by ARN pattern so the key can exist first)."
+  type        = list(string)
+  default = [
+    "role-lambda-dpc",
+    "role-redshift-copy",
+    "role-stepfunctions-dpc",
+    "role-quicksight-dpc",
+    "role-dbt-runner",
+    "role-learner-dpc",
+    "role-ecs-execution-dpc",
+    "role-scheduler-dpc",
+  ]
+
+  validation {
+    condition     = length(var.service_role_names) > 0 && alltrue([for n in var.service_role_names : can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", n))])
+    error_message = "service_role_names must be valid IAM role names."
+  }
+}
+
+variable "pipeline_role_names" {
+  description = "Roles allowed to read the raw/ and archive/ prefixes (clear identifiers; DECISIONS 3 and 19): the pipeline roles alone."
+  type        = list(string)
+  default     = ["role-lambda-dpc", "role-dbt-runner"]
+
+  validation {
+    condition     = length(var.pipeline_role_names) > 0
+    error_message = "At least one pipeline role must be able to read raw/."
+  }
+}
+
+variable "upload_source_cidrs" {
+  description = "Source CIDRs from which deliveries may be uploaded to raw/ (bucket policy denies uploads from anywhere else)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.upload_source_cidrs) > 0 && alltrue([for c in var.upload_source_cidrs : can(cidrhost(c, 0))])
+    error_message = "upload_source_cidrs must be a non-empty list of valid CIDR blocks."
+  }
+}
+
+variable "archive_transition_days" {
+  description = "Days after which objects under archive/ move to S3 Glacier Deep Archive."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.archive_transition_days >= 0 && var.archive_transition_days <= 3650
+    error_message = "archive_transition_days must be between 0 and 3650."
+  }
+}
+
+variable "athena_results_expiration_days" {
+  description = "Days after which Athena query results under athena-results/ in the artifacts bucket expire."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.athena_results_expiration_days >= 1
+    error_message = "athena_results_expiration_days must be at least 1."
+  }
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which non-current object versions expire (versioning protects against accidental overwrite)."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1
+    error_message = "noncurrent_version_expiration_days must be at least 1."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Recovery window of the Secrets Manager secrets when deleted (0 deletes at once; 7–30 otherwise)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
+  }
+}
+
+variable "force_destroy_buckets" {
+  description = "Allow terraform destroy to delete non-empty buckets (dev teardown only; keep false in prod)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Extra tags for this module's resources (roots set default_tags on the provider)."
+  type        = map(string)
+  default     = {}
+}

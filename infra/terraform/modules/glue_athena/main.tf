@@ -1,0 +1,111 @@
+# Glue databases per layer, one Glue table per file kind over the normalised stage/<kind>/ Parquet
+# (and one per kind's quarantine), partitions by projection (DECISIONS 11), and the Athena workgroup.
+
+locals {
+  name   = "dpc-learning-${var.environment}"
+  layers = ["raw", "stage", "mart_build", "mart", "ref", "dq"]
+
+  columns = jsondecode(file("${path.module}/stage_columns.json"))
+
+  # table name => { location prefix, columns }
+  raw_tables = merge(
+    { for slug, cols in local.columns.stage : slug => { prefix = "stage/${slug}", columns = cols, kind = slug } },
+    { for slug, cols in local.columns.quarantine : "quarantine_${slug}" => { prefix = "stage/quarantine_${slug}", columns = cols, kind = slug } },
+  )
+}
+
+resource "aws_glue_catalog_database" "layer" {
+  for_each = toset(local.layers)
+
+  name        = "dpc_${var.environment}_${each.value}"
+  description = "dpc-learning ${var.environment}: ${each.value} layer (DECISIONS 8)"
+  tags        = var.tags
+}
+
+resource "aws_glue_catalog_table" "raw" {
+  for_each = local.raw_tables
+
+  name          = each.key
+  database_name = aws_glue_catalog_database.layer["raw"].name
+  description   = "Normalised ${each.value.kind} rows${startswith(each.key, "quarantine_") ? " rejected by the normaliser, with reasons" : ""} (s3://${var.data_bucket_name}/${each.value.prefix}/)"
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = {
+    EXTERNAL                     = "TRUE"
+    classification               = "parquet"
+    "parquet.compression"        = "SNAPPY"
+    "projection.enabled"         = "true"
+    "projection.yyyymm.type"     = "integer"
+    "projection.yyyymm.range"    = "${var.yyyymm_range[0]},${var.yyyymm_range[1]}"
+    "projection.yyyymm.interval" = "1"
+    "projection.facility.type"   = "enum"
+    "projection.facility.values" = join(",", var.facility_codes)
+    "storage.location.template"  = "s3://${var.data_bucket_name}/${each.value.prefix}/yyyymm=$${yyyymm}/facility=$${facility}/"
+    "has_encrypted_data"         = "true"
+    "projection.yyyymm.digits"   = "6"
+  }
+
+  partition_keys {
+    name    = "yyyymm"
+    type    = "int"
+    comment = "Survey month of the delivery (DECISIONS 1)"
+  }
+  partition_keys {
+    name    = "facility"
+    type    = "string"
+    comment = "施設コード of the delivery (DECISIONS 1)"
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.data_bucket_name}/${each.value.prefix}/"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+      parameters            = { "serialization.format" = "1" }
+    }
+
+    dynamic "columns" {
+      for_each = each.value.columns
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}
+
+resource "aws_athena_workgroup" "this" {
+  name          = local.name
+  description   = "dpc-learning ${var.environment}: dbt's Athena target, QuickSight and learners"
+  state         = "ENABLED"
+  force_destroy = var.force_destroy_workgroup
+
+  configuration {
+    enforce_workgroup_configuration    = true
+    publish_cloudwatch_metrics_enabled = true
+    bytes_scanned_cutoff_per_query     = var.bytes_scanned_cutoff_per_query
+    requester_pays_enabled             = false
+
+    engine_version {
+      selected_engine_version = "Athena engine version 3"
+    }
+
+    result_configuration {
+      output_location       = "s3://${var.artifacts_bucket_name}/athena-results/"
+      expected_bucket_owner = null
+
+      encryption_configuration {
+        encryption_option = "SSE_KMS"
+        kms_key_arn       = var.kms_key_arn
+      }
+
+      acl_configuration {
+        s3_acl_option = "BUCKET_OWNER_FULL_CONTROL"
+      }
+    }
+  }
+
+  tags = var.tags
+}

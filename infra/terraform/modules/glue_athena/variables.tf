@@ -1,0 +1,83 @@
+variable "environment" {
+  description = "Environment name (dev or prod)."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be dev or prod."
+  }
+}
+
+variable "data_bucket_name" {
+  description = "Name of the data bucket; the raw tables read s3://<bucket>/stage/<kind>/."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.data_bucket_name))
+    error_message = "data_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  description = "Name of the artifacts bucket; Athena results go to s3://<bucket>/athena-results/."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_name))
+    error_message = "artifacts_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key that encrypts Athena query results (enforced by the workgroup)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "facility_codes" {
+  description = "Facility codes (施設コード, 9 digits) of the enum partition projection of the raw tables (DECISIONS 11)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.facility_codes) > 0 && alltrue([for c in var.facility_codes : can(regex("^[0-9]{9}$", c))])
+    error_message = "facility_codes must be a non-empty list of 9-digit codes."
+  }
+}
+
+variable "yyyymm_range" {
+  description = "Inclusive [first, last] survey month (yyyymm) of the integer range projection."
+  type        = tuple([number, number])
+  default     = [201804, 203003]
+
+  validation {
+    condition     = var.yyyymm_range[0] >= 200001 && var.yyyymm_range[1] <= 209912 && var.yyyymm_range[0] <= var.yyyymm_range[1]
+    error_message = "yyyymm_range must be two yyyymm values in order."
+  }
+}
+
+variable "bytes_scanned_cutoff_per_query" {
+  description = "Athena bytes-scanned cutoff per query (cost guard; minimum 10 MB)."
+  type        = number
+  default     = 10737418240
+
+  validation {
+    condition     = var.bytes_scanned_cutoff_per_query >= 10485760
+    error_message = "bytes_scanned_cutoff_per_query must be at least 10485760 (10 MB)."
+  }
+}
+
+variable "force_destroy_workgroup" {
+  description = "Let terraform destroy delete the Athena workgroup with its saved queries (dev teardown)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Extra tags for this module's resources."
+  type        = map(string)
+  default     = {}
+}

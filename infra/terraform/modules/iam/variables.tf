@@ -1,0 +1,104 @@
+variable "environment" {
+  description = "Environment name (dev or prod)."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be dev or prod."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the platform's KMS key; every role that touches encrypted data may use it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "data_bucket_arn" {
+  description = "ARN of the data bucket (raw/, stage/, processed/, archive/)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::", var.data_bucket_arn))
+    error_message = "data_bucket_arn must be an S3 bucket ARN."
+  }
+}
+
+variable "artifacts_bucket_arn" {
+  description = "ARN of the artifacts bucket (dbt-artifacts/, docs/, athena-results/)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::", var.artifacts_bucket_arn))
+    error_message = "artifacts_bucket_arn must be an S3 bucket ARN."
+  }
+}
+
+variable "pseudonymisation_key_secret_arn" {
+  description = "ARN of the pseudonymisation key secret (read by the normalise step only)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:", var.pseudonymisation_key_secret_arn))
+    error_message = "pseudonymisation_key_secret_arn must be a Secrets Manager ARN."
+  }
+}
+
+variable "slack_webhook_secret_arn" {
+  description = "ARN of the Slack webhook secret (read by the notify Lambda)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:", var.slack_webhook_secret_arn))
+    error_message = "slack_webhook_secret_arn must be a Secrets Manager ARN."
+  }
+}
+
+variable "redshift_workgroup_arn" {
+  description = "ARN of the Redshift Serverless workgroup (Data API and GetCredentials). Null scopes to the account's workgroups in the region (one workgroup per environment account)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.redshift_workgroup_arn == null || can(regex("^arn:aws[a-z-]*:redshift-serverless:", var.redshift_workgroup_arn))
+    error_message = "redshift_workgroup_arn must be a Redshift Serverless workgroup ARN."
+  }
+}
+
+variable "athena_warehouse_prefix" {
+  description = "Prefix of the data bucket where dbt's Athena target writes its tables (<prefix><glue database>/<table>/)."
+  type        = string
+  default     = "processed/athena/"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_/-]+/$", var.athena_warehouse_prefix))
+    error_message = "athena_warehouse_prefix must be a relative prefix ending in /."
+  }
+}
+
+variable "learner_trusted_principal_arns" {
+  description = "Principals allowed to assume role-learner-dpc (e.g. an SSO role or IAM group users' account). Empty trusts the account root, which then delegates with IAM policies."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.learner_trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:", a))])
+    error_message = "learner_trusted_principal_arns must be IAM ARNs."
+  }
+}
+
+variable "enable_quicksight_redshift" {
+  description = "Give role-quicksight-dpc read access to Redshift (only when the QuickSight Redshift data source is enabled)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Extra tags for the roles."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,7 @@
+# terraform init -backend-config=backend.hcl   (append the bucket suffix to bucket if bootstrap used one)
+bucket         = "dpc-learning-tfstate"
+key            = "prod/terraform.tfstate"
+region         = "ap-northeast-1"
+encrypt        = true
+use_lockfile   = true
+dynamodb_table = "terraform-lock" # kept during the transition to native S3 locking (DECISIONS 18)

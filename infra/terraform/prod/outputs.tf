@@ -1,0 +1,49 @@
+output "data_bucket" {
+  description = "Data bucket of the environment."
+  value       = module.foundation.data_bucket_name
+}
+
+output "artifacts_bucket" {
+  description = "Artifacts bucket of the environment."
+  value       = module.foundation.artifacts_bucket_name
+}
+
+output "kms_key_arn" {
+  description = "Platform KMS key."
+  value       = module.foundation.kms_key_arn
+}
+
+output "redshift_workgroup" {
+  description = "Redshift Serverless workgroup name."
+  value       = module.redshift.workgroup_name
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup name."
+  value       = module.glue_athena.athena_workgroup_name
+}
+
+output "ecr_repository_url" {
+  description = "Push the dpc-runner image here."
+  value       = module.pipeline.ecr_repository_url
+}
+
+output "state_machine_arn" {
+  description = "Pipeline state machine."
+  value       = module.pipeline.state_machine_arn
+}
+
+output "lambda_function_names" {
+  description = "Lambda function per step."
+  value       = module.pipeline.lambda_function_names
+}
+
+output "sns_topic_arn" {
+  description = "Notifications topic."
+  value       = module.pipeline.sns_topic_arn
+}
+
+output "quicksight_dataset_arns" {
+  description = "QuickSight dataset ARNs (empty unless enable_quicksight)."
+  value       = try(module.quicksight[0].dataset_arns, {})
+}
