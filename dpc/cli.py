@@ -150,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--lake", default=lake_default)
     v.set_defaults(func=_cmd_validate)
 
-    def run_options(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--lake", default=lake_default, help="local lake root (default: %(default)s)")
+    def run_options(sp: argparse.ArgumentParser, with_lake: bool = True) -> None:
+        if with_lake:
+            sp.add_argument("--lake", default=lake_default, help="local lake root (default: %(default)s)")
         sp.add_argument("--db", default=db_default, help="DuckDB file (default: %(default)s)")
         sp.add_argument("--verbose", action="store_true", help="show dbt's own log lines")
 
@@ -166,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="generate demo data (if the lake is empty) and run the whole pipeline")
     gen_options(d)
-    run_options(d)
+    run_options(d, with_lake=False)
     d.set_defaults(func=_cmd_demo)
 
     docs = sub.add_parser("docs", help="build the static dbt docs site (and --serve it on localhost)")

@@ -96,7 +96,7 @@ def load_delivery_duckdb(
                 con.execute(f"delete from {table} where facility_code = ? and yyyymm = ?", [facility_code, yyyymm])
                 part = lake / stage_prefix(layer, facility_code, yyyymm) / "part-0.parquet"
                 if part.exists():
-                    con.execute(f"insert into {table} by name select * from read_parquet(?)", [str(part)])
+                    con.execute(f"insert into {table} by name select * from read_parquet(?, hive_partitioning = false)", [str(part)])
             counts[kind] = con.execute(
                 f"select count(*) from raw.{slug} where facility_code = ? and yyyymm = ?", [facility_code, yyyymm]
             ).fetchone()[0]

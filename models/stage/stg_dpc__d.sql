@@ -34,7 +34,7 @@ final as (
         {{ parse_yyyymmdd('billing_origin_date') }} as billing_origin_date,
         dpc_code,
         hospital_coefficient,
-        {{ billed_points('data_category', 'act_points', 'act_drug_points', 'act_material_points', 'act_count', 'hospital_coefficient') }}
+        {{ billed_points('data_category', 'act_points', 'act_drug_points', 'act_material_points', 'act_count', 'hospital_coefficient', 'yen_point_flag') }}
             as billed_points,
         yyyymm,
         source_file,
