@@ -214,3 +214,28 @@ def kind_for_filename(name: str, prefixes: dict[str, tuple[str, ...]] | None = N
             if stem.lower().startswith(p.lower() + "_") and (best is None or len(p) > best[0]):
                 best = (len(p), kind)
     return best[1] if best else None
+
+
+# Code lists the readers check (row-level `unknown_code`); see ../shared/dpc/README.md.
+DATA_CATEGORIES: frozenset[str] = frozenset(
+    # fmt: off
+    ("11", "12", "13", "14", "21", "22", "23", "24", "25", "26", "27", "28", "31", "32", "33", "39",
+     "40", "50", "54", "60", "70", "80", "90", "92", "93", "97")
+    # fmt: on
+)
+CODE_SETS: dict[str, frozenset[str]] = {
+    "data_category": DATA_CATEGORIES,
+    "yen_point_flag": frozenset({"0", "1"}),
+    "ward_type": frozenset({"0", "1", "2"}),
+    "in_out_flag": frozenset({"0", "1"}),
+}
+
+
+def pid_index(layout: Layout) -> int:
+    """0-based position of the patient identifier (データ識別番号) in a layout."""
+    return next(i for i, c in enumerate(layout.columns) if c.type == "pid")
+
+
+def record_length(layout: Layout) -> int:
+    """Bytes per record of the old fixed-width variant (sum of the published widths, cp932)."""
+    return sum(layout.widths)

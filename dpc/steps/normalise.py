@@ -1,0 +1,300 @@
+"""Normalise one delivery (facility × month): raw files → typed, pseudonymised Parquet per kind (DECISIONS 2–3).
+
+For each file listed in the delivery's manifest (``raw/yyyymm=…/facility=…/manifest.json``), the shared
+readers (:func:`dpc.readers.read_delivered_file`, the same code as ``dpc inspect``) decode and check it;
+accepted rows are typed per layout (:func:`normalised_schema`), データ識別番号 is replaced by
+``patient_key`` (HMAC-SHA256, :mod:`dpc.pseudonymise`), birth dates are reduced to ages, 様式1 postal
+codes to their first 3 digits, and lineage columns are appended. Output, replacing exactly this
+facility-month (the prefix is deleted first):
+
+- ``stage/<slug>/yyyymm=YYYYMM/facility=FFFFFFFFF/part-0.parquet`` for every kind (0 rows when absent);
+- ``stage/quarantine_<slug>/yyyymm=…/facility=…/part-0.parquet`` with one row per quarantined line
+  (:func:`quarantine_schema`; ``raw_line`` carries the pseudonym, never the clear データ識別番号).
+
+Reconciliation holds per file: delivered data rows = accepted + quarantined.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dpc.layouts import KIND_SLUG, LAYOUTS, Layout, kind_for_filename
+from dpc.manifest import MANIFEST_NAME
+from dpc.pseudonymise import load_key, pseudonymise
+from dpc.readers import FileRejected, ReadResult, read_delivered_file
+from dpc.storage import Storage, delivery_prefix, stage_prefix
+
+DECIMAL = pa.decimal128(18, 4)
+LOADED_AT = pa.timestamp("us", tz="UTC")
+_ARROW_TYPE = {"str": pa.string(), "code": pa.string(), "date": pa.string(), "int": pa.int64(), "decimal": DECIMAL}
+
+
+def _lineage_fields() -> list[pa.Field]:
+    return [
+        pa.field("yyyymm", pa.int32(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("line_number", pa.int64(), nullable=False),
+        pa.field("load_id", pa.string(), nullable=False),
+        pa.field("loaded_at", LOADED_AT, nullable=False),
+    ]
+
+
+def normalised_schema(kind: str) -> pa.Schema:
+    """The Arrow schema of stage/<slug>/ for a kind: the layout's columns typed, then the lineage columns.
+
+    str/code/date → string (dates stay 'yyyymmdd', '00000000' kept; empty → null); int → int64;
+    decimal → decimal128(18, 4); データ識別番号 → ``patient_key`` (64 hex); EFg 生年月日 → ``age_at_visit``
+    (int64); 様式1 gets ``age_at_admission`` (int64) after payload_9.
+    """
+    layout = LAYOUTS[kind]
+    fields: list[pa.Field] = []
+    for c in layout.columns:
+        if c.type == "pid":
+            fields.append(pa.field("patient_key", pa.string()))
+        elif kind == "EFg" and c.name == "birth_date":
+            fields.append(pa.field("age_at_visit", pa.int64()))
+        else:
+            fields.append(pa.field(c.name, _ARROW_TYPE[c.type]))
+    if kind == "FF1":
+        fields.append(pa.field("age_at_admission", pa.int64()))
+    return pa.schema(fields + _lineage_fields())
+
+
+def quarantine_schema() -> pa.Schema:
+    """stage/quarantine_<slug>/ (and dq.quarantine_<kind>): one row per quarantined line, pseudonymised."""
+    return pa.schema(
+        [
+            pa.field("facility_code", pa.string(), nullable=False),
+            pa.field("yyyymm", pa.int32(), nullable=False),
+            pa.field("kind", pa.string(), nullable=False),
+            pa.field("source_file", pa.string(), nullable=False),
+            pa.field("line_number", pa.int64(), nullable=False),
+            pa.field("column_name", pa.string()),
+            pa.field("reason_code", pa.string(), nullable=False),
+            pa.field("reason", pa.string(), nullable=False),
+            pa.field("raw_line", pa.string()),
+            pa.field("load_id", pa.string(), nullable=False),
+            pa.field("loaded_at", LOADED_AT, nullable=False),
+        ]
+    )
+
+
+@dataclass
+class FileResult:
+    source_file: str
+    kind: str
+    layout_variant: str
+    encoding: str
+    header: bool
+    delivered: int
+    accepted: int
+    quarantined: int
+    warnings: int
+    reasons: dict[str, int]
+    warning_reasons: dict[str, int]
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class NormaliseResult:
+    facility_code: str
+    yyyymm: int
+    load_id: str
+    files: list[FileResult] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)  # slug → key written
+
+    def rows_by_kind(self) -> dict[str, dict[str, int]]:
+        out: dict[str, Counter[str]] = {}
+        for f in self.files:
+            c = out.setdefault(f.kind, Counter())
+            c.update(delivered=f.delivered, accepted=f.accepted, quarantined=f.quarantined, warnings=f.warnings)
+        return {k: dict(v) for k, v in out.items()}
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "facility_code": self.facility_code,
+            "yyyymm": self.yyyymm,
+            "load_id": self.load_id,
+            "files": [f.as_dict() for f in self.files],
+            "by_kind": self.rows_by_kind(),
+            "outputs": dict(self.outputs),
+        }
+
+
+def _null_if_empty(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _age(birth: pa.ChunkedArray | pa.Array, at: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Whole years between two 'yyyymmdd' strings (null when either is null/unknown)."""
+    ok = pc.and_(pc.match_substring_regex(birth, r"^\d{8}$"), pc.match_substring_regex(at, r"^\d{8}$"))
+    ok = pc.and_(ok, pc.and_(pc.not_equal(birth, "00000000"), pc.not_equal(at, "00000000")))
+    b = pc.if_else(ok, birth, "00000000")
+    a = pc.if_else(ok, at, "00000000")
+    years = pc.subtract(
+        pc.utf8_slice_codeunits(a, 0, 4).cast(pa.int64()), pc.utf8_slice_codeunits(b, 0, 4).cast(pa.int64())
+    )
+    before_birthday = pc.less(pc.utf8_slice_codeunits(a, 4, 8), pc.utf8_slice_codeunits(b, 4, 8))
+    age = pc.subtract(years, pc.cast(before_birthday, pa.int64()))
+    return pc.if_else(ok, age, pa.scalar(None, pa.int64()))
+
+
+def typed_table(
+    result: ReadResult, key: bytes, *, yyyymm: int, source_file: str, load_id: str, loaded_at: datetime
+) -> pa.Table:
+    """The accepted rows of one read file, typed as :func:`normalised_schema` says."""
+    kind = result.kind
+    layout: Layout = LAYOUTS[kind]
+    schema = normalised_schema(kind)
+    acc = result.accepted
+    n = acc.num_rows
+    cols: list[pa.ChunkedArray | pa.Array] = []
+    for c in layout.columns:
+        raw = _null_if_empty(acc[c.name])
+        if c.type == "pid":
+            cols.append(pseudonymise(raw, key))
+        elif kind == "EFg" and c.name == "birth_date":
+            cols.append(_age(raw, _null_if_empty(acc["visit_date"])))
+        elif c.type in ("int", "decimal"):
+            cols.append(pc.cast(raw, _ARROW_TYPE[c.type]))
+        else:
+            cols.append(raw)
+    if kind == "FF1":
+        names = layout.names
+        is_birth = pc.fill_null(pc.equal(acc["item_code"], "A000010"), False)
+        p1, p3 = names.index("payload_1"), names.index("payload_3")
+        age = _age(cols[p1], cols[names.index("admission_date")])
+        cols.append(pc.if_else(is_birth, age, pa.scalar(None, pa.int64())))
+        cols[p1] = pc.if_else(is_birth, pa.scalar(None, pa.string()), cols[p1])
+        cols[p3] = pc.if_else(is_birth, pc.utf8_slice_codeunits(cols[p3], 0, 3), cols[p3])
+    cols += [
+        pa.array([yyyymm] * n, pa.int32()) if n else pa.array([], pa.int32()),
+        pa.array([source_file] * n, pa.string()) if n else pa.array([], pa.string()),
+        acc["line_number"],
+        pa.array([load_id] * n, pa.string()) if n else pa.array([], pa.string()),
+        pa.array([loaded_at] * n, LOADED_AT) if n else pa.array([], LOADED_AT),
+    ]
+    return pa.Table.from_arrays(
+        [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in cols], schema=schema
+    )
+
+
+def quarantine_table(
+    result: ReadResult, *, facility_code: str, yyyymm: int, source_file: str, load_id: str, loaded_at: datetime
+) -> pa.Table:
+    q = result.quarantined
+    n = len(q)
+    return pa.Table.from_pydict(
+        {
+            "facility_code": [facility_code] * n,
+            "yyyymm": [yyyymm] * n,
+            "kind": [result.kind] * n,
+            "source_file": [source_file] * n,
+            "line_number": [f.line for f in q],
+            "column_name": [f.column for f in q],
+            "reason_code": [f.reason_code for f in q],
+            "reason": [f.reason for f in q],
+            "raw_line": [f.raw_line for f in q],
+            "load_id": [load_id] * n,
+            "loaded_at": [loaded_at] * n,
+        },
+        schema=quarantine_schema(),
+    )
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def delivery_files(storage: Storage, facility_code: str, yyyymm: int) -> list[str]:
+    """The delivered file names: from manifest.json when present, else every file of the delivery prefix."""
+    import json
+
+    prefix = delivery_prefix("raw", facility_code, yyyymm)
+    if storage.exists(prefix + MANIFEST_NAME):
+        manifest = json.loads(storage.read_bytes(prefix + MANIFEST_NAME).decode("utf-8"))
+        return [str(f["name"]) for f in manifest.get("files", [])]
+    return [k[len(prefix) :] for k in storage.list(prefix) if not k.endswith("/" + MANIFEST_NAME)]
+
+
+def normalise_delivery(
+    source: Storage,
+    target: Storage,
+    facility_code: str,
+    yyyymm: int,
+    *,
+    key: bytes | None = None,
+    load_id: str,
+    loaded_at: datetime | None = None,
+) -> NormaliseResult:
+    """Normalise one delivery; raises :class:`dpc.readers.FileRejected` when a file is rejected (nothing written)."""
+    key = load_key() if key is None else key
+    loaded_at = loaded_at or datetime.now(UTC)
+    if loaded_at.tzinfo is None:
+        loaded_at = loaded_at.replace(tzinfo=UTC)
+    prefix = delivery_prefix("raw", facility_code, yyyymm)
+    result = NormaliseResult(facility_code, int(yyyymm), load_id)
+    data_tables: dict[str, list[pa.Table]] = {k: [] for k in LAYOUTS}
+    q_tables: dict[str, list[pa.Table]] = {k: [] for k in LAYOUTS}
+    # read everything first: a rejected file must leave stage untouched
+    for name in delivery_files(source, facility_code, yyyymm):
+        if kind_for_filename(name) is None and name.lower().endswith((".json", ".md", ".pdf")):
+            continue
+        read = read_delivered_file(
+            prefix + name,
+            source.read_bytes(prefix + name),
+            expected_yyyymm=int(yyyymm),
+            expected_facility=facility_code,
+            key=key,
+        )
+        common = {"yyyymm": int(yyyymm), "source_file": name, "load_id": load_id, "loaded_at": loaded_at}
+        data_tables[read.kind].append(typed_table(read, key, **common))
+        q_tables[read.kind].append(quarantine_table(read, facility_code=facility_code, **common))
+        result.files.append(
+            FileResult(
+                source_file=name,
+                kind=read.kind,
+                layout_variant=read.layout_variant,
+                encoding=read.encoding,
+                header=read.header,
+                delivered=read.data_rows,
+                accepted=read.accepted.num_rows,
+                quarantined=len(read.quarantined),
+                warnings=len(read.warnings),
+                reasons=read.reasons,
+                warning_reasons=read.warning_reasons,
+            )
+        )
+    for kind, slug in KIND_SLUG.items():
+        for out_slug, tables, schema in (
+            (slug, data_tables[kind], normalised_schema(kind)),
+            (f"quarantine_{slug}", q_tables[kind], quarantine_schema()),
+        ):
+            out_prefix = stage_prefix(out_slug, facility_code, yyyymm)
+            table = pa.concat_tables(tables) if tables else schema.empty_table()
+            target.delete_prefix(out_prefix)
+            target.write_bytes(out_prefix + "part-0.parquet", _parquet_bytes(table))
+            result.outputs[out_slug] = out_prefix + "part-0.parquet"
+    return result
+
+
+__all__ = [
+    "FileRejected",
+    "FileResult",
+    "NormaliseResult",
+    "normalise_delivery",
+    "normalised_schema",
+    "quarantine_schema",
+    "typed_table",
+]

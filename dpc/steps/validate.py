@@ -1,0 +1,182 @@
+"""Validate a delivery against its manifest, before anything is read (issue 4 item 1).
+
+STANDARD LIBRARY ONLY: the ValidateManifest Lambda imports this module as it is (with dpc.manifest,
+dpc.layouts, dpc.config and dpc.storage, which are standard library only too).
+
+Checks, each reported as a finding (file, line, column, reason_code, reason) with an actionable message:
+manifest present (``missing_manifest``) and parseable JSON (``bad_manifest``) with the required fields
+(``manifest_field``); facility and month in the manifest equal the delivery path (``delivery_mismatch``);
+every listed file present (``missing_file``) and every present file listed (``extra_file``); byte size
+(``size_mismatch``), sha256 (``checksum_mismatch``) and data-row count (``row_count_mismatch``) as listed;
+a known kind for each file name (``unknown_kind``) that agrees with the manifest's kind (``kind_mismatch``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from dpc.config import file_prefixes
+from dpc.layouts import kind_for_filename
+from dpc.manifest import MANIFEST_NAME, count_data_rows, delivery_from_path, manifest_sha256
+from dpc.storage import Storage, delivery_prefix
+
+REQUIRED_FIELDS = ("facility_code", "yyyymm", "files")
+REQUIRED_FILE_FIELDS = ("name", "bytes", "rows", "sha256")
+
+
+@dataclass
+class ValidationReport:
+    facility_code: str
+    yyyymm: int
+    ok: bool = True
+    findings: list[dict[str, object]] = field(default_factory=list)
+    manifest: dict[str, object] | None = None
+    manifest_sha256: str | None = None
+
+    def add(self, file: str, reason_code: str, reason: str, line: int = 0, column: str | None = None) -> None:
+        self.ok = False
+        self.findings.append(
+            {"file": file, "line": line, "column": column, "reason_code": reason_code, "reason": reason}
+        )
+
+    def messages(self) -> list[str]:
+        return [f"{f['file']}: {f['reason']}" for f in self.findings]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "facility_code": self.facility_code,
+            "yyyymm": self.yyyymm,
+            "ok": self.ok,
+            "findings": self.findings,
+            "manifest_sha256": self.manifest_sha256,
+        }
+
+
+def _short(digest: str) -> str:
+    return digest[:12] + "…"
+
+
+def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> ValidationReport:
+    """Check the delivery's files against its manifest (see the module docstring)."""
+    report = ValidationReport(facility_code, int(yyyymm))
+    prefix = delivery_prefix("raw", facility_code, yyyymm)
+    mkey = prefix + MANIFEST_NAME
+    present = sorted(k[len(prefix) :] for k in storage.list(prefix) if k != mkey and not k.endswith("/"))
+    if not storage.exists(mkey):
+        report.add(
+            mkey,
+            "missing_manifest",
+            f"no {MANIFEST_NAME}: write it once every file is uploaded (`dpc manifest DIR`); "
+            f"files present: {', '.join(present) or 'none'}",
+        )
+        return report
+    raw = storage.read_bytes(mkey)
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", 0)
+        report.add(mkey, "bad_manifest", f"not valid JSON ({exc}): rewrite it with `dpc manifest DIR`", line=line)
+        return report
+    if not isinstance(manifest, dict):
+        report.add(mkey, "bad_manifest", "the manifest is not a JSON object: rewrite it with `dpc manifest DIR`")
+        return report
+    report.manifest = manifest
+    report.manifest_sha256 = manifest_sha256(manifest)
+    missing_fields = [f for f in REQUIRED_FIELDS if f not in manifest]
+    if missing_fields or not isinstance(manifest.get("files"), list):
+        report.add(
+            mkey,
+            "manifest_field",
+            f"required field(s) missing or malformed: {', '.join(missing_fields) or 'files (must be a list)'}",
+        )
+        return report
+    if str(manifest["facility_code"]) != facility_code:
+        report.add(
+            mkey,
+            "delivery_mismatch",
+            f"manifest says facility {manifest['facility_code']}, the path says {facility_code} "
+            f"(files uploaded to the wrong folder, or a manifest copied from another delivery)",
+            column="facility_code",
+        )
+    try:
+        m_month = int(manifest["yyyymm"])  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        m_month = None
+    if m_month != int(yyyymm):
+        report.add(
+            mkey,
+            "delivery_mismatch",
+            f"manifest says month {manifest['yyyymm']}, the path says {yyyymm} "
+            f"(files uploaded to the wrong month, or a manifest copied from another delivery)",
+            column="yyyymm",
+        )
+    prefixes = file_prefixes()
+    listed: dict[str, dict[str, object]] = {}
+    for i, entry in enumerate(manifest["files"]):
+        if not isinstance(entry, dict) or any(f not in entry for f in REQUIRED_FILE_FIELDS):
+            report.add(
+                mkey, "manifest_field", f"files[{i}] needs the fields {', '.join(REQUIRED_FILE_FIELDS)}: got {entry!r}"
+            )
+            continue
+        listed[str(entry["name"])] = entry
+    for name in sorted(set(present) - set(listed)):
+        report.add(
+            prefix + name,
+            "extra_file",
+            "present but not in the manifest (uploaded after the manifest was written? rewrite the manifest, "
+            "or remove the file)",
+        )
+    for name, entry in sorted(listed.items()):
+        key = prefix + name
+        kind = kind_for_filename(name, prefixes)
+        if kind is None:
+            report.add(
+                key,
+                "unknown_kind",
+                "the file name starts with no known prefix "
+                f"({', '.join(p for ps in prefixes.values() for p in ps)}; configure DPC_FILE_PREFIXES)",
+            )
+        elif entry.get("kind") not in (None, kind):
+            report.add(key, "kind_mismatch", f"manifest says kind {entry.get('kind')}, the file name says {kind}")
+        if name not in present:
+            report.add(
+                key, "missing_file", "listed in the manifest but not present (upload incomplete or file renamed)"
+            )
+            continue
+        data = storage.read_bytes(key)
+        if len(data) != int(entry["bytes"]):  # type: ignore[call-overload]
+            report.add(
+                key,
+                "size_mismatch",
+                f"size mismatch: manifest says {entry['bytes']} bytes, file has {len(data)} "
+                "(truncated or partial upload, or the file changed after the manifest was written)",
+            )
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != entry["sha256"]:
+            report.add(
+                key,
+                "checksum_mismatch",
+                f"sha256 mismatch: manifest says {_short(str(entry['sha256']))}, file has {_short(digest)} "
+                "(file changed after the manifest was written, or truncated upload)",
+            )
+        rows = count_data_rows(data)
+        if rows != int(entry["rows"]):  # type: ignore[call-overload]
+            report.add(
+                key,
+                "row_count_mismatch",
+                f"row count mismatch: manifest says {entry['rows']} data rows, file has {rows} "
+                "(title row excluded; truncated upload or the file changed after the manifest was written)",
+            )
+    return report
+
+
+def find_deliveries(storage: Storage) -> list[tuple[str, int]]:
+    """Every (facility, yyyymm) under raw/ that has a manifest or any file, sorted by month then facility."""
+    found: set[tuple[str, int]] = set()
+    for key in storage.list("raw/"):
+        located = delivery_from_path(key)
+        if located:
+            found.add(located)
+    return sorted(found, key=lambda d: (d[1], d[0]))
