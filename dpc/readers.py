@@ -750,14 +750,17 @@ def _assemble(
     texts = pa.chunked_array([t for _c, _l, t in chunks], pa.string()) if chunks else pa.chunked_array([], pa.string())
     if accepted.num_rows < 2:
         return accepted, []
-    keyed = pa.table({"t": texts, "i": pa.array(range(accepted.num_rows), pa.int64())})
-    groups = keyed.group_by("t", use_threads=False).aggregate([("i", "min"), ("i", "count")])
-    if groups.num_rows == accepted.num_rows:
+    # exact duplicates: dictionary-encode the line texts (one hash pass); only when some repeat, find them
+    encoded = pc.dictionary_encode(texts.combine_chunks())
+    if len(encoded.dictionary) == accepted.num_rows:
         return accepted, []
+    keyed = pa.table({"k": encoded.indices, "i": pa.array(range(accepted.num_rows), pa.int64())})
+    groups = keyed.group_by("k", use_threads=False).aggregate([("i", "min"), ("i", "count")])
     dup_groups = groups.filter(pc.greater(groups["i_count"], 1))
     firsts = dup_groups["i_min"]
-    joined = keyed.join(dup_groups.select(["t", "i_min"]), "t", join_type="inner")
+    joined = keyed.join(dup_groups.select(["k", "i_min"]), "k", join_type="inner")
     dups = joined.filter(pc.invert(pc.is_in(joined["i"], firsts))).sort_by("i")
+    dups = dups.append_column("t", pc.take(texts, dups["i"]))
     line_no = accepted["line_number"]
     findings = []
     for i, first, text in zip(dups["i"].to_pylist(), dups["i_min"].to_pylist(), dups["t"].to_pylist(), strict=True):

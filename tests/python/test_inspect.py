@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import fixtures_dpc as F
 import pytest
 
 from dpc.inspect import inspect_file, main_inspect
@@ -13,6 +12,11 @@ from dpc.layouts import LAYOUTS
 from dpc.manifest import count_data_rows
 from dpc.steps.normalise import normalise_delivery
 from dpc.storage import LocalStorage
+
+try:  # tests/ is a package in this repository; plain rootdir-relative import otherwise
+    from tests.python import fixtures_dpc as F
+except ImportError:  # pragma: no cover
+    import fixtures_dpc as F  # type: ignore[no-redef]
 
 KEY = b"inspect-test-key"
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import fixtures_dpc as F
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -19,6 +18,11 @@ from dpc.pseudonymise import load_key, pseudonymise
 from dpc.readers import FileRejected
 from dpc.steps.normalise import normalise_delivery, normalised_schema, quarantine_schema
 from dpc.storage import LocalStorage
+
+try:  # tests/ is a package in this repository; plain rootdir-relative import otherwise
+    from tests.python import fixtures_dpc as F
+except ImportError:  # pragma: no cover
+    import fixtures_dpc as F  # type: ignore[no-redef]
 
 KEY = b"test-key-0123456789abcdef-not-a-real-one"
 AT = datetime(2024, 5, 2, 3, 4, 5, tzinfo=UTC)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fixtures_dpc as F
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,6 +10,11 @@ from dpc.config import file_prefixes
 from dpc.layouts import LAYOUTS
 from dpc.manifest import count_data_rows
 from dpc.readers import FileRejected, read_delivered_file
+
+try:  # tests/ is a package in this repository; plain rootdir-relative import otherwise
+    from tests.python import fixtures_dpc as F
+except ImportError:  # pragma: no cover
+    import fixtures_dpc as F  # type: ignore[no-redef]
 
 KINDS = list(LAYOUTS)
 VARIANTS = {

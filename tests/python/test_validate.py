@@ -7,11 +7,15 @@ import json
 import sys
 from pathlib import Path
 
-import fixtures_dpc as F
 import pytest
 
 from dpc.steps.validate import find_deliveries, validate_delivery
 from dpc.storage import LocalStorage
+
+try:  # tests/ is a package in this repository; plain rootdir-relative import otherwise
+    from tests.python import fixtures_dpc as F
+except ImportError:  # pragma: no cover
+    import fixtures_dpc as F  # type: ignore[no-redef]
 
 
 @pytest.fixture
