@@ -205,7 +205,7 @@ def run_local(
 def build_docs(db_path: Path, *, quiet: bool = True) -> str | None:
     """dbt docs generate --static: one HTML file that opens from disk (DECISIONS item 12)."""
     outcome = transform.run_dbt(["docs", "generate", "--static"], duckdb_path=db_path, quiet=quiet)
-    static = paths.PROJECT_DIR / "target" / "static_index.html"
+    static = transform.target_path() / "static_index.html"
     if not outcome.success or not static.exists():
         return None
     target = paths.data_dir() / "docs" / "index.html"

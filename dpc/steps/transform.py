@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -47,6 +48,12 @@ class DbtOutcome:
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
 
 
+def target_path() -> Path:
+    """dbt's target/ folder: DBT_TARGET_PATH when set (parallel tests, read-only containers), else the project's."""
+    path = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
 def dbt_env(target: str, duckdb_path: Path | None = None) -> dict[str, str]:
     env = {"DBT_TARGET": target, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     if duckdb_path is not None:
@@ -73,13 +80,30 @@ def run_dbt(
     env = {**dbt_env(target, duckdb_path), **(extra_env or {})}
     start = time.monotonic()
     with _DBT_LOCK, _environment(env), _cwd(project_dir):
-        result = dbtRunner().invoke(command)
+        try:
+            result = dbtRunner().invoke(command)
+        finally:
+            _release_duckdb()
     outcome = DbtOutcome(command=command, success=bool(result.success), invocation_id=_invocation_id())
     outcome.seconds = round(time.monotonic() - start, 2)
     if result.exception is not None:
         outcome.error = f"{type(result.exception).__name__}: {result.exception}"
     outcome.nodes = [_node_result(r) for r in getattr(result.result, "results", None) or []]
     return outcome
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database open in a class-level cache after a run; close it so the next step
+    (or another process) can open the file, possibly read-only."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - adapter not installed
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            with contextlib.suppress(Exception):
+                DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
 
 
 def _node_result(r: Any) -> NodeResult:

@@ -1,0 +1,85 @@
+"""Shared fixtures. The demo is built once per test run (DECISIONS item 23) and copied into tests that need it."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dpc.paths import PROJECT_DIR
+
+TEST_KEY = "pytest-only-pseudonymisation-key-not-a-secret"
+DEMO = {"seed": 7, "facilities": 2, "months": 3, "start_yyyymm": 202404, "admissions_per_month": 60}
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def demo_env(root: Path) -> dict[str, str]:
+    """Everything a run writes goes under root: lake, DuckDB file, dbt target/ and logs."""
+    return {
+        "DPC_DATA_DIR": str(root),
+        "DPC_LAKE": str(root / "lake"),
+        "DPC_DUCKDB_PATH": str(root / "dpc.duckdb"),
+        "DPC_PSEUDONYMISATION_KEY": TEST_KEY,
+        "DBT_TARGET_PATH": str(root / "target"),
+        "DBT_LOG_PATH": str(root / "logs"),
+    }
+
+
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    # under pytest-xdist every worker has its own basetemp; their parent is shared by the run
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo dataset run through the whole local pipeline once per test run; treat it as read-only."""
+    root = _shared_dir(tmp_path_factory) / "demo-build"
+    with open(str(root) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "summary.json").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            from dpc.generate import generate
+            from dpc.pipeline import run_local
+
+            with environment(**demo_env(root)):
+                generate(root / "lake", **DEMO)
+                summary = run_local(lake=root / "lake", db_path=root / "dpc.duckdb")
+            (root / "summary.json").write_text(json.dumps(summary.as_dict(), default=str), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def demo_copy(demo_build: Path, tmp_path: Path) -> Iterator[Path]:
+    """A private, writable copy of the demo build, with the environment pointing at it."""
+    root = tmp_path / "demo"
+    root.mkdir()
+    shutil.copytree(demo_build / "lake", root / "lake")
+    shutil.copy2(demo_build / "dpc.duckdb", root / "dpc.duckdb")
+    with environment(**demo_env(root)):
+        yield root
+
+
+@pytest.fixture(scope="session")
+def project_dir() -> Path:
+    return PROJECT_DIR

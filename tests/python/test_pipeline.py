@@ -1,0 +1,187 @@
+"""The whole local pipeline on the demo: numbers reconcile, nothing identifying reaches the engines, runs repeat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dpc.layouts import KIND_SLUG, LAYOUTS
+from dpc.pipeline import run_local
+from dpc.readers import read_delivered_file
+from tests.python.conftest import TEST_KEY
+
+pytestmark = pytest.mark.slow
+
+
+def _summary(root: Path) -> dict:
+    return json.loads((root / "summary.json").read_text(encoding="utf-8"))
+
+
+def _delivered_ids(lake: Path) -> set[str]:
+    """Every データ識別番号 delivered, read with the same readers the normaliser uses."""
+    ids: set[str] = set()
+    for path in (lake / "raw").rglob("*.txt"):
+        result = read_delivered_file(path.name, path.read_bytes())
+        ids.update(v.strip() for v in result.accepted.column("data_id").to_pylist() if v)
+    return ids
+
+
+def test_demo_run_publishes_and_reports(demo_build: Path) -> None:
+    s = _summary(demo_build)
+    assert s["ok"] and s["published"], s["error"]
+    assert {d["status"] for d in s["deliveries"]} == {"loaded"}
+    assert len(s["deliveries"]) == 6
+    assert s["dq"]["errors"] == [] and s["dq"]["reconciliation_mismatches"] == 0
+    assert s["dbt"]["counts"]["model"] == {"success": s["dbt"]["counts"]["model"]["success"]}
+    assert s["dbt"]["counts"]["test"].get("pass", 0) > 100
+    assert s["dbt"]["counts"]["unit_test"].get("pass", 0) >= 3
+    headline = s["headline"]
+    # plausible hospital numbers (../shared/dpc/README.md "Plausible magnitudes")
+    assert 8 <= headline["mean_los_days"] <= 16
+    assert 2000 <= headline["points_per_day"] <= 9000
+    assert 0 < headline["readmission_30d_pct"] < 20
+
+
+def test_rows_reconcile_raw_stage_mart(demo_build: Path) -> None:
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        for kind, slug in KIND_SLUG.items():
+            raw = con.execute(f"select count(*) from raw.{slug}").fetchone()[0]
+            stage = con.execute(f"select count(*) from stage.stg_dpc__{slug}").fetchone()[0]
+            quarantined = con.execute(f"select count(*) from dq.quarantine_{slug}").fetchone()[0]
+            delivered = con.execute(
+                "select coalesce(sum(delivered_rows), 0) from dq.load_history where kind = ?", [kind]
+            ).fetchone()[0]
+            assert raw == stage, kind
+            assert delivered == stage + quarantined, kind
+        assert con.execute("select count(*) from dq.dq_reconciliation where difference <> 0").fetchone()[0] == 0
+        stays = con.execute("select count(distinct stay_id) from stage.stg_dpc__ff1").fetchone()[0]
+        assert con.execute("select count(*) from mart.fct_admissions").fetchone()[0] == stays
+        ef_lines = con.execute("select count(*) from stage.stg_dpc__efn").fetchone()[0]
+        assert con.execute("select count(*) from mart.fct_billing_lines").fetchone()[0] == ef_lines
+        # D billed points add up from rows to stays to KPI cells
+        d_total = con.execute("select sum(billed_points) from stage.stg_dpc__d").fetchone()[0]
+        mart_total = con.execute("select sum(billed_points) from mart.fct_admissions").fetchone()[0]
+        assert float(d_total) == pytest.approx(float(mart_total))
+        kpi = con.execute("select sum(discharges) from stage.int_kpi__monthly_facility_mdc").fetchone()[0]
+        assert kpi == con.execute("select count(*) from mart.fct_admissions where is_discharged").fetchone()[0]
+
+
+def test_no_identifier_reaches_any_table_or_artifact(demo_build: Path) -> None:
+    ids = _delivered_ids(demo_build / "lake")
+    assert len(ids) > 100
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
+        leaked = []
+        for schema, table, column in columns:
+            values = {
+                r[0] for r in con.execute(f'select distinct trim("{column}") from "{schema}"."{table}"').fetchall()
+            }
+            if values & ids:
+                leaked.append(f"{schema}.{table}.{column}")
+        # the mart holds no birth dates either: only ages
+        mart_cols = {c for s, t, c in columns if s == "mart"}
+    assert leaked == []
+    assert not {"data_id", "birth_date", "payload_1"} & mart_cols
+    for artifact in (demo_build / "target").rglob("*.json"):
+        text = artifact.read_text(encoding="utf-8", errors="replace")
+        assert TEST_KEY not in text, artifact
+    for path in (demo_build / "lake" / "stage").rglob("*.parquet"):
+        assert TEST_KEY.encode() not in path.read_bytes()
+
+
+def test_dq_history_and_exports(demo_build: Path) -> None:
+    s = _summary(demo_build)
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select count(*), count(distinct check_name), count(*) filter (where status = 'pass') "
+            "from dq.dq_results where run_id = ?",
+            [s["dbt"]["invocation_id"]],
+        ).fetchone()
+        mart_tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'mart'"
+            ).fetchall()
+        }
+    assert rows[0] == rows[2] and rows[0] > 100
+    assert {"fct_admissions", "fct_billing_lines", "dim_facility", "dim_mdc", "kpi_monthly_facility_mdc"} <= mart_tables
+    for table in mart_tables:
+        assert (demo_build / "lake" / "processed" / table / f"{table}.parquet").stat().st_size > 0
+    docs = Path(s["docs_path"]).read_text(encoding="utf-8")
+    assert "fct_admissions" in docs and "kpi_monthly_facility_mdc" in docs
+
+
+def test_rerun_is_idempotent_and_keeps_dq_history(demo_copy: Path) -> None:
+    db = demo_copy / "dpc.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = con.execute("select * from mart.fct_admissions order by stay_id").fetchall()
+        history_before = con.execute("select count(*) from dq.dq_results").fetchone()[0]
+    summary = run_local(lake=demo_copy / "lake", db_path=db, docs=False, report=False)
+    assert summary.ok
+    assert {d.status for d in summary.deliveries} == {"unchanged"}
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select * from mart.fct_admissions order by stay_id").fetchall() == before
+        assert con.execute("select count(*) from dq.dq_results").fetchone()[0] > history_before
+
+
+def test_redelivery_replaces_exactly_its_facility_month(demo_copy: Path) -> None:
+    from dpc.generate import generate
+
+    lake, db = demo_copy / "lake", demo_copy / "dpc.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = dict(con.execute("select facility_code || '-' || yyyymm, count(*) from raw.efn group by 1").fetchall())
+    # a corrected delivery of one facility-month: regenerate with another seed and swap that folder in
+    other = demo_copy / "other"
+    generate(other, seed=99, facilities=2, months=3, start_yyyymm=202404, admissions_per_month=60)
+    facility = sorted(before)[0].split("-")[0]
+    delivery = f"raw/yyyymm=202405/facility={facility}"
+    for f in (lake / delivery).iterdir():
+        f.unlink()
+    for f in (other / delivery).iterdir():
+        (lake / delivery / f.name).write_bytes(f.read_bytes())
+    summary = run_local(lake=lake, db_path=db, docs=False, report=False)
+    assert summary.ok, summary.error
+    statuses = {(d.facility_code, d.yyyymm): d.status for d in summary.deliveries}
+    assert statuses.pop((facility, 202405)) == "loaded"
+    assert set(statuses.values()) == {"unchanged"}
+    with duckdb.connect(str(db), read_only=True) as con:
+        after = dict(con.execute("select facility_code || '-' || yyyymm, count(*) from raw.efn group by 1").fetchall())
+        expected = con.execute(
+            "select accepted_rows from dq.load_history where kind = 'EFn' and facility_code = ? and yyyymm = 202405 "
+            "order by loaded_at desc limit 1",
+            [facility],
+        ).fetchone()[0]
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed <= {f"{facility}-202405"}
+    assert after[f"{facility}-202405"] == expected
+
+
+def test_rejected_delivery_loads_nothing(demo_copy: Path) -> None:
+    lake, db = demo_copy / "lake", demo_copy / "dpc.duckdb"
+    # a new month for one facility whose EF file was truncated after its manifest was written
+    from dpc.generate import generate
+
+    other = demo_copy / "other"
+    generate(other, seed=7, facilities=1, months=4, start_yyyymm=202404, admissions_per_month=60)
+    src = next((other / "raw" / "yyyymm=202407").iterdir())
+    dst = lake / "raw" / "yyyymm=202407" / src.name
+    dst.mkdir(parents=True)
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    ef = next(dst.glob("EFn_*"))
+    ef.write_bytes(ef.read_bytes()[:-500])
+    summary = run_local(lake=lake, db_path=db, docs=False, report=False)
+    rejected = [d for d in summary.deliveries if d.status == "rejected"]
+    assert [(d.facility_code, d.yyyymm) for d in rejected] == [(src.name.split("=")[1], 202407)]
+    reasons = " ".join(str(f["reason"]) for f in rejected[0].findings)
+    assert ef.name in " ".join(str(f["file"]) for f in rejected[0].findings)
+    assert "sha256" in reasons or "bytes" in reasons
+    with duckdb.connect(str(db), read_only=True) as con:
+        for slug in KIND_SLUG.values():
+            assert con.execute(f"select count(*) from raw.{slug} where yyyymm = 202407").fetchone()[0] == 0
+    assert len(LAYOUTS) == 5
