@@ -82,11 +82,8 @@ resource "aws_kms_alias" "state" {
 resource "aws_s3_bucket" "state" {
   #checkov:skip=CKV_AWS_144:State stays in the platform's single region (DECISIONS 13); versioning keeps its history.
   #checkov:skip=CKV_AWS_18:Access to the state bucket is recorded by the environments' CloudTrail trails; no separate log bucket for one small bucket.
+  # No force_destroy: a bucket holding state cannot be deleted by terraform destroy.
   bucket = local.bucket_name
-
-  lifecycle {
-    prevent_destroy = true
-  }
 }
 
 resource "aws_s3_bucket_public_access_block" "state" {

@@ -60,13 +60,13 @@ module "iam" {
 module "redshift" {
   source = "../modules/redshift"
 
-  environment                = local.environment
-  vpc_id                     = local.vpc_id
-  subnet_ids                 = local.subnet_ids
-  allowed_security_group_ids = [module.pipeline.runner_security_group_id]
-  kms_key_arn                = module.foundation.kms_key_arn
-  default_iam_role_arn       = module.iam.redshift_copy_role_arn
-  usage_limit_rpu_hours      = var.usage_limit_rpu_hours
+  environment             = local.environment
+  vpc_id                  = local.vpc_id
+  subnet_ids              = local.subnet_ids
+  allowed_security_groups = { runner = module.pipeline.runner_security_group_id }
+  kms_key_arn             = module.foundation.kms_key_arn
+  default_iam_role_arn    = module.iam.redshift_copy_role_arn
+  usage_limit_rpu_hours   = var.usage_limit_rpu_hours
 }
 
 module "glue_athena" {

@@ -15,7 +15,7 @@ output "kms_alias_name" {
 
 output "data_bucket_name" {
   description = "Name of the data bucket (prefixes raw/, stage/, processed/, archive/)."
-  value       = aws_s3_bucket.data.id
+  value       = aws_s3_bucket.data.bucket
 }
 
 output "data_bucket_arn" {
@@ -25,7 +25,7 @@ output "data_bucket_arn" {
 
 output "artifacts_bucket_name" {
   description = "Name of the artifacts bucket (dbt-artifacts/, docs/, athena-results/, cloudtrail/)."
-  value       = aws_s3_bucket.artifacts.id
+  value       = aws_s3_bucket.artifacts.bucket
 }
 
 output "artifacts_bucket_arn" {

@@ -17,10 +17,10 @@ resource "aws_security_group" "redshift" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "redshift" {
-  for_each = toset(var.allowed_security_group_ids)
+  for_each = var.allowed_security_groups
 
   security_group_id            = aws_security_group.redshift.id
-  description                  = "Redshift 5439 from ${each.value}"
+  description                  = "Redshift 5439 from ${each.key}"
   ip_protocol                  = "tcp"
   from_port                    = 5439
   to_port                      = 5439

@@ -28,13 +28,13 @@ variable "subnet_ids" {
   }
 }
 
-variable "allowed_security_group_ids" {
-  description = "Security groups admitted on port 5439 (the dpc-runner's security group alone by design; QuickSight's when enabled is added by that module)."
-  type        = list(string)
+variable "allowed_security_groups" {
+  description = "Security groups admitted on port 5439, keyed by a static name (the dpc-runner's alone by design: { runner = sg-… }; QuickSight's rule is added by that module)."
+  type        = map(string)
 
   validation {
-    condition     = length(var.allowed_security_group_ids) > 0 && alltrue([for s in var.allowed_security_group_ids : can(regex("^sg-", s))])
-    error_message = "allowed_security_group_ids must be a non-empty list of security group IDs."
+    condition     = length(var.allowed_security_groups) > 0 && alltrue([for s in values(var.allowed_security_groups) : can(regex("^sg-", s))])
+    error_message = "allowed_security_groups must map names to security group IDs."
   }
 }
 

@@ -1,0 +1,46 @@
+mock_provider "aws" {
+  source = "../../tests/mocks"
+}
+
+variables {
+  environment           = "dev"
+  data_bucket_name      = "dpc-learning-data-dev"
+  artifacts_bucket_name = "dpc-learning-artifacts-dev"
+  kms_key_arn           = "arn:aws:kms:ap-northeast-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  facility_codes        = ["131000011", "271000015"]
+}
+
+run "catalog_and_workgroup" {
+  command = apply
+
+  assert {
+    condition     = toset(values(output.database_names)) == toset(["dpc_dev_raw", "dpc_dev_stage", "dpc_dev_mart_build", "dpc_dev_mart", "dpc_dev_ref", "dpc_dev_dq"])
+    error_message = "One Glue database per layer."
+  }
+  assert {
+    condition     = toset(output.raw_table_names) == toset(["ff1", "efn", "efg", "d", "h", "quarantine_ff1", "quarantine_efn", "quarantine_efg", "quarantine_d", "quarantine_h"])
+    error_message = "One raw table per kind and per kind's quarantine."
+  }
+  assert {
+    condition = (aws_glue_catalog_table.raw["efn"].storage_descriptor[0].location == "s3://dpc-learning-data-dev/stage/efn/" &&
+      aws_glue_catalog_table.raw["efn"].parameters["projection.yyyymm.type"] == "integer" &&
+      aws_glue_catalog_table.raw["efn"].parameters["projection.facility.type"] == "enum" &&
+      aws_glue_catalog_table.raw["efn"].parameters["projection.facility.values"] == "131000011,271000015" &&
+    aws_glue_catalog_table.raw["efn"].parameters["storage.location.template"] == "s3://dpc-learning-data-dev/stage/efn/yyyymm=$${yyyymm}/facility=$${facility}/")
+    error_message = "Partition projection per DECISIONS 11."
+  }
+  assert {
+    condition     = [for k in aws_glue_catalog_table.raw["d"].partition_keys : k.name] == ["yyyymm", "facility"]
+    error_message = "Partitions are yyyymm and facility."
+  }
+  assert {
+    condition     = !contains([for c in aws_glue_catalog_table.raw["ff1"].storage_descriptor[0].columns : c.name], "data_id")
+    error_message = "Only the pseudonymous key reaches the catalog."
+  }
+  assert {
+    condition = (aws_athena_workgroup.this.name == "dpc-learning-dev" && aws_athena_workgroup.this.configuration[0].enforce_workgroup_configuration &&
+      aws_athena_workgroup.this.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS" &&
+    aws_athena_workgroup.this.configuration[0].bytes_scanned_cutoff_per_query == 10737418240)
+    error_message = "Athena workgroup enforces KMS results and a bytes-scanned cutoff."
+  }
+}
