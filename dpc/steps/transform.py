@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class DbtOutcome:
     nodes: list[NodeResult] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False)  # dbt's own exception, for classification
 
     def counts(self) -> dict[str, dict[str, int]]:
         """{'model': {'success': 12}, 'test': {'pass': 80, 'warn': 1}, …}"""
@@ -70,8 +72,11 @@ def run_dbt(
     duckdb_path: Path | None = None,
     extra_env: dict[str, str] | None = None,
     quiet: bool = False,
+    callbacks: list[Callable[[Any], None]] | None = None,
 ) -> DbtOutcome:
-    """Run one dbt command (e.g. ``["build"]``) and collect per-node results."""
+    """Run one dbt command (e.g. ``["build"]``) and collect per-node results.
+
+    ``callbacks`` receive every dbt event (``EventMsg``) as it happens (the runner logs nodes from them)."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
 
     command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target", target]
@@ -81,12 +86,13 @@ def run_dbt(
     start = time.monotonic()
     with _DBT_LOCK, _environment(env), _cwd(project_dir):
         try:
-            result = dbtRunner().invoke(command)
+            result = dbtRunner(callbacks=callbacks).invoke(command)
         finally:
             _release_duckdb()
     outcome = DbtOutcome(command=command, success=bool(result.success), invocation_id=_invocation_id())
     outcome.seconds = round(time.monotonic() - start, 2)
     if result.exception is not None:
+        outcome.exception = result.exception
         outcome.error = f"{type(result.exception).__name__}: {result.exception}"
     outcome.nodes = [_node_result(r) for r in getattr(result.result, "results", None) or []]
     return outcome
