@@ -19,7 +19,14 @@ from dpc.layouts import KIND_SLUG, LAYOUTS, LINEAGE_COLUMNS  # noqa: E402
 
 OUT = ROOT / "infra" / "terraform" / "modules" / "glue_athena" / "stage_columns.json"
 
-GLUE_TYPE = {"str": "string", "code": "string", "date": "string", "int": "bigint", "decimal": "decimal(18,4)", "pid": "string"}
+GLUE_TYPE = {
+    "str": "string",
+    "code": "string",
+    "date": "string",
+    "int": "bigint",
+    "decimal": "decimal(18,4)",
+    "pid": "string",
+}
 LINEAGE_TYPE = {"source_file": "string", "line_number": "bigint", "load_id": "string", "loaded_at": "timestamp"}
 # yyyymm is a real column in the files (DECISIONS 2) but it is also the partition key of the Glue
 # tables (stage/<kind>/yyyymm=…/facility=…/); Glue forbids a column and a partition key of one name,

@@ -21,7 +21,9 @@ def _files(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(
-        p for p in root.rglob("*") if p.is_file() and not (SKIP_DIRS & set(p.relative_to(root).parts)) and p.suffix != ".pyc"
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not (SKIP_DIRS & set(p.relative_to(root).parts)) and p.suffix != ".pyc"
     )
 
 

@@ -40,7 +40,7 @@ locals {
 resource "aws_kms_key" "this" {
   description             = "dpc-learning ${var.environment}: platform data key (S3, Redshift, Secrets Manager, SNS, Logs, CloudTrail)"
   enable_key_rotation     = true
-  rotation_period_in_days = 365
+  rotation_period_in_days = var.kms_rotation_period_days
   deletion_window_in_days = 30
   policy                  = jsonencode(local.key_policy)
   tags                    = var.tags
@@ -217,6 +217,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
 
 # EventBridge notifications: the pipeline's optional "manifest uploaded" rule listens to these.
 resource "aws_s3_bucket_notification" "data" {
+  count       = var.s3_eventbridge_notifications ? 1 : 0
   bucket      = aws_s3_bucket.data.id
   eventbridge = true
 }
@@ -348,6 +349,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
 }
 
 resource "aws_s3_bucket_notification" "artifacts" {
+  count       = var.s3_eventbridge_notifications ? 1 : 0
   bucket      = aws_s3_bucket.artifacts.id
   eventbridge = true
 }

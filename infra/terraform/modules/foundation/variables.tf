@@ -132,6 +132,23 @@ variable "force_destroy_buckets" {
   default     = false
 }
 
+variable "kms_rotation_period_days" {
+  description = "Automatic rotation period of the KMS key in days (null keeps the service default of 365)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.kms_rotation_period_days == null || try(var.kms_rotation_period_days >= 90 && var.kms_rotation_period_days <= 2560, false)
+    error_message = "kms_rotation_period_days must be between 90 and 2560."
+  }
+}
+
+variable "s3_eventbridge_notifications" {
+  description = "Send the buckets' object events to EventBridge (the optional manifest-upload trigger listens to them)."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Extra tags for this module's resources (roots set default_tags on the provider)."
   type        = map(string)

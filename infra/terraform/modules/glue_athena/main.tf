@@ -1,6 +1,8 @@
 # Glue databases per layer, one Glue table per file kind over the normalised stage/<kind>/ Parquet
 # (and one per kind's quarantine), partitions by projection (DECISIONS 11), and the Athena workgroup.
 
+data "aws_caller_identity" "current" {}
+
 locals {
   name   = "dpc-learning-${var.environment}"
   layers = ["raw", "stage", "mart_build", "mart", "ref", "dq"]
@@ -17,6 +19,7 @@ locals {
 resource "aws_glue_catalog_database" "layer" {
   for_each = toset(local.layers)
 
+  catalog_id  = data.aws_caller_identity.current.account_id
   name        = "dpc_${var.environment}_${each.value}"
   description = "dpc-learning ${var.environment}: ${each.value} layer (DECISIONS 8)"
   tags        = var.tags
