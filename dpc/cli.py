@@ -21,6 +21,21 @@ def _cmd_generate(a: argparse.Namespace) -> int:
     for d in deliveries:
         files = d.manifest["files"]
         print(f"{d.path}  {len(files)} files, {sum(f['rows'] for f in files):,} rows")
+    if getattr(a, "corrupt", None):
+        from dpc.generate.corrupt import corrupt_delivery
+
+        target = deliveries[-1].path  # default: the last delivery generated
+        if a.corrupt_delivery:
+            facility, _, yyyymm = a.corrupt_delivery.partition(":")
+            found = [d.path for d in deliveries if (d.facility_code, str(d.yyyymm)) == (facility, yyyymm)]
+            if not found:
+                print(f"--corrupt-delivery {a.corrupt_delivery}: no such delivery was generated", file=sys.stderr)
+                return 2
+            target = found[0]
+        for c in corrupt_delivery(target, a.corrupt.split(","), file_kind=a.corrupt_file, rows=a.corrupt_rows):
+            where = ":".join(str(x) for x in (c.file, c.line) if x) or "the whole delivery"
+            print(f"corrupted {target}: {c.fault} at {where} ({c.detail}) → expect {c.outcome} "
+                  f"{' '.join(c.reason_codes)}".rstrip())
     return 0
 
 
@@ -135,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--encoding", default="cp932", choices=["cp932", "utf-8"], help="file encoding")
     g.add_argument("--fixed-width", action="store_true", help="write EF and D as old fixed-width records")
     g.add_argument("--outpatient", action="store_true", help="also write outpatient EF (EFg) files")
+    g.add_argument("--corrupt", metavar="FAULT[,FAULT…]", default=None,
+                   help="then break one delivery like real deliveries break (dpc/generate/corrupt.py: undecodable, "
+                        "extra-column-row, not-numeric, invalid-date, discharge-before-admission, "
+                        "service-date-outside-month, unknown-code, duplicate-rows, mixed-encoding, extra-column-file, "
+                        "missing-file, extra-file, checksum-mismatch, row-count-mismatch, truncated, same-month-twice, "
+                        "corrected-month, utf8)")
+    g.add_argument("--corrupt-delivery", metavar="FACILITY:YYYYMM", default=None,
+                   help="the delivery to corrupt (default: the last one generated)")
+    g.add_argument("--corrupt-file", metavar="KIND", default=None, help="file kind to corrupt (FF1, EFn, D, H)")
+    g.add_argument("--corrupt-rows", type=int, default=1, help="rows repeated by duplicate-rows (default 1)")
     g.set_defaults(func=_cmd_generate)
 
     m = sub.add_parser("manifest", help="write manifest.json for a delivery folder of real hospital files")

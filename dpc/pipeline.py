@@ -19,7 +19,9 @@ import duckdb
 
 from dpc import paths
 from dpc.layouts import KIND_SLUG
+from dpc.manifest import MANIFEST_NAME
 from dpc.pseudonymise import load_key
+from dpc.readers import FileRejected
 from dpc.steps import dq, export, load, publish, transform
 from dpc.steps.normalise import normalise_delivery
 from dpc.steps.validate import find_deliveries, validate_delivery
@@ -35,6 +37,8 @@ class DeliveryOutcome:
     status: str  # loaded | unchanged | rejected
     findings: list[dict[str, object]] = field(default_factory=list)
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    quarantined: list[dict[str, object]] = field(default_factory=list)  # per file: reason_code → rows
+    archived_to: str | None = None  # the replaced version's archive, on a re-delivery
 
 
 @dataclass
@@ -46,6 +50,7 @@ class RunSummary:
     dbt: dict[str, object] = field(default_factory=dict)
     dq: dict[str, object] = field(default_factory=dict)
     published: bool = False
+    publication: dict[str, object] = field(default_factory=dict)
     rows_per_layer: dict[str, int] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
     docs_path: str | None = None
@@ -69,6 +74,7 @@ class RunSummary:
             "started_at": self.started_at,
             "ok": self.ok,
             "published": self.published,
+            "publication": self.publication,
             "error": self.error,
             "deliveries": [d.__dict__ for d in self.deliveries],
             "dbt": self.dbt,
@@ -87,7 +93,12 @@ def new_run_id() -> str:
 
 
 def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> list[DeliveryOutcome]:
-    """Validate, normalise and load every delivery under raw/ whose manifest changed since its last load."""
+    """Validate, normalise and load every delivery under raw/ whose manifest changed since its last load.
+
+    A delivery is rejected (nothing of it loaded, its previous version left in place) when its manifest check
+    fails or the normaliser rejects one of its files; the other deliveries go on. A new version archives the
+    previous one first (:mod:`dpc.steps.load`).
+    """
     storage = LocalStorage(lake)
     outcomes: list[DeliveryOutcome] = []
     deliveries = find_deliveries(storage)
@@ -100,19 +111,39 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
             if not report.ok:
                 outcomes.append(DeliveryOutcome(facility_code, yyyymm, "rejected", findings=list(report.findings)))
                 continue
-            if not force and load.loaded_manifest_sha256(con, facility_code, yyyymm) == report.manifest_sha256:
+            manifest_sha = report.manifest_sha256 or ""
+            previous = load.latest_load(con, facility_code, yyyymm)
+            if not force and previous is not None and previous.manifest_sha256 == manifest_sha:
                 outcomes.append(DeliveryOutcome(facility_code, yyyymm, "unchanged"))
                 continue
+            replaces = previous is not None and previous.manifest_sha256 != manifest_sha
+            if replaces:  # keep the version being replaced: its stage Parquet, before the normaliser overwrites it
+                load.archive_stage(storage, facility_code, yyyymm, previous.manifest_sha256)
             load_id = f"{run_id}-{facility_code}-{yyyymm}"
-            result = normalise_delivery(storage, storage, facility_code, yyyymm, key=key, load_id=load_id)
+            try:
+                result = normalise_delivery(storage, storage, facility_code, yyyymm, key=key, load_id=load_id)
+            except FileRejected as exc:
+                finding = {"file": exc.file, "line": exc.line, "column": exc.column,
+                           "reason_code": getattr(exc, "reason_code", "file_rejected"), "reason": exc.reason}
+                outcomes.append(DeliveryOutcome(facility_code, yyyymm, "rejected", findings=[finding]))
+                continue
             files = loaded_files(report.manifest or {}, result.as_dict())
+            load.archive_raw(storage, facility_code, yyyymm, manifest_sha, [f.source_file for f in files])
+            archived_to = None
+            if replaces:
+                archived_to = load.archive_prefix(facility_code, yyyymm, previous.manifest_sha256)
+                if not storage.exists(archived_to + MANIFEST_NAME):  # loaded before archiving existed
+                    archived_to = load.stage_archive_prefix("*", facility_code, yyyymm, previous.manifest_sha256)
             load.load_delivery_duckdb(
                 con, lake, facility_code, yyyymm, load_id=load_id, files=files,
-                manifest_sha256=report.manifest_sha256,
+                manifest_sha256=manifest_sha, archived_to=archived_to,
             )
             rows = {f.kind: {"delivered": f.delivered_rows, "accepted": f.accepted_rows,
                              "quarantined": f.quarantined_rows} for f in files}
-            outcomes.append(DeliveryOutcome(facility_code, yyyymm, "loaded", rows=rows))
+            reasons = {f.source_file: r for f in result.files if (r := f.reasons)}
+            quarantined = [{"file": name, "reasons": r} for name, r in reasons.items()]
+            outcomes.append(DeliveryOutcome(facility_code, yyyymm, "loaded", rows=rows, quarantined=quarantined,
+                                            archived_to=archived_to))
     return outcomes
 
 
@@ -172,6 +203,12 @@ def run_local(
     summary.deliveries = ingest(lake, db_path, run_id, force=force)
     summary.seconds["ingest"] = round(time.monotonic() - clock, 2)
 
+    # what this publication must copy: every delivery loaded since the last complete publication (a killed or
+    # failed run leaves its deliveries pending; this run resumes them from mart_build)
+    with duckdb.connect(str(db_path)) as con:
+        touched = publish.pending(con)
+    build_started_at = datetime.now(UTC)
+
     args = ["build"] + (["--select", select] if select else [])
     outcome = transform.run_dbt(args, duckdb_path=db_path, quiet=quiet,
                                 extra_env={"DPC_RUN_ID": run_id})
@@ -184,8 +221,10 @@ def run_local(
         summary.dq = verdict.as_dict()
         if outcome.success and verdict.ok:
             step = time.monotonic()
-            publish.publish_duckdb(con)
+            tables = publish.publish_duckdb(con, touched, run_id=run_id, build_started_at=build_started_at,
+                                            complete=select is None)
             summary.published = True
+            summary.publication = {"touched": None if touched is None else touched.as_dict(), "tables": tables}
             summary.exports = export.export_duckdb(con, lake)
             summary.headline = headline(con)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)

@@ -3,6 +3,15 @@
 DuckDB (local) reads the normalised Parquet directly; Redshift gets the same effect from
 ``redshift_load_statements`` (DELETE + COPY … FORMAT AS PARQUET in one transaction, DECISIONS item 15).
 The load history (dq.load_history) records who loaded what, when, with which checksum and counts.
+
+Archive (a corrected re-delivery keeps the previous version). Hospitals upload a correction over the same
+``raw/yyyymm=…/facility=…/`` prefix, so the previous raw files are gone by the time the correction is seen:
+every version is therefore archived when it is FIRST loaded — its raw files and manifest are copied to
+``archive/raw/yyyymm=…/facility=…/<manifest_sha256[:12]>/`` (:func:`archive_raw`). When a different version
+replaces it, the previous version's normalised Parquet is copied to ``archive/stage/<kind>/yyyymm=…/facility=…/
+<sha12>/`` before the normaliser overwrites stage (:func:`archive_stage`), and the new load's rows in
+dq.load_history name the previous version's archive in ``archived_to``. Archives are write-once (an existing
+object is never overwritten), so a run killed half-way and rerun cannot replace an archive by a newer version.
 """
 
 from __future__ import annotations
@@ -18,8 +27,9 @@ import duckdb
 import pyarrow as pa
 
 from dpc.layouts import KIND_SLUG
+from dpc.manifest import MANIFEST_NAME
 from dpc.steps.normalise import normalised_schema, quarantine_schema
-from dpc.storage import stage_prefix
+from dpc.storage import Storage, delivery_prefix, stage_prefix
 
 LOAD_HISTORY_DDL = """
 create table if not exists dq.load_history (
@@ -124,6 +134,61 @@ def loaded_manifest_sha256(con: duckdb.DuckDBPyConnection, facility_code: str, y
         [facility_code, yyyymm],
     ).fetchone()
     return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class PreviousLoad:
+    load_id: str
+    manifest_sha256: str
+    loaded_at: datetime
+
+
+def latest_load(con: duckdb.DuckDBPyConnection, facility_code: str, yyyymm: int) -> PreviousLoad | None:
+    """The delivery's latest load (its current version), or None if it was never loaded."""
+    ensure_raw_tables(con)
+    row = con.execute(
+        "select load_id, manifest_sha256, loaded_at from dq.load_history where facility_code = ? and yyyymm = ? "
+        "order by loaded_at desc, load_id desc limit 1",
+        [facility_code, yyyymm],
+    ).fetchone()
+    return PreviousLoad(*row) if row else None
+
+
+def archive_prefix(facility_code: str, yyyymm: int, manifest_sha256: str) -> str:
+    """``archive/raw/yyyymm=…/facility=…/<manifest_sha256[:12]>/`` — one folder per delivery version."""
+    return f"archive/{delivery_prefix('raw', facility_code, yyyymm)}{manifest_sha256[:12]}/"
+
+
+def stage_archive_prefix(slug: str, facility_code: str, yyyymm: int, manifest_sha256: str) -> str:
+    return f"archive/{stage_prefix(slug, facility_code, yyyymm)}{manifest_sha256[:12]}/"
+
+
+def _copy_once(storage: Storage, source: str, target: str) -> bool:
+    if storage.exists(target) or not storage.exists(source):
+        return False
+    storage.write_bytes(target, storage.read_bytes(source))
+    return True
+
+
+def archive_raw(storage: Storage, facility_code: str, yyyymm: int, manifest_sha256: str, names: Iterable[str]) -> str:
+    """Copy a delivery version's raw files and manifest into its archive folder (write-once); returns the folder."""
+    source = delivery_prefix("raw", facility_code, yyyymm)
+    target = archive_prefix(facility_code, yyyymm, manifest_sha256)
+    for name in [*names, MANIFEST_NAME]:
+        _copy_once(storage, source + name, target + name)
+    return target
+
+
+def archive_stage(storage: Storage, facility_code: str, yyyymm: int, manifest_sha256: str) -> list[str]:
+    """Copy the delivery's current stage Parquet (every kind and quarantine) into the archive of its version."""
+    copied = []
+    for slug in KIND_SLUG.values():
+        for layer in (slug, f"quarantine_{slug}"):
+            source = stage_prefix(layer, facility_code, yyyymm) + "part-0.parquet"
+            target = stage_archive_prefix(layer, facility_code, yyyymm, manifest_sha256) + "part-0.parquet"
+            if _copy_once(storage, source, target):
+                copied.append(target)
+    return copied
 
 
 def redshift_load_statements(facility_code: str, yyyymm: int, bucket: str, iam_role_arn: str) -> list[str]:

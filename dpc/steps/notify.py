@@ -48,8 +48,16 @@ def format_summary(summary: Mapping[str, Any]) -> str:
             for k, v in rows.items()
         )
         lines.append(f"  {d['facility_code']} {d['yyyymm']}  {d['status']:<9} {detail}")
-        for finding in d.get("findings", [])[:10]:
-            lines.append(f"      ✗ {finding.get('file', '')}:{finding.get('line') or ''} {finding.get('reason', '')}")
+        findings = d.get("findings", [])
+        for finding in findings[:10]:
+            lines.append(f"      ✗ {_where(finding)} {finding.get('reason', '')} [{finding.get('reason_code', '')}]")
+        if len(findings) > 10:
+            lines.append(f"      … and {len(findings) - 10} more findings")
+        for q in d.get("quarantined", []):
+            reasons = ", ".join(f"{code} {n}" for code, n in q["reasons"].items())
+            lines.append(f"      ! {q['file']}: rows quarantined ({reasons}) — see dq.dq_quarantine_summary")
+        if d.get("archived_to"):
+            lines.append(f"      previous version archived in {d['archived_to']}")
     lines.append("")
     lines.append("Rows per layer: " + ", ".join(f"{k} {v:,}" for k, v in f["rows_per_layer"].items()))
     lines.append("dbt models:     " + _counts(f["models"]))
@@ -59,13 +67,13 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     lines.append(f"DQ:             {dq.get('passed', 0)} passed, {f['dq_warnings']} warnings, {f['dq_errors']} errors"
                  f", reconciliation mismatches {dq.get('reconciliation_mismatches', 0)}")
     for w in dq.get("warnings", [])[:10]:
-        lines.append(f"      ! warn {w['check']} ({w['failing_rows']} rows)")
+        lines.append(f"      ! warn {w['check']} on {w.get('model') or '?'} ({w['failing_rows']} rows)")
     for e in dq.get("errors", [])[:10]:
         lines.append(f"      ✗ error {e['check']} ({e['failing_rows']} rows)")
     kpis = summary.get("headline") or {}
     if kpis:
         lines.append("Headline:       " + ", ".join(f"{k} {v}" for k, v in kpis.items()))
-    lines.append(f"Published mart: {'yes' if f['published'] else 'NO — mart left as it was'}")
+    lines.append(f"Published mart: {'yes' if f['published'] else 'NO — mart left as it was'}{_publication(summary)}")
     if f["error"]:
         lines.append(f"Error:          {f['error']}")
     if f["docs"]:
@@ -79,3 +87,22 @@ def format_summary(summary: Mapping[str, Any]) -> str:
 
 def _counts(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none"
+
+
+def _where(finding: Mapping[str, Any]) -> str:
+    """FILE:LINE column COL: — the place a finding points at (line 0 = the whole file)."""
+    where = str(finding.get("file", ""))
+    if finding.get("line"):
+        where += f":{finding['line']}"
+    if finding.get("column"):
+        where += f" column {finding['column']}"
+    return where + ":"
+
+
+def _publication(summary: Mapping[str, Any]) -> str:
+    touched = (summary.get("publication") or {}).get("touched")
+    if not summary.get("published"):
+        return ""
+    if touched is None:
+        return " (every table replaced)"
+    return f" ({len(touched['facility_months'])} deliveries copied from mart_build)"
