@@ -123,8 +123,13 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
             try:
                 result = normalise_delivery(storage, storage, facility_code, yyyymm, key=key, load_id=load_id)
             except FileRejected as exc:
-                finding = {"file": exc.file, "line": exc.line, "column": exc.column,
-                           "reason_code": getattr(exc, "reason_code", "file_rejected"), "reason": exc.reason}
+                finding = {
+                    "file": exc.file,
+                    "line": exc.line,
+                    "column": exc.column,
+                    "reason_code": getattr(exc, "reason_code", "file_rejected"),
+                    "reason": exc.reason,
+                }
                 outcomes.append(DeliveryOutcome(facility_code, yyyymm, "rejected", findings=[finding]))
                 continue
             files = loaded_files(report.manifest or {}, result.as_dict())
@@ -135,15 +140,26 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
                 if not storage.exists(archived_to + MANIFEST_NAME):  # loaded before archiving existed
                     archived_to = load.stage_archive_prefix("*", facility_code, yyyymm, previous.manifest_sha256)
             load.load_delivery_duckdb(
-                con, lake, facility_code, yyyymm, load_id=load_id, files=files,
-                manifest_sha256=manifest_sha, archived_to=archived_to,
+                con,
+                lake,
+                facility_code,
+                yyyymm,
+                load_id=load_id,
+                files=files,
+                manifest_sha256=manifest_sha,
+                archived_to=archived_to,
             )
-            rows = {f.kind: {"delivered": f.delivered_rows, "accepted": f.accepted_rows,
-                             "quarantined": f.quarantined_rows} for f in files}
+            rows = {
+                f.kind: {"delivered": f.delivered_rows, "accepted": f.accepted_rows, "quarantined": f.quarantined_rows}
+                for f in files
+            }
             reasons = {f.source_file: r for f in result.files if (r := f.reasons)}
             quarantined = [{"file": name, "reasons": r} for name, r in reasons.items()]
-            outcomes.append(DeliveryOutcome(facility_code, yyyymm, "loaded", rows=rows, quarantined=quarantined,
-                                            archived_to=archived_to))
+            outcomes.append(
+                DeliveryOutcome(
+                    facility_code, yyyymm, "loaded", rows=rows, quarantined=quarantined, archived_to=archived_to
+                )
+            )
     return outcomes
 
 
@@ -155,9 +171,14 @@ def loaded_files(manifest: dict[str, object], normalised: dict[str, object]) -> 
         m = facts.get(f["source_file"], {})
         out.append(
             load.LoadedFile(
-                kind=f["kind"], source_file=f["source_file"], sha256=str(m.get("sha256", "")),
-                bytes=int(m.get("bytes", 0)), delivered_rows=int(f["delivered"]), accepted_rows=int(f["accepted"]),
-                quarantined_rows=int(f["quarantined"]), warnings=int(f["warnings"]),
+                kind=f["kind"],
+                source_file=f["source_file"],
+                sha256=str(m.get("sha256", "")),
+                bytes=int(m.get("bytes", 0)),
+                delivered_rows=int(f["delivered"]),
+                accepted_rows=int(f["accepted"]),
+                quarantined_rows=int(f["quarantined"]),
+                warnings=int(f["warnings"]),
             )
         )
     return out
@@ -166,8 +187,12 @@ def loaded_files(manifest: dict[str, object], normalised: dict[str, object]) -> 
 def rows_per_layer(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     out: dict[str, int] = {}
     for schema in LAYERS:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [schema]
+            ).fetchall()
+        ]
         out[schema] = sum(con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in tables)
     return out
 
@@ -180,8 +205,13 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         "round(100 * avg(case when is_readmitted_30d then 1.0 else 0.0 end) filter (where is_discharged), 1) "
         "from mart.fct_admissions"
     ).fetchone()
-    return {"stays": row[0], "discharges": row[1], "mean_los_days": row[2], "points_per_day": row[3],
-            "readmission_30d_pct": row[4]}
+    return {
+        "stays": row[0],
+        "discharges": row[1],
+        "mean_los_days": row[2],
+        "points_per_day": row[3],
+        "readmission_30d_pct": row[4],
+    }
 
 
 def run_local(
@@ -210,19 +240,24 @@ def run_local(
     build_started_at = datetime.now(UTC)
 
     args = ["build"] + (["--select", select] if select else [])
-    outcome = transform.run_dbt(args, duckdb_path=db_path, quiet=quiet,
-                                extra_env={"DPC_RUN_ID": run_id})
+    outcome = transform.run_dbt(args, duckdb_path=db_path, quiet=quiet, extra_env={"DPC_RUN_ID": run_id})
     summary.seconds["dbt_build"] = outcome.seconds
-    summary.dbt = {"invocation_id": outcome.invocation_id, "success": outcome.success, "counts": outcome.counts(),
-                   "failed": [f"{n.unique_id}: {n.message}" for n in outcome.failed()], "error": outcome.error}
+    summary.dbt = {
+        "invocation_id": outcome.invocation_id,
+        "success": outcome.success,
+        "counts": outcome.counts(),
+        "failed": [f"{n.unique_id}: {n.message}" for n in outcome.failed()],
+        "error": outcome.error,
+    }
 
     with duckdb.connect(str(db_path)) as con:
         verdict = dq.evaluate(con, outcome.invocation_id or "")
         summary.dq = verdict.as_dict()
         if outcome.success and verdict.ok:
             step = time.monotonic()
-            tables = publish.publish_duckdb(con, touched, run_id=run_id, build_started_at=build_started_at,
-                                            complete=select is None)
+            tables = publish.publish_duckdb(
+                con, touched, run_id=run_id, build_started_at=build_started_at, complete=select is None
+            )
             summary.published = True
             summary.publication = {"touched": None if touched is None else touched.as_dict(), "tables": tables}
             summary.exports = export.export_duckdb(con, lake)

@@ -106,7 +106,10 @@ def load_delivery_duckdb(
                 con.execute(f"delete from {table} where facility_code = ? and yyyymm = ?", [facility_code, yyyymm])
                 part = lake / stage_prefix(layer, facility_code, yyyymm) / "part-0.parquet"
                 if part.exists():
-                    con.execute(f"insert into {table} by name select * from read_parquet(?, hive_partitioning = false)", [str(part)])
+                    con.execute(
+                        f"insert into {table} by name select * from read_parquet(?, hive_partitioning = false)",
+                        [str(part)],
+                    )
             counts[kind] = con.execute(
                 f"select count(*) from raw.{slug} where facility_code = ? and yyyymm = ?", [facility_code, yyyymm]
             ).fetchone()[0]
@@ -114,8 +117,21 @@ def load_delivery_duckdb(
             con.execute(
                 "insert into dq.load_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    load_id, facility_code, yyyymm, f.kind, f.source_file, f.sha256, f.bytes, f.delivered_rows,
-                    f.accepted_rows, f.quarantined_rows, f.warnings, manifest_sha256, archived_to, loaded_by, loaded_at,
+                    load_id,
+                    facility_code,
+                    yyyymm,
+                    f.kind,
+                    f.source_file,
+                    f.sha256,
+                    f.bytes,
+                    f.delivered_rows,
+                    f.accepted_rows,
+                    f.quarantined_rows,
+                    f.warnings,
+                    manifest_sha256,
+                    archived_to,
+                    loaded_by,
+                    loaded_at,
                 ],
             )
         con.execute("commit")

@@ -19,8 +19,12 @@ def summary_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
         "run_id": summary.get("run_id"),
         "status": "SUCCEEDED" if summary.get("ok") else "FAILED",
         "deliveries": [
-            {"facility_code": d["facility_code"], "yyyymm": d["yyyymm"], "status": d["status"],
-             "findings": len(d.get("findings", []))}
+            {
+                "facility_code": d["facility_code"],
+                "yyyymm": d["yyyymm"],
+                "status": d["status"],
+                "findings": len(d.get("findings", [])),
+            }
             for d in deliveries
         ],
         "models": dbt_counts.get("model", {}),
@@ -61,11 +65,16 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     lines.append("")
     lines.append("Rows per layer: " + ", ".join(f"{k} {v:,}" for k, v in f["rows_per_layer"].items()))
     lines.append("dbt models:     " + _counts(f["models"]))
-    lines.append("dbt tests:      " + _counts(f["tests"]) + ("  unit tests: " + _counts(f["unit_tests"])
-                                                            if f["unit_tests"] else ""))
+    lines.append(
+        "dbt tests:      "
+        + _counts(f["tests"])
+        + ("  unit tests: " + _counts(f["unit_tests"]) if f["unit_tests"] else "")
+    )
     dq = summary.get("dq") or {}
-    lines.append(f"DQ:             {dq.get('passed', 0)} passed, {f['dq_warnings']} warnings, {f['dq_errors']} errors"
-                 f", reconciliation mismatches {dq.get('reconciliation_mismatches', 0)}")
+    lines.append(
+        f"DQ:             {dq.get('passed', 0)} passed, {f['dq_warnings']} warnings, {f['dq_errors']} errors"
+        f", reconciliation mismatches {dq.get('reconciliation_mismatches', 0)}"
+    )
     for w in dq.get("warnings", [])[:10]:
         lines.append(f"      ! warn {w['check']} on {w.get('model') or '?'} ({w['failing_rows']} rows)")
     for e in dq.get("errors", [])[:10]:

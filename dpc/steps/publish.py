@@ -106,9 +106,7 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
 def _keys_table(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ...], keys: Iterable[tuple]) -> None:
     types = {"facility_code": "varchar"}
     con.execute(
-        f"create or replace temp table {name} ("
-        + ", ".join(f"{c} {types.get(c, 'integer')}" for c in columns)
-        + ")"
+        f"create or replace temp table {name} (" + ", ".join(f"{c} {types.get(c, 'integer')}" for c in columns) + ")"
     )
     rows = [tuple(k) if isinstance(k, tuple) else (k,) for k in keys]
     if rows:
