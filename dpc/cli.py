@@ -130,6 +130,44 @@ def _cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_start_execution(a: argparse.Namespace) -> int:
+    """Start the AWS pipeline for pending deliveries — the Dispatch Lambda's code, run from here (same lock)."""
+    import os
+
+    import boto3
+
+    from dpc.steps.dispatch import Dispatcher, Registry, aws_cli_command
+    from dpc.storage import S3Storage
+
+    if (a.facility is None) != (a.month is None):
+        print("give --facility and --month together (or neither: every pending delivery)", file=sys.stderr)
+        return 2
+    bucket = a.bucket or os.environ.get("DATA_BUCKET")
+    if not bucket:
+        print("the data bucket is needed: --bucket or DATA_BUCKET (terraform output data_bucket_name)", file=sys.stderr)
+        return 2
+    session = boto3.session.Session(region_name=a.region) if a.region else boto3.session.Session()
+    arn = a.state_machine_arn or os.environ.get("STATE_MACHINE_ARN")
+    if not arn:
+        account = session.client("sts").get_caller_identity()["Account"]
+        arn = f"arn:aws:states:{session.region_name}:{account}:stateMachine:dpc-learning-{a.env}-pipeline"
+    dispatcher = Dispatcher(
+        storage=S3Storage(bucket=bucket, client=session.client("s3")),
+        registry=Registry(session.client("dynamodb"), a.table or f"dpc-learning-{a.env}-deliveries"),
+        sfn=session.client("stepfunctions"),
+        state_machine_arn=arn,
+        bucket=bucket,
+    )
+    only = [(a.facility, a.month)] if a.facility else None
+    results = dispatcher.run(only, force=a.force, dry_run=a.dry_run)
+    for r in results:
+        print(f"{r['facility_code']} {r['yyyymm']}: {r['action']} — {r.get('reason', '')}")
+        if r.get("execution_name"):
+            print(f"  execution {r['execution_name']}  {r.get('execution_arn', '')}")
+            print(f"  {aws_cli_command(arn, r['execution_name'], r['input'])}")
+    return 1 if any(r["action"] == "error" for r in results) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dpc", description="DPC 学習基盤: generate, check, load and transform DPC deliveries.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -200,6 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--serve", action="store_true")
     docs.add_argument("--port", type=int, default=8080)
     docs.set_defaults(func=_cmd_docs)
+
+    se = sub.add_parser(
+        "start-execution",
+        help="start the AWS state machine for pending deliveries (lock + named execution, as the Dispatch Lambda)",
+    )
+    se.add_argument("--env", default="dev", help="environment: names the registry table and state machine (dev)")
+    se.add_argument("--facility", default=None, help="施設コード of one delivery (with --month)")
+    se.add_argument("--month", type=int, default=None, help="yyyymm of one delivery (with --facility)")
+    se.add_argument("--bucket", default=None, help="data bucket (default: $DATA_BUCKET)")
+    se.add_argument("--state-machine-arn", default=None, help="default: $STATE_MACHINE_ARN, else built from --env")
+    se.add_argument("--table", default=None, help="registry table (default: dpc-learning-<env>-deliveries)")
+    se.add_argument("--region", default=None, help="AWS region (default: the profile's)")
+    se.add_argument("--force", action="store_true", help="start a new attempt even if rejected or failed too often")
+    se.add_argument("--dry-run", action="store_true", help="say what would start, and the aws CLI command; start nothing")
+    se.set_defaults(func=_cmd_start_execution)
 
     rep = sub.add_parser("report", help="write the static KPI report from the published mart")
     rep.add_argument("--db", default=db_default)

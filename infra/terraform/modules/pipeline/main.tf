@@ -372,6 +372,7 @@ resource "aws_sfn_state_machine" "pipeline" {
     redshift_workgroup                   = var.redshift_workgroup_name
     redshift_database                    = var.redshift_database
     sns_topic_arn                        = aws_sns_topic.notifications.arn
+    kms_key_arn                          = var.kms_key_arn
   })
 
   logging_configuration {

@@ -1,0 +1,58 @@
+"""LoadRaw: one Data API transaction replaces the delivery's facility-month in Redshift (DECISIONS 15).
+
+``BatchExecuteStatement`` (workgroup + database, IAM — never a password) runs, in ONE transaction: for every raw
+and quarantine table, DELETE the facility-month and ``COPY … FORMAT AS PARQUET`` from the normalised prefix
+``stage/<kind>/yyyymm=…/facility=…/``; then the delivery's ``dq.load_history`` rows (manifest facts joined with
+the normaliser's counts). Returns the statement id at once: the state machine polls ``DescribeStatement`` from a
+``Wait`` loop (no sleeping Lambda). A re-delivery therefore replaces exactly its facility-month.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from lambda_common import (
+    bucket_of,
+    client,
+    delivery_of,
+    iam_role,
+    log,
+    redshift_of,
+    run_id_of,
+    state_of,
+    statement_result,
+)
+
+from dpc.steps.redshift import batch_execute, client_token, load_history_rows, load_transaction
+
+
+def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = None) -> dict[str, Any]:
+    facility_code, yyyymm = delivery_of(event)
+    state = state_of(event)
+    run_id = run_id_of(event)
+    validation = state.get("validation") or {}
+    normalised = state.get("normalise") or {}
+    if not normalised.get("files"):
+        raise ValueError(
+            "the Normalise answer lists no files: nothing to load (see the runner's answer in $.normalise)"
+        )
+    history = load_history_rows(
+        load_id=str(normalised.get("load_id") or run_id),
+        facility_code=facility_code,
+        yyyymm=yyyymm,
+        manifest_files=validation.get("files") or [],
+        normalised_files=normalised["files"],
+        manifest_sha256=str(validation.get("manifest_sha256") or state.get("manifest_sha256") or ""),
+        loaded_by=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "dpc-load-raw",
+    )
+    sqls = load_transaction(facility_code, yyyymm, bucket_of(event), history, iam_role())
+    statement_id = batch_execute(
+        redshift_data or client("redshift-data"),
+        redshift_of(event),
+        sqls,
+        name=f"dpc-load-{facility_code}-{yyyymm}",
+        token=client_token(run_id, "load"),
+    )
+    log(step="load", facility_code=facility_code, yyyymm=yyyymm, statement_id=statement_id, statements=len(sqls))
+    return statement_result(statement_id, {"statements": len(sqls), "files": len(history)})

@@ -1,0 +1,159 @@
+"""Notify: the run summary people can act on — to the SNS topic, and to Slack when a webhook secret is set.
+
+The message is built by :mod:`dpc.steps.notify` from a summary shaped like the local run's
+(:meth:`dpc.pipeline.RunSummary.as_dict`), so ``dpc run`` and the state machine report the same fields
+(:func:`dpc.steps.notify.summary_fields`): month, facility, rows per kind, dbt models and tests, DQ warnings and
+errors, published or not, the error and cause — plus links to the execution, the dbt artifacts and the runbook.
+The fields also travel as JSON at the end of the message (for machines; people read the text above it).
+
+Slack: only when ``SLACK_WEBHOOK_SECRET_ARN`` names a secret that holds a webhook URL (Secrets Manager); no secret,
+no value, no Slack call. A Slack failure is reported in the output, not raised: the SNS message already went out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from typing import Any
+from urllib.parse import quote, urlparse
+
+from lambda_common import client, env, log, state_of
+
+from dpc.steps.notify import format_summary, summary_fields
+
+SUMMARY_JSON_MARKER = "summary_fields (JSON):"
+RUNBOOK = "docs/orchestration.md"
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    status = str(event.get("status") or "FAILED")
+    state = state_of(event)
+    summary = summary_from_state(str(event.get("run_id") or "manual"), status, state)
+    fields = summary_fields(summary)
+    text = message_text(summary, status, event.get("execution_arn"))
+    subject = f"DPC {status}: facility {state.get('facility_code')} month {state.get('yyyymm')}"[:99]
+    published = client("sns").publish(
+        TopicArn=env("SNS_TOPIC_ARN"),
+        Subject=subject,
+        Message=text + "\n\n" + SUMMARY_JSON_MARKER + "\n" + json.dumps(fields, ensure_ascii=False, default=str),
+        MessageAttributes={"status": {"DataType": "String", "StringValue": status}},
+    )
+    slack = send_to_slack(text)
+    log(step="notify", status=status, sns_message_id=published["MessageId"], slack=slack)
+    return {"status": status, "sns_message_id": published["MessageId"], "slack": slack, "fields": fields}
+
+
+def _cause_text(cause: object, limit: int = 2000) -> str:
+    """A Lambda's cause is JSON ({"errorMessage": …}); keep the message people need."""
+    text = str(cause or "")
+    try:
+        parsed = json.loads(text)
+    except (TypeError, ValueError):
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        text = f"{parsed['errorMessage']}"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def summary_from_state(run_id: str, status: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The state machine's state as a run summary (the shape of ``RunSummary.as_dict()``)."""
+    validation = state.get("validation") or {}
+    normalised = state.get("normalise") or {}
+    dbt = state.get("dbt") or {}
+    error = state.get("error") or None
+    rejected = status == "REJECTED" or validation.get("ok") is False
+    if rejected:
+        delivery_status = "rejected"
+    elif (state.get("load") or {}).get("status") == "FINISHED":
+        delivery_status = "loaded"
+    else:
+        delivery_status = "not loaded"
+    rows = {
+        kind: {k: int(v.get(k, 0)) for k in ("delivered", "accepted", "quarantined")}
+        for kind, v in (normalised.get("by_kind") or {}).items()
+    }
+    published = (state.get("publish") or {}).get("status") == "FINISHED"
+    exported = (state.get("export") or {}).get("status") == "FINISHED"
+    artifacts = dbt.get("artifacts") or {}
+    return {
+        "run_id": run_id,
+        "target": "redshift",
+        "ok": error is None and not rejected and published,
+        "published": published,
+        "error": f"{error.get('Error')}: {_cause_text(error.get('Cause'))}" if isinstance(error, dict) else None,
+        "deliveries": [
+            {
+                "facility_code": state.get("facility_code"),
+                "yyyymm": int(state["yyyymm"]) if state.get("yyyymm") is not None else None,
+                "status": delivery_status,
+                "findings": list(validation.get("findings") or []),
+                "rows": rows,
+            }
+        ],
+        "dbt": {k: dbt.get(k) for k in ("invocation_id", "success", "counts", "failed", "error") if k in dbt},
+        "dq": {k: v for k, v in (state.get("dq") or {}).items() if k != "cause"},
+        "rows_per_layer": {},
+        "exports": {"prefix": ((state.get("export") or {}).get("result") or {}).get("prefix")} if exported else {},
+        "docs_path": artifacts.get("docs"),
+        "report_path": None,
+        "seconds": {"dbt": dbt["elapsed_seconds"]} if dbt.get("elapsed_seconds") is not None else {},
+        "headline": {},
+        "artifacts": artifacts,
+    }
+
+
+def message_text(summary: dict[str, Any], status: str, execution_arn: str | None) -> str:
+    lines = [format_summary(summary), ""]
+    if status == "REJECTED":
+        lines.append(
+            "The delivery was rejected before anything was loaded: fix the files or the manifest and upload "
+            "a corrected manifest (a new manifest hash starts a new run)."
+        )
+    if execution_arn:
+        region = execution_arn.split(":")[3]
+        lines.append(
+            f"Execution:      https://{region}.console.aws.amazon.com/states/home?region={region}"
+            f"#/v2/executions/details/{quote(execution_arn, safe='')}"
+        )
+    for name, uri in sorted((summary.get("artifacts") or {}).items()):
+        lines.append(f"Artifact {name}: {uri}")
+    base = os.environ.get("DOCS_BASE_URL", "").rstrip("/")
+    lines.append(f"Runbook:        {base + '/' if base else ''}{RUNBOOK} (what each failure means and what to do)")
+    return "\n".join(lines)
+
+
+def slack_webhook_url() -> tuple[str | None, str]:
+    """(webhook URL, why not) from the secret named by SLACK_WEBHOOK_SECRET_ARN."""
+    arn = os.environ.get("SLACK_WEBHOOK_SECRET_ARN", "")
+    if not arn:
+        return None, "skipped: no webhook secret configured"
+    secrets = client("secretsmanager")
+    try:
+        value = secrets.get_secret_value(SecretId=arn)
+    except secrets.exceptions.ResourceNotFoundException:
+        return None, "skipped: the webhook secret does not exist"
+    except secrets.exceptions.InvalidRequestException as exc:  # e.g. no value stored yet, or scheduled deletion
+        return None, f"skipped: the webhook secret has no usable value ({exc.response['Error']['Code']})"
+    raw = str(value.get("SecretString") or "").strip()
+    if raw.startswith("{"):
+        raw = str(json.loads(raw).get("url") or "").strip()
+    if not raw:
+        return None, "skipped: the webhook secret is empty"
+    return raw, ""
+
+
+def send_to_slack(text: str) -> str:
+    url, why_not = slack_webhook_url()
+    if url is None:
+        return why_not
+    parsed = urlparse(url)
+    if parsed.scheme != "https" and parsed.hostname not in ("127.0.0.1", "localhost"):
+        return "failed: the webhook URL must be https"
+    body = json.dumps({"text": "```" + text[:3500] + "```"}).encode("utf-8")
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - scheme checked above
+            return f"sent ({response.status})"
+    except OSError as exc:
+        return f"failed: {exc}"
