@@ -41,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from dpc.config import file_prefixes
 from dpc.layouts import (
@@ -272,13 +273,17 @@ def read_delivered_file(
         chunks = [(cols, line_numbers, good_text)]
     else:
         chunks, findings = [], []
+        fast = None
         if text is not None:
-            text_lines = text.split("\n")
-            if final_newline:
-                text_lines.pop()
             undecodable: dict[int, str] = {}
             if encoding == "cp932" and _UTF8_KANA.search(body):
-                undecodable = _utf8_lines_in_cp932(body, len(text_lines))
+                undecodable = _utf8_lines_in_cp932(body, len(raw_lines))
+            if not undecodable and line_ending in ("CRLF", "LF"):
+                fast = _read_tsv_fast(ctx, text.encode("utf-8") if encoding == "cp932" else body, start, n_data)
+            if fast is None:
+                text_lines = text.split("\n")
+                if final_newline:
+                    text_lines.pop()
         else:
             text_lines, undecodable = [], {}
             for i, raw in enumerate(raw_lines):
@@ -289,11 +294,14 @@ def read_delivered_file(
                     undecodable[i] = why
                     line_text = ""
                 text_lines.append(line_text)
-        for lo in range(start, len(text_lines), CHUNK_LINES):
-            hi = min(lo + CHUNK_LINES, len(text_lines))
-            part = _read_tsv_chunk(ctx, text_lines[lo:hi], lo, undecodable, raw_lines)
-            chunks.append(part[:3])
-            findings.extend(part[3])
+        if fast is not None:
+            chunks, findings = [fast[:3]], fast[3]
+        else:
+            for lo in range(start, len(text_lines), CHUNK_LINES):
+                hi = min(lo + CHUNK_LINES, len(text_lines))
+                part = _read_tsv_chunk(ctx, text_lines[lo:hi], lo, undecodable, raw_lines)
+                chunks.append(part[:3])
+                findings.extend(part[3])
 
     structural = [f for f in findings if f.reason_code in STRUCTURAL]
     if structural and len(structural) > REJECT_SHARE * n_data:
@@ -405,6 +413,65 @@ def _trim(layout: Layout, cols: list[pa.Array]) -> list[pa.Array]:
     for c, arr in zip(layout.columns, cols, strict=True):
         out.append(pc.utf8_rtrim_whitespace(arr) if c.type == "str" else pc.utf8_trim_whitespace(arr))
     return out
+
+
+def _read_tsv_fast(
+    ctx: _Context, utf8: bytes, start: int, n_data: int
+) -> tuple[dict[str, pa.Array], pa.Array, None, list[Finding]] | None:
+    """The common case in C++: a well-formed TSV (uniform line ends, every row the layout's column count, no
+    repeated line), parsed by Arrow's CSV reader. Returns None — and the caller takes the line-by-line path,
+    which explains every structural fault — as soon as anything is irregular.
+
+    Row checks (:func:`_validate`) still run; a rejected row's text comes from its physical line.
+    """
+    layout = ctx.layout
+    lines = utf8.split(b"\n")
+    if ctx.final_newline:
+        lines.pop()
+    if len(lines) != start + n_data or len(set(lines[start:])) != n_data:
+        return None  # repeated lines: the exact duplicate check needs the slow path
+    irregular: list[object] = []
+
+    def invalid(row: object) -> str:
+        irregular.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(utf8),
+            read_options=pacsv.ReadOptions(column_names=layout.names, skip_rows=start, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\t",
+                quote_char=False,
+                double_quote=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+                invalid_row_handler=invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in layout.names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if irregular or table.num_rows != n_data:
+        return None
+    cols = _trim(layout, [table[n] for n in layout.names])
+    cols_d = dict(zip(layout.names, cols, strict=True))
+    line_numbers = pa.array(range(start + 1, start + n_data + 1), pa.int64())
+
+    def raw_for(ln: int) -> str:
+        return ctx.raw(lines[ln - 1].removesuffix(b"\r").decode("utf-8"))
+
+    keep, findings = _validate(ctx, cols_d, line_numbers, None, raw_for)
+    if keep is not None:
+        cols_d = {k: v.filter(keep) for k, v in cols_d.items()}
+        line_numbers = line_numbers.filter(keep)
+    return cols_d, line_numbers, None, findings
 
 
 def _read_tsv_chunk(
@@ -613,7 +680,7 @@ def _validate(
     ctx: _Context,
     cols: dict[str, pa.Array],
     line_numbers: pa.Array,
-    texts: pa.Array,
+    texts: pa.Array | None,
     raw_for: Callable[[int], str] | None = None,
 ) -> tuple[pa.Array | None, list[Finding]]:
     layout = ctx.layout
@@ -740,16 +807,16 @@ def _validate(
 
 
 def _assemble(
-    ctx: _Context, chunks: list[tuple[dict[str, pa.Array], pa.Array, pa.Array]]
+    ctx: _Context, chunks: list[tuple[dict[str, pa.Array], pa.Array, pa.Array | None]]
 ) -> tuple[pa.Table, list[Finding]]:
     layout = ctx.layout
     tables = []
     for cols, line_numbers, _text in chunks:
         tables.append(pa.Table.from_arrays([*cols.values(), line_numbers], names=[*layout.names, "line_number"]))
     accepted = pa.concat_tables(tables) if tables else _empty_accepted(layout)
-    texts = pa.chunked_array([t for _c, _l, t in chunks], pa.string()) if chunks else pa.chunked_array([], pa.string())
-    if accepted.num_rows < 2:
-        return accepted, []
+    if accepted.num_rows < 2 or any(t is None for _c, _l, t in chunks):
+        return accepted, []  # no text: the fast path has already seen that no line repeats
+    texts = pa.chunked_array([t for _c, _l, t in chunks], pa.string())
     # exact duplicates: dictionary-encode the line texts (one hash pass); only when some repeat, find them
     encoded = pc.dictionary_encode(texts.combine_chunks())
     if len(encoded.dictionary) == accepted.num_rows:

@@ -1,0 +1,322 @@
+-- The floor: one hand-written DuckDB script from the delivered raw files to fct_admissions and the monthly KPIs.
+--
+-- What the benchmark compares the pipeline against (bench/README.md). It reads the files exactly as hospitals
+-- deliver them — cp932 TSV with a title row, under <lake>/raw/yyyymm=YYYYMM/facility=NNNNNNNNN/ — with
+-- DuckDB's CSV reader and the `encodings` extension (DECISIONS item 2), and computes the same results as
+-- mart.fct_admissions and the unsuppressed int_kpi__monthly_facility_mdc, with the same rules:
+--   * a stay is (facility, patient, 入院年月日); its latest 様式1 delivery is authoritative (DECISIONS item 4);
+--   * billed points = the D rows through the billed_points rule (DECISIONS item 7); EF gives the
+--     fee-for-service value only;
+--   * readmission pairs within 42 days, flags at 30 / 28 / 42 days (same DPC6) (DECISIONS item 6);
+--   * KPIs per facility × discharge month × MDC over discharged stays.
+-- What it leaves out, by design: validation and quarantine (it trusts the files), pseudonymisation (it keeps
+-- the clear データ識別番号 as data_id; the benchmark maps it to patient_key with the pipeline's HMAC before
+-- comparing), lineage, the H file, history and incremental state.
+--
+-- The caller (bench/run.py, dpc.bench_floor) loads the encodings extension and sets two variables:
+--   set variable lake = '<lake root>';  set variable seeds = '<project>/seeds/ref';
+-- Results: tables floor_admissions and floor_kpi in the current database.
+
+set enable_progress_bar = false;
+
+create or replace temp macro txt(x) as nullif(rtrim(x), '');
+create or replace temp macro code(x) as nullif(trim(x), '');
+create or replace temp macro ymd(x) as
+    case when x is null or trim(x) in ('', '00000000') then null else cast(strptime(trim(x), '%Y%m%d') as date) end;
+create or replace temp macro delivery_month(path) as cast(regexp_extract(path, 'yyyymm=(\d{6})', 1) as integer);
+
+-- 様式1: only the items the mart uses, plus every row's delivery month (the latest delivery wins)
+create or replace temp table ff1 as
+select
+    code(facility_code) as facility_code,
+    trim(data_id) as data_id,
+    ymd(admission_date) as admission_date,
+    code(admission_date) as admission_date_text,
+    admission_seq,
+    txt(item_code) as item_code,
+    txt(payload_1) as payload_1,
+    txt(payload_2) as payload_2,
+    txt(payload_3) as payload_3,
+    txt(payload_4) as payload_4,
+    txt(payload_5) as payload_5,
+    txt(payload_6) as payload_6,
+    delivery_month(filename) as yyyymm
+from read_csv(
+    getvariable('lake') || '/raw/yyyymm=*/facility=*/FF1_*.txt',
+    encoding = 'ibm-943_P15A-2003', delim = '\t', quote = '', escape = '', header = true,
+    hive_partitioning = false, filename = true, auto_detect = false,
+    columns = {
+        'facility_code': 'varchar', 'data_id': 'varchar', 'admission_date': 'varchar', 'admission_seq': 'bigint',
+        'parent_info_no': 'varchar', 'item_code': 'varchar', 'version': 'varchar', 'seq': 'bigint',
+        'payload_1': 'varchar', 'payload_2': 'varchar', 'payload_3': 'varchar', 'payload_4': 'varchar',
+        'payload_5': 'varchar', 'payload_6': 'varchar', 'payload_7': 'varchar', 'payload_8': 'varchar',
+        'payload_9': 'varchar'
+    }
+);
+
+-- D: billed points per stay (all deliveries add up: each carries its own month's service dates)
+create or replace temp table d_stay as
+with d as (
+    select
+        code(facility_code) as facility_code,
+        trim(data_id) as data_id,
+        ymd(admission_date) as admission_date,
+        code(data_category) as data_category,
+        act_points, act_drug_points, act_material_points, act_count, hospital_coefficient,
+        code(yen_point_flag) as yen_point_flag,
+        ymd(billing_end_date) as billing_end_date,
+        txt(dpc_code) as dpc_code,
+        delivery_month(filename) as yyyymm
+    from read_csv(
+        getvariable('lake') || '/raw/yyyymm=*/facility=*/Dn_*.txt',
+        encoding = 'ibm-943_P15A-2003', delim = '\t', quote = '', escape = '', header = true,
+        hive_partitioning = false, filename = true, auto_detect = false,
+        columns = {
+            'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar',
+            'admission_date': 'varchar', 'data_category': 'varchar', 'sequence_no': 'varchar',
+            'hospital_master_code': 'varchar', 'receipt_code': 'varchar', 'interpretation_no': 'varchar',
+            'act_name': 'varchar', 'act_points': 'decimal(18,4)', 'act_drug_points': 'decimal(18,4)',
+            'act_material_points': 'decimal(18,4)', 'yen_point_flag': 'varchar', 'act_count': 'bigint',
+            'insurer_no': 'varchar', 'receipt_type': 'varchar', 'service_date': 'varchar',
+            'receipt_dept': 'varchar', 'clinical_dept': 'varchar', 'doctor_code': 'varchar',
+            'ward_code': 'varchar', 'ward_type': 'varchar', 'in_out_flag': 'varchar', 'facility_type': 'varchar',
+            'billing_start_date': 'varchar', 'billing_end_date': 'varchar', 'billing_origin_date': 'varchar',
+            'dpc_code': 'varchar', 'hospital_coefficient': 'decimal(18,4)'
+        }
+    )
+),
+
+billed as (
+    select
+        *,
+        data_category = '93' as is_bundled,
+        case
+            when data_category = '93'
+                then round(coalesce(act_points, 0) * coalesce(hospital_coefficient, 1), 0) * coalesce(act_count, 1)
+            else (coalesce(act_points, 0) + coalesce(act_drug_points, 0) + coalesce(act_material_points, 0))
+                * coalesce(act_count, 1)
+        end
+        / case when yen_point_flag = '1' then 10 else 1 end as billed_points
+    from d
+)
+
+select
+    facility_code,
+    data_id,
+    admission_date,
+    sum(case when is_bundled then billed_points else 0 end) as bundled_points,
+    sum(case when not is_bundled then billed_points else 0 end) as ffs_billed_points,
+    sum(billed_points) as billed_points,
+    -- the stay's DPC code and coefficient: its latest bundled row (ties: see bench/README.md)
+    arg_max(dpc_code, (yyyymm, coalesce(billing_end_date, date '0001-01-01'), dpc_code, hospital_coefficient))
+        filter (where is_bundled and dpc_code is not null) as dpc_code,
+    arg_max(hospital_coefficient, (yyyymm, coalesce(billing_end_date, date '0001-01-01'), dpc_code, hospital_coefficient))
+        filter (where is_bundled and dpc_code is not null) as hospital_coefficient
+from billed
+group by facility_code, data_id, admission_date;
+
+-- EF (inpatient): what fee-for-service would have billed, per stay — the bulk of the raw text
+create or replace temp table ef_stay as
+select
+    code(facility_code) as facility_code,
+    trim(data_id) as data_id,
+    ymd(admission_date) as admission_date,
+    sum(case when not (detail_no = 0) then coalesce(ffs_points, 0) * coalesce(act_count, 1) else 0 end)
+        as ef_ffs_points
+from read_csv(
+    getvariable('lake') || '/raw/yyyymm=*/facility=*/EFn_*.txt',
+    encoding = 'ibm-943_P15A-2003', delim = '\t', quote = '', escape = '', header = true,
+    hive_partitioning = false, auto_detect = false,
+    columns = {
+        'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar', 'admission_date': 'varchar',
+        'data_category': 'varchar', 'sequence_no': 'varchar', 'detail_no': 'bigint',
+        'hospital_master_code': 'varchar', 'receipt_code': 'varchar', 'interpretation_no': 'varchar',
+        'item_name': 'varchar', 'quantity': 'varchar', 'unit_code': 'varchar', 'item_points': 'varchar',
+        'yen_point_flag': 'varchar', 'ffs_points': 'decimal(18,4)', 'detail_flags': 'varchar',
+        'act_points': 'varchar', 'act_drug_points': 'varchar', 'act_material_points': 'varchar',
+        'act_count': 'bigint', 'insurer_no': 'varchar', 'receipt_type': 'varchar', 'service_date': 'varchar',
+        'receipt_dept': 'varchar', 'clinical_dept': 'varchar', 'doctor_code': 'varchar', 'ward_code': 'varchar',
+        'ward_type': 'varchar', 'in_out_flag': 'varchar', 'facility_type': 'varchar'
+    }
+)
+group by all;
+
+-- stays: pivot each stay's latest 様式1 delivery, then attach D and EF
+create or replace temp table stays as
+with latest as (
+    select facility_code, data_id, admission_date, max(yyyymm) as latest_yyyymm
+    from ff1
+    group by all
+),
+
+pivoted as (
+    select
+        ff1.facility_code,
+        ff1.data_id,
+        ff1.admission_date,
+        max(ff1.yyyymm) as latest_yyyymm,
+        max(ff1.admission_seq) > 0 as has_same_day_repeat,
+        max(case when item_code = 'A000010' then payload_2 end) as sex_code,
+        max(case when item_code = 'A000010' then payload_1 end) as birth_date_text,
+        max(case when item_code = 'A000020' then payload_2 end) as admission_route_code,
+        max(case when item_code = 'A000020' then payload_5 end) as planned_emergency_code,
+        max(case when item_code = 'A000020' then payload_6 end) as ambulance_code,
+        max(case when item_code = 'A000030' then payload_1 end) as discharge_date_text,
+        max(case when item_code = 'A000030' then payload_2 end) as discharge_destination_code,
+        max(case when item_code = 'A000030' then payload_3 end) as discharge_outcome_code,
+        max(case when item_code = 'A000040' then payload_2 end) as department_code,
+        max(case when item_code = 'A006010' then payload_2 end) as main_icd10,
+        sum(case when item_code = 'A006040' then 1 else 0 end) as comorbidity_count,
+        sum(case when item_code = 'A006050' then 1 else 0 end) as complication_count,
+        sum(case when item_code = 'A007010' then 1 else 0 end) as operation_count,
+        max(ff1.admission_date_text) as admission_date_text
+    from ff1
+    inner join latest
+        on ff1.facility_code = latest.facility_code
+        and ff1.data_id = latest.data_id
+        and ff1.admission_date = latest.admission_date
+        and ff1.yyyymm = latest.latest_yyyymm
+    group by all
+)
+
+select
+    pivoted.* exclude (birth_date_text, discharge_date_text, admission_date_text),
+    ymd(discharge_date_text) as discharge_date,
+    -- age in whole years at admission (the normaliser's rule: both dates real yyyymmdd)
+    case
+        when regexp_full_match(birth_date_text, '\d{8}') and regexp_full_match(admission_date_text, '\d{8}')
+            and birth_date_text <> '00000000' and admission_date_text <> '00000000'
+            then cast(substr(admission_date_text, 1, 4) as bigint) - cast(substr(birth_date_text, 1, 4) as bigint)
+                - cast(substr(admission_date_text, 5, 4) < substr(birth_date_text, 5, 4) as bigint)
+    end as age_at_admission,
+    d_stay.dpc_code,
+    substr(d_stay.dpc_code, 1, 6) as dpc6,
+    substr(d_stay.dpc_code, 1, 2) as mdc_code,
+    d_stay.hospital_coefficient,
+    coalesce(d_stay.bundled_points, 0) as bundled_points,
+    coalesce(d_stay.ffs_billed_points, 0) as ffs_billed_points,
+    coalesce(d_stay.billed_points, 0) as billed_points,
+    coalesce(ef_stay.ef_ffs_points, 0) as ef_ffs_points
+from pivoted
+left join d_stay using (facility_code, data_id, admission_date)
+left join ef_stay using (facility_code, data_id, admission_date);
+
+-- readmissions: later admissions of the same patient at the same facility within 42 days of a discharge
+create or replace temp table readmission_flags as
+select
+    i.facility_code,
+    i.data_id,
+    i.admission_date,
+    bool_or(date_diff('day', i.discharge_date, l.admission_date) <= 30) as is_readmitted_30d,
+    bool_or(date_diff('day', i.discharge_date, l.admission_date) <= 28) as is_readmitted_4w,
+    bool_or(date_diff('day', i.discharge_date, l.admission_date) <= 42 and coalesce(i.dpc6 = l.dpc6, false))
+        as is_readmitted_6w_same_dpc6
+from stays as i
+inner join stays as l
+    on i.facility_code = l.facility_code
+    and i.data_id = l.data_id
+    and l.admission_date >= i.discharge_date
+    and l.admission_date <= i.discharge_date + interval 42 day
+    and l.admission_date <> i.admission_date
+where i.discharge_date is not null
+group by all;
+
+create or replace temp table outcomes as
+select code, cast(is_death as boolean) as is_death
+from read_csv(getvariable('seeds') || '/ref_discharge_outcome.csv', header = true, all_varchar = true);
+
+create or replace temp table icd10_chapters as
+select * from read_csv(getvariable('seeds') || '/ref_icd10_chapter.csv', header = true, all_varchar = true);
+
+create or replace table floor_admissions as
+with s as (
+    select
+        *,
+        discharge_date is not null as is_discharged,
+        case when discharge_date is not null then date_diff('day', admission_date, discharge_date) + 1 end
+            as los_days
+    from stays
+)
+
+select
+    s.facility_code,
+    s.data_id,
+    s.admission_date,
+    s.discharge_date,
+    s.is_discharged,
+    s.los_days,
+    case when s.is_discharged then cast(year(s.discharge_date) * 100 + month(s.discharge_date) as integer) end
+        as discharge_yyyymm,
+    case when s.is_discharged then year(s.discharge_date - interval 3 month) end as discharge_fiscal_year,
+    s.latest_yyyymm,
+    s.has_same_day_repeat,
+    s.sex_code,
+    s.age_at_admission,
+    case
+        when s.age_at_admission < 15 then '0-14'
+        when s.age_at_admission < 65 then '15-64'
+        when s.age_at_admission < 75 then '65-74'
+        else '75+'
+    end as age_group,
+    s.admission_route_code,
+    s.planned_emergency_code = '2' as is_emergency,
+    s.ambulance_code = '1' as is_ambulance,
+    s.discharge_destination_code,
+    s.discharge_outcome_code,
+    coalesce(o.is_death, false) as is_death,
+    s.department_code,
+    s.dpc_code,
+    s.dpc6,
+    s.mdc_code,
+    s.main_icd10,
+    c.chapter as icd10_chapter,
+    s.comorbidity_count,
+    s.complication_count,
+    s.operation_count,
+    s.operation_count > 0 as has_operation,
+    s.hospital_coefficient,
+    s.bundled_points,
+    s.ffs_billed_points,
+    s.billed_points,
+    s.ef_ffs_points,
+    case when s.los_days > 0 then s.billed_points / s.los_days end as points_per_day,
+    case when s.is_discharged then coalesce(r.is_readmitted_30d, false) end as is_readmitted_30d,
+    case when s.is_discharged then coalesce(r.is_readmitted_4w, false) end as is_readmitted_4w,
+    case when s.is_discharged then coalesce(r.is_readmitted_6w_same_dpc6, false) end as is_readmitted_6w_same_dpc6
+from s
+left join readmission_flags as r using (facility_code, data_id, admission_date)
+left join outcomes as o
+    on s.discharge_outcome_code = o.code
+left join icd10_chapters as c
+    on substr(s.main_icd10, 1, 3) between c.code_from and c.code_to;
+
+create or replace table floor_kpi as
+with discharges as (
+    select
+        facility_code,
+        discharge_yyyymm,
+        coalesce(mdc_code, '00') as mdc_code,
+        los_days,
+        billed_points,
+        is_readmitted_30d,
+        is_death
+    from floor_admissions
+    where is_discharged
+)
+
+select
+    md5(facility_code || '|' || cast(discharge_yyyymm as varchar) || '|' || mdc_code) as kpi_id,
+    facility_code,
+    discharge_yyyymm,
+    mdc_code,
+    count(*) as discharges,
+    sum(los_days) as patient_days,
+    avg(cast(los_days as decimal(28, 6))) as mean_los_days,
+    median(los_days) as median_los_days,
+    sum(case when is_readmitted_30d then 1 else 0 end) as readmissions_30d,
+    avg(case when is_readmitted_30d then 1.0 else 0.0 end) as readmission_rate_30d,
+    sum(billed_points) as billed_points,
+    sum(billed_points) / nullif(sum(los_days), 0) as points_per_day,
+    sum(case when is_death then 1 else 0 end) as deaths
+from discharges
+group by facility_code, discharge_yyyymm, mdc_code;
