@@ -207,6 +207,7 @@ def test_checkov_zero_failures(tmp_path: Path) -> None:
     )
     out = r.stdout + r.stderr
     assert "Failed checks: 0" in out and r.returncode == 0, out[-6000:]
+    assert "Parsing errors" not in out, f"checkov could not parse every file:\n{out[-3000:]}"
 
 
 def test_checkov_skips_are_inline_with_reasons() -> None:
