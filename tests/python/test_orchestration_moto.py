@@ -1,0 +1,423 @@
+"""Orchestration test support: a moto server able to run the pipeline's state machine, and tests pinning it.
+
+It builds on the shared :mod:`tests.python.moto_support` (``MotoServer``, execution helpers) and starts moto the
+same way — ``python -m moto.server``'s own ``main`` in a subprocess on a free 127.0.0.1 port with ``MOTO_PORT`` set
+— after applying, inside that server process only, three narrow workarounds for moto 5.2.x limits. Each is the
+behaviour of the real service, not of our code, and each is pinned by a test below so that it can be dropped
+when moto fixes it:
+
+1. **ECS runTask parameters.** Step Functions converts a task's PascalCase ``Parameters`` (``Cluster``,
+   ``Overrides.ContainerOverrides[].Environment``…) to the ECS API's member names, and the response back.
+   moto's interpreter passes them unconverted (``KeyError: 'Cluster'``). The workaround calls the conversion
+   functions moto's interpreter already has (``_to_boto_request``/``_from_boto_response``) with the ECS service
+   model's shapes, for the ECS integration only.
+2. **The AWS SDK integration's service name.** ``arn:aws:states:::aws-sdk:redshiftdata:describeStatement`` names
+   the service ``redshiftdata``; Step Functions maps it to the Redshift Data API, moto hands it to boto3 as is
+   ("Unknown service"). One entry is added to moto's own SFN→boto name table.
+3. **Statements finish.** moto's Redshift Data API has no Redshift behind it: a statement stays ``STARTED``
+   forever. Here a ``STARTED`` statement reports ``FINISHED`` from its second ``DescribeStatement`` on (so the
+   state machine's Wait → Describe loop runs at least once); ``CancelStatement`` still ends it ``ABORTED``.
+
+Lambda states run in moto's simple Lambda mode (``{"lambda": {"use_docker": false}}``): each invocation returns
+the next response queued with ``POST /moto-api/static/lambda-simple/response``; the tests queue, for each Lambda
+state, what the real handler returned when the test called it directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dpc.paths import PROJECT_DIR
+from tests.python.moto_support import (
+    ACCOUNT_ID,
+    FAKE_CREDENTIALS,
+    REGION,
+    MotoServer,
+    events_of_type,
+    execution_history,
+    free_port,
+    wait_for_execution,
+)
+
+ASL_PATH = PROJECT_DIR / "orchestration" / "statemachine" / "pipeline.asl.json"
+LAMBDAS_DIR = PROJECT_DIR / "orchestration" / "lambdas"
+ENV = "dev"
+WORKGROUP = f"dpc-learning-{ENV}"
+DATABASE = "dpc"
+CONTAINER = "dpc-runner"
+HANDLERS = {
+    "validate_manifest": "validate-manifest", "load_raw": "load-raw", "data_quality": "data-quality",
+    "publish": "publish", "export": "export", "notify": "notify",
+}
+
+
+# --- inside the server process --------------------------------------------------------------------------------
+
+
+def apply_moto_workarounds() -> None:
+    """The three workarounds of the module docstring (run in the moto server process, before it serves)."""
+    import botocore.session
+    from moto.redshiftdata.models import RedshiftDataAPIServiceBackend
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
+        StateTaskServiceEcs,
+    )
+    from moto.stepfunctions.parser.utils import camel_to_snake_case
+
+    # 1. ECS: convert parameters and responses with the service model, as Step Functions does
+    ecs_model = botocore.session.get_session().get_service_model("ecs")
+    operations = {camel_to_snake_case(name): name for name in ecs_model.operation_names}
+
+    def _operation(self: Any, service_action_name: str | None) -> Any:
+        return ecs_model.operation_model(operations[self._get_boto_service_action(service_action_name)])
+
+    def _normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):  # type: ignore[no-untyped-def]
+        self._to_boto_request(parameters, _operation(self, service_action_name).input_shape)
+
+    def _normalise_response(self, response, boto_service_name=None, service_action_name=None):  # type: ignore[no-untyped-def]
+        self._from_boto_response(response, _operation(self, service_action_name).output_shape)
+
+    StateTaskServiceEcs._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
+    StateTaskServiceEcs._normalise_response = _normalise_response  # type: ignore[method-assign]
+
+    # 2. aws-sdk:redshiftdata → boto3's "redshift-data"
+    StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["redshiftdata"] = "redshift-data"  # type: ignore[index]
+
+    # 3. a STARTED statement is FINISHED from its second DescribeStatement on
+    original = RedshiftDataAPIServiceBackend.describe_statement
+
+    def describe_statement(self, statement_id):  # type: ignore[no-untyped-def]
+        statement = original(self, statement_id)
+        seen = getattr(statement, "_describes", 0) + 1
+        statement._describes = seen
+        if statement.status == "STARTED" and seen >= 2:
+            statement.status = "FINISHED"
+        return statement
+
+    RedshiftDataAPIServiceBackend.describe_statement = describe_statement  # type: ignore[method-assign]
+
+
+def serve(port: int) -> None:
+    """Entry point of the server subprocess."""
+    apply_moto_workarounds()
+    from moto.server import main
+
+    main(["-H", "127.0.0.1", "-p", str(port)])
+
+
+# --- in the test process --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def orchestration_moto() -> Iterator[MotoServer]:
+    """A moto server (subprocess) with the workarounds, the Step Functions interpreter and simple Lambda mode."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix=f"moto-orch-{port}-", suffix=".log", delete=False)  # noqa: SIM115
+    env = {**os.environ, "MOTO_PORT": str(port), **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION,
+           "PYTHONPATH": str(PROJECT_DIR)}
+    env.pop("AWS_ENDPOINT_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from tests.python.test_orchestration_moto import serve; serve(int(sys.argv[1]))",
+         str(port)],
+        cwd=str(PROJECT_DIR), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+    )
+    log.close()
+    server = MotoServer(port=port, process=process, log_path=Path(log.name))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"moto server exited with {process.returncode}:\n{server.log_tail()}")
+            try:
+                server.api("/moto-api/config")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"moto server did not start:\n{server.log_tail()}") from None
+                time.sleep(0.1)
+        server.enable_stepfunctions_interpreter()
+        server.api("/moto-api/config", {"lambda": {"use_docker": False}})
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        with contextlib.suppress(OSError):
+            Path(log.name).unlink()
+
+
+def render_definition(values: dict[str, str], path: Path = ASL_PATH) -> str:
+    """``templatefile``'s interpolation of ``${name}`` (the only template syntax the definition uses)."""
+    text = path.read_text(encoding="utf-8")
+    missing = sorted(set(re.findall(r"\$\{(\w+)\}", text)) - set(values))
+    if missing:
+        raise KeyError(f"template variables without a value: {missing}")
+    return re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], text)
+
+
+def template_variables(path: Path = ASL_PATH) -> set[str]:
+    return set(re.findall(r"\$\{(\w+)\}", path.read_text(encoding="utf-8")))
+
+
+@dataclass
+class Stack:
+    """The pipeline's AWS resources, created in moto the way the pipeline module names them."""
+
+    server: MotoServer
+    bucket: str
+    table: str
+    topic_arn: str
+    queue_url: str
+    cluster_arn: str
+    task_definitions: dict[str, str]
+    functions: dict[str, str]
+    subnets: list[str]
+    security_group: str
+    state_machine_arn: str = ""
+    kms_key_arn: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        return self.server.client(service)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The Lambdas' environment (as the pipeline module sets it) plus the moto endpoint."""
+        return {
+            **self.server.env(),
+            "DPC_ENV": ENV,
+            "DATA_BUCKET": self.bucket,
+            "REDSHIFT_WORKGROUP": WORKGROUP,
+            "REDSHIFT_DATABASE": DATABASE,
+            "DELIVERIES_TABLE": self.table,
+            "SNS_TOPIC_ARN": self.topic_arn,
+            "STATE_MACHINE_ARN": self.state_machine_arn,
+            "SLACK_WEBHOOK_SECRET_ARN": "",
+            "POLL_SECONDS": "1",
+            **extra,
+        }
+
+    def queue_lambda_results(self, results: list[Any]) -> None:
+        """What the next Lambda invocations return, in order (moto's simple Lambda mode)."""
+        self.server.api(
+            "/moto-api/static/lambda-simple/response",
+            {"results": [json.dumps(r) for r in results], "region": self.server.region},
+        )
+
+    def received_messages(self, *, expect: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
+        """SNS notifications delivered to the test's SQS subscription (the SNS envelopes, parsed)."""
+        sqs = self.client("sqs")
+        out: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(out) < expect and time.monotonic() < deadline:
+            got = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            for m in got.get("Messages", []):
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                out.append(json.loads(m["Body"]))
+        return out
+
+
+def create_stack(server: MotoServer, *, name: str = "dpc-learning-dev") -> Stack:
+    """Bucket, registry table, topic (+ an SQS subscription to read it), ECS cluster and the runner task
+    definitions, one Lambda per handler (simple mode: the code is never run) and the state machine."""
+    s3, ddb, sns, sqs = (server.client(s) for s in ("s3", "dynamodb", "sns", "sqs"))
+    ecs, ec2, iam, lam, sfn, kms = (server.client(s) for s in ("ecs", "ec2", "iam", "lambda", "stepfunctions", "kms"))
+    bucket = f"{name}-data"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": server.region})
+    table = f"{name}-deliveries"
+    ddb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "delivery_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "delivery_id", "AttributeType": "S"}],
+    )
+    topic_arn = sns.create_topic(Name=f"{name}-notifications")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"{name}-notifications-test")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    cluster_arn = ecs.create_cluster(clusterName=name)["cluster"]["clusterArn"]
+    task_definitions = {}
+    for step in ("normalise", "dbt"):
+        family = f"dpc-runner-{step}-{ENV}"
+        ecs.register_task_definition(
+            family=family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024", memory="2048",
+            containerDefinitions=[{"name": CONTAINER, "image": "dpc-runner:test", "essential": True, "command": [step],
+                                   "memory": 2048}],  # moto sums container memory when it places a task
+        )
+        task_definitions[step] = f"arn:aws:ecs:{server.region}:{ACCOUNT_ID}:task-definition/{family}"
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:3]
+    security_group = ec2.create_security_group(GroupName=f"{name}-runner", Description="runner", VpcId=vpc)["GroupId"]
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    functions = {}
+    for module, key in HANDLERS.items():
+        functions[module] = lam.create_function(
+            FunctionName=f"dpc-{ENV}-{key}", Runtime="python3.11", Role=role, Handler=f"{module}.handler",
+            Code={"ZipFile": _tiny_zip()},
+        )["FunctionArn"]
+    kms_key_arn = kms.create_key(Description="dpc platform key")["KeyMetadata"]["Arn"]
+    stack = Stack(server, bucket, table, topic_arn, queue_url, cluster_arn, task_definitions, functions, subnets,
+                  security_group, kms_key_arn=kms_key_arn)
+    stack.values = {
+        **{f"{module}_arn": arn for module, arn in functions.items()},
+        "ecs_cluster_arn": cluster_arn,
+        "runner_dbt_task_definition_arn": task_definitions["dbt"],
+        "runner_normalise_task_definition_arn": task_definitions["normalise"],
+        "runner_container_name": CONTAINER,
+        "subnet_ids_json": json.dumps(subnets),
+        "runner_security_group_id": security_group,
+        "redshift_workgroup": WORKGROUP,
+        "redshift_database": DATABASE,
+        "sns_topic_arn": topic_arn,
+        "kms_key_arn": kms_key_arn,
+    }
+    stack.state_machine_arn = sfn.create_state_machine(
+        name=f"{name}-pipeline", definition=render_definition(stack.values), roleArn=role, type="STANDARD"
+    )["stateMachineArn"]
+    return stack
+
+
+def _tiny_zip() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("placeholder.py", "# simple Lambda mode never runs this\n")
+    return buf.getvalue()
+
+
+def wait_for_runner_task(
+    stack: Stack, step: str, *, seen: set[str], execution_arn: str, timeout: float = 60.0
+) -> dict[str, Any]:
+    """The next runner task of ``step`` that the execution started (described, with its overrides)."""
+    ecs, sfn = stack.client("ecs"), stack.client("stepfunctions")
+    family = f"dpc-runner-{step}-{ENV}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        arns = ecs.list_tasks(cluster=stack.cluster_arn, family=family).get("taskArns", [])
+        new = [a for a in arns if a not in seen]
+        if new:
+            seen.add(new[0])
+            return ecs.describe_tasks(cluster=stack.cluster_arn, tasks=[new[0]])["tasks"][0]
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            history = execution_history(sfn, execution_arn)
+            raise AssertionError(f"the execution ended ({described['status']}) before starting a {family} task: "
+                                 f"{states_entered(history)} {described.get('error')} {described.get('cause')}")
+        time.sleep(0.2)
+    raise TimeoutError(f"no {family} task started within {timeout:.0f}s")
+
+
+def task_token(task: dict[str, Any]) -> str:
+    """The TASK_TOKEN the state machine passed in the task's container overrides."""
+    for override in task["overrides"]["containerOverrides"]:
+        for variable in override.get("environment", []):
+            if variable["name"] == "TASK_TOKEN":
+                return str(variable["value"])
+    raise AssertionError(f"no TASK_TOKEN in the overrides of {task['taskArn']}")
+
+
+def wait_for_state(sfn: Any, execution_arn: str, state: str, *, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """The history once ``state`` has been entered."""
+    deadline = time.monotonic() + timeout
+    while True:
+        history = execution_history(sfn, execution_arn)
+        if any(e.get("stateEnteredEventDetails", {}).get("name") == state for e in history):
+            return history
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"state {state} not entered within {timeout:.0f}s")
+        time.sleep(0.2)
+
+
+def states_entered(history: list[dict[str, Any]]) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+
+
+def scheduled_payloads(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The parameters every Lambda task was invoked with, in order (TaskScheduled events of lambda resources)."""
+    out = []
+    for e in events_of_type(history, "TaskScheduled"):
+        details = e["taskScheduledEventDetails"]
+        if details["resourceType"] == "lambda":
+            out.append(json.loads(details["parameters"]))
+    return out
+
+
+# --- tests of the workarounds themselves ----------------------------------------------------------------------
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("orchestration")]
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    with orchestration_moto() as server:
+        yield server
+
+
+def test_ecs_run_task_state_reaches_ecs_with_its_overrides(moto: MotoServer) -> None:
+    """Workaround 1: a runTask.waitForTaskToken state starts a task whose overrides carry the token."""
+    moto.reset()
+    stack = create_stack(moto, name="wk-ecs")
+    sfn = stack.client("stepfunctions")
+    definition = {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.waitForTaskToken", "TimeoutSeconds": 60,
+        "Parameters": {
+            "Cluster": stack.cluster_arn, "TaskDefinition": stack.task_definitions["dbt"], "LaunchType": "FARGATE",
+            "NetworkConfiguration": {"AwsvpcConfiguration": {
+                "Subnets": stack.subnets, "SecurityGroups": [stack.security_group], "AssignPublicIp": "ENABLED"}},
+            "Overrides": {"ContainerOverrides": [{"Name": CONTAINER, "Environment": [
+                {"Name": "TASK_TOKEN", "Value.$": "$$.Task.Token"}, {"Name": "STEP", "Value": "dbt"}]}]},
+        }, "End": True}}}
+    arn = sfn.create_state_machine(name="wk-ecs", definition=json.dumps(definition),
+                                   roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/x")["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    task = wait_for_runner_task(stack, "dbt", seen=set(), execution_arn=execution)
+    [override] = task["overrides"]["containerOverrides"]
+    env = {v["name"]: v["value"] for v in override["environment"]}
+    assert override["name"] == CONTAINER and env["STEP"] == "dbt" and env["TASK_TOKEN"]
+    sfn.send_task_success(taskToken=env["TASK_TOKEN"], output=json.dumps({"answered": True}))
+    described = wait_for_execution(sfn, execution, timeout=60)
+    assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"answered": True}
+
+
+def test_redshiftdata_sdk_integration_and_statement_completion(moto: MotoServer) -> None:
+    """Workarounds 2 and 3: the aws-sdk state reaches the Data API; a statement finishes on its 2nd describe,
+    a cancelled one stays ABORTED."""
+    moto.reset()
+    rsd, sfn = moto.client("redshift-data"), moto.client("stepfunctions")
+    running = rsd.execute_statement(WorkgroupName=WORKGROUP, Database=DATABASE, Sql="select 1")["Id"]
+    cancelled = rsd.execute_statement(WorkgroupName=WORKGROUP, Database=DATABASE, Sql="select 2")["Id"]
+    rsd.cancel_statement(Id=cancelled)
+    definition = {"StartAt": "D1", "States": {
+        "D1": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
+               "Parameters": {"Id": running}, "ResultSelector": {"s.$": "$.Status"}, "ResultPath": "$.first",
+               "Next": "D2"},
+        "D2": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
+               "Parameters": {"Id": running}, "ResultSelector": {"s.$": "$.Status"}, "ResultPath": "$.second",
+               "Next": "D3"},
+        "D3": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
+               "Parameters": {"Id": cancelled}, "ResultSelector": {"s.$": "$.Status"}, "ResultPath": "$.cancelled",
+               "End": True}}}
+    arn = sfn.create_state_machine(name="wk-rsd", definition=json.dumps(definition),
+                                   roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/x")["stateMachineArn"]
+    described = wait_for_execution(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"], timeout=60)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {
+        "first": {"s": "STARTED"}, "second": {"s": "FINISHED"}, "cancelled": {"s": "ABORTED"}}
