@@ -1,5 +1,7 @@
 # QuickSight: the mart through Athena by default; a Redshift data source with a VPC connection
-# behind enable_redshift (DECISIONS 13). Datasets over the published mart tables.
+# behind enable_redshift (DECISIONS 13). Data sets over the published mart tables listed in datasets.json
+# (aggregates and dimensions only: their small cells arrive suppressed, DECISIONS 20); dbt exposures in
+# models/mart/_exposures.yml point at them so the lineage graph reaches QuickSight.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -18,11 +20,24 @@ locals {
     "quicksight:DescribeIngestion", "quicksight:ListIngestions",
   ]
 
+  # Data sets: the variable when given, else datasets.json (the file the dbt exposures and pytest check).
+  datasets = var.datasets != null ? var.datasets : {
+    for table, d in jsondecode(file("${path.module}/datasets.json")) : table => {
+      columns    = d.columns
+      custom_sql = try(d.custom_sql, false)
+    }
+  }
+  quicksight_types = ["STRING", "INTEGER", "DECIMAL", "DATETIME", "BIT", "BOOLEAN", "JSON"]
+
   # (engine, table) pairs: every dataset on Athena, and on Redshift too when enabled.
   engines = local.redshift ? ["athena", "redshift"] : ["athena"]
   dataset_instances = merge([
     for engine in local.engines : {
-      for table, d in var.datasets : "${engine}-${table}" => merge(d, { engine = engine, table = table })
+      for table, d in local.datasets : "${engine}-${table}" => merge(d, {
+        engine = engine
+        table  = table
+        schema = engine == "athena" ? var.mart_database : var.redshift_mart_schema
+      })
     }
   ]...)
 }
@@ -212,7 +227,7 @@ resource "aws_quicksight_data_set" "mart" {
       content {
         data_source_arn = each.value.engine == "athena" ? aws_quicksight_data_source.athena.arn : aws_quicksight_data_source.redshift[0].arn
         catalog         = each.value.engine == "athena" ? "AwsDataCatalog" : null
-        schema          = var.mart_database
+        schema          = each.value.schema
         name            = each.value.table
 
         dynamic "input_columns" {
@@ -230,7 +245,7 @@ resource "aws_quicksight_data_set" "mart" {
       content {
         data_source_arn = each.value.engine == "athena" ? aws_quicksight_data_source.athena.arn : aws_quicksight_data_source.redshift[0].arn
         name            = each.value.table
-        sql_query       = "select ${join(", ", sort(keys(each.value.columns)))} from ${var.mart_database}.${each.value.table}"
+        sql_query       = "select ${join(", ", sort(keys(each.value.columns)))} from ${each.value.schema}.${each.value.table}"
 
         dynamic "columns" {
           for_each = each.value.columns
@@ -252,4 +267,11 @@ resource "aws_quicksight_data_set" "mart" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for c, ty in each.value.columns : contains(local.quicksight_types, ty)])
+      error_message = "Data set ${each.key}: column types must be QuickSight input types (${join(", ", local.quicksight_types)})."
+    }
+  }
 }

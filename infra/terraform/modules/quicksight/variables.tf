@@ -35,46 +35,29 @@ variable "principal_arns" {
 }
 
 variable "datasets" {
-  description = "Datasets over mart tables: table name => columns (name => QuickSight type STRING, INTEGER, DECIMAL, DATETIME, BIT). Aggregates only show suppressed small cells (DECISIONS 20); fct_admissions carries no patient key."
+  description = "Data sets over mart tables: table name => columns (name => QuickSight type STRING, INTEGER, DECIMAL, DATETIME, BIT, BOOLEAN, JSON). null (the default) takes datasets.json beside this file — aggregates and dimensions only, whose small cells the mart already suppresses (DECISIONS 20); tests/python/test_docs_site.py checks it against the mart's columns and the dbt exposures."
   type = map(object({
     columns    = map(string)
     custom_sql = optional(bool, false)
   }))
-  default = {
-    kpi_monthly_facility_mdc = {
-      columns = {
-        facility_code        = "STRING"
-        discharge_yyyymm     = "INTEGER"
-        fiscal_year          = "INTEGER"
-        mdc_code             = "STRING"
-        stays                = "INTEGER"
-        mean_los_days        = "DECIMAL"
-        readmission_30d_rate = "DECIMAL"
-        points_per_day       = "DECIMAL"
-        is_suppressed        = "BIT"
-      }
-    }
-    fct_admissions = {
-      custom_sql = true
-      columns = {
-        stay_key         = "STRING"
-        facility_code    = "STRING"
-        admission_date   = "DATETIME"
-        discharge_date   = "DATETIME"
-        discharge_yyyymm = "INTEGER"
-        mdc_code         = "STRING"
-        dpc_code         = "STRING"
-        los_days         = "INTEGER"
-        billed_points    = "DECIMAL"
-      }
-    }
-  }
+  default = null
 
   validation {
-    condition = alltrue(flatten([
-      for t, d in var.datasets : [for c, ty in d.columns : contains(["STRING", "INTEGER", "DECIMAL", "DATETIME", "BIT", "BOOLEAN", "JSON"], ty)]
+    condition = var.datasets == null || alltrue(flatten([
+      for t, d in coalesce(var.datasets, {}) : [for c, ty in d.columns : contains(["STRING", "INTEGER", "DECIMAL", "DATETIME", "BIT", "BOOLEAN", "JSON"], ty)]
     ]))
     error_message = "Column types must be QuickSight input types (STRING, INTEGER, DECIMAL, DATETIME, BIT, BOOLEAN, JSON)."
+  }
+}
+
+variable "redshift_mart_schema" {
+  description = "Redshift schema of the published mart (the Athena side uses mart_database, the Glue database)."
+  type        = string
+  default     = "mart"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]*$", var.redshift_mart_schema))
+    error_message = "redshift_mart_schema must be a lower-case identifier."
   }
 }
 

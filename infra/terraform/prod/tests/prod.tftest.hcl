@@ -59,7 +59,7 @@ run "apply_with_quicksight_and_redshift_source" {
   }
 
   assert {
-    condition     = length(output.quicksight_dataset_arns) == 4
+    condition     = length(output.quicksight_dataset_arns) == 2 * length(jsondecode(file("../modules/quicksight/datasets.json")))
     error_message = "QuickSight datasets on Athena and Redshift."
   }
 }

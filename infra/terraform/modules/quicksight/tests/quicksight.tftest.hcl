@@ -21,13 +21,55 @@ run "athena_by_default" {
     error_message = "No Redshift data source unless enabled."
   }
   assert {
-    condition     = toset(keys(output.dataset_arns)) == toset(["athena-kpi_monthly_facility_mdc", "athena-fct_admissions"])
-    error_message = "Datasets over kpi_monthly_facility_mdc and fct_admissions, ARNs output."
+    condition     = toset(keys(output.dataset_arns)) == toset(["athena-kpi_monthly_facility_mdc", "athena-dim_facility", "athena-dim_mdc"])
+    error_message = "Data sets from datasets.json (KPIs and dimensions), ARNs output."
   }
   assert {
-    condition     = !contains(keys(var.datasets["fct_admissions"].columns), "patient_key")
-    error_message = "No patient key in QuickSight datasets."
+    condition     = alltrue([for k, d in aws_quicksight_data_set.mart : one(one(d.physical_table_map).relational_table).schema == "dpc_dev_mart" && one(one(d.physical_table_map).relational_table).catalog == "AwsDataCatalog"])
+    error_message = "Athena data sets read the mart's Glue database."
   }
+  assert {
+    condition     = alltrue([for k, d in local.datasets : !startswith(k, "fct_") && !contains(keys(d.columns), "patient_key") && !contains(keys(d.columns), "stay_id")])
+    error_message = "No row-level table and no patient or stay key in QuickSight data sets (DECISIONS 20)."
+  }
+  assert {
+    condition     = length(one(one(aws_quicksight_data_set.mart["athena-kpi_monthly_facility_mdc"].physical_table_map).relational_table).input_columns) == 11 && contains([for c in one(one(aws_quicksight_data_set.mart["athena-kpi_monthly_facility_mdc"].physical_table_map).relational_table).input_columns : "${c.name}:${c.type}"], "is_suppressed:BOOLEAN")
+    error_message = "The KPI data set carries every mart column, is_suppressed included."
+  }
+}
+
+run "datasets_variable_overrides_the_file" {
+  command = plan
+
+  variables {
+    datasets = {
+      kpi_monthly_facility_mdc = {
+        custom_sql = true
+        columns    = { facility_code = "STRING", discharges = "INTEGER" }
+      }
+    }
+  }
+
+  assert {
+    condition     = toset(keys(aws_quicksight_data_set.mart)) == toset(["athena-kpi_monthly_facility_mdc"])
+    error_message = "An explicit datasets map replaces datasets.json."
+  }
+  assert {
+    condition     = one(one(aws_quicksight_data_set.mart["athena-kpi_monthly_facility_mdc"].physical_table_map).custom_sql).sql_query == "select discharges, facility_code from dpc_dev_mart.kpi_monthly_facility_mdc"
+    error_message = "Custom SQL selects the listed columns from the mart."
+  }
+}
+
+run "rejects_unknown_column_types" {
+  command = plan
+
+  variables {
+    datasets = {
+      dim_mdc = { columns = { mdc_code = "VARCHAR" } }
+    }
+  }
+
+  expect_failures = [var.datasets]
 }
 
 run "redshift_behind_variable" {
@@ -50,7 +92,11 @@ run "redshift_behind_variable" {
     error_message = "Redshift path adds a VPC connection and a 5439 rule into the workgroup SG."
   }
   assert {
-    condition     = length(aws_quicksight_data_set.mart) == 4
-    error_message = "Datasets on both engines when Redshift is enabled."
+    condition     = length(aws_quicksight_data_set.mart) == 6
+    error_message = "Data sets on both engines when Redshift is enabled."
+  }
+  assert {
+    condition     = one(one(aws_quicksight_data_set.mart["redshift-kpi_monthly_facility_mdc"].physical_table_map).relational_table).schema == "mart" && one(one(aws_quicksight_data_set.mart["redshift-kpi_monthly_facility_mdc"].physical_table_map).relational_table).catalog == null
+    error_message = "Redshift data sets read the published mart schema."
   }
 }
