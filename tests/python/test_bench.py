@@ -1,0 +1,69 @@
+"""The benchmark's correctness half (issue 3): the hand-written floor (bench/floor.sql) reads the demo's raw
+files and must reproduce the pipeline's fct_admissions and unsuppressed monthly KPIs row for row.
+No timings here: figures come from `make bench`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.floor import compare, run_floor
+from bench.run import correct_delivery
+from tests.python.conftest import TEST_KEY
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def floor_db(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("floor") / "floor.duckdb"
+    run_floor(demo_build / "lake", db)
+    return db
+
+
+def test_floor_equals_mart_row_for_row(demo_build: Path, floor_db: Path) -> None:
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        stays = con.execute("select count(*) from mart.fct_admissions").fetchone()[0]
+        kpis = con.execute("select count(*) from stage.int_kpi__monthly_facility_mdc").fetchone()[0]
+    assert stays > 100 and kpis > 10  # the demo has data; an empty floor would not pass by accident
+    admissions, kpi = compare(demo_build / "dpc.duckdb", floor_db, TEST_KEY.encode())
+    assert admissions.equal, admissions.as_dict()
+    assert kpi.equal, kpi.as_dict()
+    assert (admissions.floor_rows, kpi.floor_rows) == (stays, kpis)
+
+
+def test_comparison_reports_a_differing_value_and_a_missing_row(
+    demo_build: Path, floor_db: Path, tmp_path: Path
+) -> None:
+    changed = tmp_path / "changed.duckdb"
+    changed.write_bytes(floor_db.read_bytes())
+    with duckdb.connect(str(changed)) as con:
+        con.execute(
+            "update floor_admissions set billed_points = billed_points + 1 "
+            "where rowid = (select min(rowid) from floor_admissions)"
+        )
+        con.execute("delete from floor_kpi where rowid = (select min(rowid) from floor_kpi)")
+    admissions, kpi = compare(demo_build / "dpc.duckdb", changed, TEST_KEY.encode())
+    assert not admissions.equal and admissions.column_mismatches == {"billed_points": 1}
+    assert not kpi.equal and (kpi.only_in_pipeline, kpi.only_in_floor) == (1, 0)
+
+
+def test_a_wrong_key_maps_no_stay(demo_build: Path, floor_db: Path) -> None:
+    admissions, _ = compare(demo_build / "dpc.duckdb", floor_db, b"another-key")
+    assert admissions.only_in_pipeline == admissions.pipeline_rows
+
+
+def test_corrected_redelivery_is_valid_and_withdraws_one_stay(tmp_path: Path) -> None:
+    from dpc.generate import generate
+    from dpc.steps.validate import validate_delivery
+    from dpc.storage import LocalStorage
+
+    (delivery,) = generate(tmp_path / "lake", seed=3, facilities=1, months=1, admissions_per_month=20)
+    before = dict(delivery.manifest["files"][0])
+    facts = correct_delivery(delivery.path)
+    assert facts["rows_removed"]["FF1"] > 0 and facts["rows_removed"]["EFn"] > 0 and facts["rows_removed"]["D"] > 0
+    report = validate_delivery(LocalStorage(tmp_path / "lake"), delivery.facility_code, delivery.yyyymm)
+    assert report.ok, report.findings
+    assert report.manifest is not None and report.manifest["files"][0]["sha256"] != before["sha256"]
