@@ -187,7 +187,9 @@ def test_validate(tf_copy: Path, tf_env: dict[str, str], d: str) -> None:
 def test_checkov_zero_failures(tmp_path: Path) -> None:
     binary = checkov_bin()
     # Serial: with forked workers checkov 3.3.30 sometimes drops inline skips of a module called from two roots.
-    env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", CHECKOV_PARALLELIZATION_TYPE="none")
+    env = dict(
+        os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", CHECKOV_PARALLELIZATION_TYPE="none"
+    )
     r = subprocess.run(
         [
             binary,
