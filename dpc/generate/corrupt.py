@@ -156,6 +156,7 @@ class Corruption:
     detail: str
     lines: tuple[int, ...] = ()  # every line the fault touched (duplicates: the appended lines)
     removed: dict[str, tuple[int, ...]] = field(default_factory=dict)  # corrected-month: lines removed per file
+    stay: tuple[str, str] | None = None  # corrected-month: (データ識別番号, 入院年月日) of the removed stay
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -381,6 +382,7 @@ def _corrected_month(directory: Path, yyyymm: int) -> Corruption:
         True,
         f"stay admitted {stay[1]} removed ({sum(len(v) for v in removed.values())} rows)",
         removed=removed,
+        stay=stay,
     )
 
 
