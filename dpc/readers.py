@@ -644,8 +644,15 @@ def _raw_fixed(ctx: _Context, rec: bytes, codec: str) -> str:
 # row checks (vectorised): each check is a boolean mask; a row's first failing check is its reason
 
 
-def _valid_date(col: pa.Array) -> pa.Array:
-    """True where col is a real yyyymmdd date or 00000000."""
+def _valid_date(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """True where col is a real yyyymmdd date or 00000000 (checked once per distinct value: dates repeat)."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    encoded = pc.dictionary_encode(col)
+    return pc.take(_valid_date_values(encoded.dictionary), encoded.indices)
+
+
+def _valid_date_values(col: pa.Array) -> pa.Array:
     fmt = pc.match_substring_regex(col, _DATE_RE)
     safe = pc.if_else(fmt, col, "20000101")
     y = pc.utf8_slice_codeunits(safe, 0, 4).cast(pa.int32())

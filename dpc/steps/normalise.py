@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from dpc.layouts import KIND_SLUG, LAYOUTS, Layout, kind_for_filename
 from dpc.manifest import MANIFEST_NAME
-from dpc.pseudonymise import load_key, pseudonymise
+from dpc.pseudonymise import load_key, pseudonym
 from dpc.readers import FileRejected, ReadResult, read_delivered_file
 from dpc.storage import Storage, delivery_prefix, stage_prefix
 
@@ -148,10 +148,34 @@ def _age(birth: pa.ChunkedArray | pa.Array, at: pa.ChunkedArray | pa.Array) -> p
     return pc.if_else(ok, age, pa.scalar(None, pa.int64()))
 
 
+def _pseudonymise_memo(ids: pa.ChunkedArray | pa.Array, key: bytes, memo: dict[str, str]) -> pa.Array:
+    """:func:`dpc.pseudonymise.pseudonymise` with one HMAC per distinct id per delivery: the files of a
+    delivery share their patients, and a chunked column would otherwise hash its ids once per chunk."""
+    stripped = pc.utf8_trim_whitespace(ids)
+    if isinstance(stripped, pa.ChunkedArray):
+        stripped = stripped.combine_chunks()
+    stripped = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+    encoded = pc.dictionary_encode(stripped)
+    values = encoded.dictionary.to_pylist()
+    for v in values:
+        if v not in memo:
+            memo[v] = pseudonym(v, key)
+    return pc.take(pa.array([memo[v] for v in values], pa.string()), encoded.indices)
+
+
 def typed_table(
-    result: ReadResult, key: bytes, *, yyyymm: int, source_file: str, load_id: str, loaded_at: datetime
+    result: ReadResult,
+    key: bytes,
+    *,
+    yyyymm: int,
+    source_file: str,
+    load_id: str,
+    loaded_at: datetime,
+    memo: dict[str, str] | None = None,
 ) -> pa.Table:
-    """The accepted rows of one read file, typed as :func:`normalised_schema` says."""
+    """The accepted rows of one read file, typed as :func:`normalised_schema` says (``memo``: pseudonyms already
+    computed for this key, shared by the files of a delivery)."""
+    memo = {} if memo is None else memo
     kind = result.kind
     layout: Layout = LAYOUTS[kind]
     schema = normalised_schema(kind)
@@ -161,7 +185,7 @@ def typed_table(
     for c in layout.columns:
         raw = _null_if_empty(acc[c.name])
         if c.type == "pid":
-            cols.append(pseudonymise(raw, key))
+            cols.append(_pseudonymise_memo(raw, key, memo))
         elif kind == "EFg" and c.name == "birth_date":
             cols.append(_age(raw, _null_if_empty(acc["visit_date"])))
         elif c.type in ("int", "decimal"):
@@ -177,14 +201,15 @@ def typed_table(
         cols[p1] = pc.if_else(is_birth, pa.scalar(None, pa.string()), cols[p1])
         cols[p3] = pc.if_else(is_birth, pc.utf8_slice_codeunits(cols[p3], 0, 3), cols[p3])
     cols += [
-        pa.array([yyyymm] * n, pa.int32()) if n else pa.array([], pa.int32()),
-        pa.array([source_file] * n, pa.string()) if n else pa.array([], pa.string()),
+        pa.repeat(pa.scalar(yyyymm, pa.int32()), n),
+        pa.repeat(pa.scalar(source_file, pa.string()), n),
         acc["line_number"],
-        pa.array([load_id] * n, pa.string()) if n else pa.array([], pa.string()),
-        pa.array([loaded_at] * n, LOADED_AT) if n else pa.array([], LOADED_AT),
+        pa.repeat(pa.scalar(load_id, pa.string()), n),
+        pa.repeat(pa.scalar(loaded_at, LOADED_AT), n),
     ]
+    # chunked columns stay chunked (no copy); Parquet does not care how each column is chunked
     return pa.Table.from_arrays(
-        [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in cols], schema=schema
+        [c if isinstance(c, pa.ChunkedArray) else pa.chunked_array([c], c.type) for c in cols], schema=schema
     )
 
 
@@ -245,6 +270,7 @@ def normalise_delivery(
         loaded_at = loaded_at.replace(tzinfo=UTC)
     prefix = delivery_prefix("raw", facility_code, yyyymm)
     result = NormaliseResult(facility_code, int(yyyymm), load_id)
+    memo: dict[str, str] = {}  # pseudonyms of this delivery's patients, shared by its files
     data_tables: dict[str, list[pa.Table]] = {k: [] for k in LAYOUTS}
     q_tables: dict[str, list[pa.Table]] = {k: [] for k in LAYOUTS}
     # read everything first: a rejected file must leave stage untouched
@@ -259,7 +285,7 @@ def normalise_delivery(
             key=key,
         )
         common = {"yyyymm": int(yyyymm), "source_file": name, "load_id": load_id, "loaded_at": loaded_at}
-        data_tables[read.kind].append(typed_table(read, key, **common))
+        data_tables[read.kind].append(typed_table(read, key, memo=memo, **common))
         q_tables[read.kind].append(quarantine_table(read, facility_code=facility_code, **common))
         result.files.append(
             FileResult(
