@@ -101,22 +101,27 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
     for table, ja, en in INDICATOR_TABLES:
         if table in mart:
-            cursor = con.execute(f'select * from {MART}."{table}" limit {INDICATOR_ROW_LIMIT + 1}')
-            columns = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
-            total = con.execute(f'select count(*) from {MART}."{table}"').fetchone()[0]
-            data["indicators"].append(
-                {
-                    "table": table,
-                    "ja": ja,
-                    "en": en,
-                    "columns": columns,
-                    "rows": rows[:INDICATOR_ROW_LIMIT],
-                    "total": total,
-                }
-            )
+            data["indicators"].append({"table": table, "ja": ja, "en": en, **_indicator_rows(con, table)})
     data["dq"] = read_dq(con)
     return data
+
+
+def _indicator_rows(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
+    """An indicator table as published, hash keys (*_id) left out, ordered by its leading columns."""
+    names = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [MART, table],
+        ).fetchall()
+    ]
+    columns = [c for c in names if not c.endswith("_id")] or names
+    select = ", ".join(f'"{c}"' for c in columns)
+    order = ", ".join(str(i + 1) for i in range(min(3, len(columns))))
+    rows = con.execute(f'select {select} from {MART}."{table}" order by {order} limit {INDICATOR_ROW_LIMIT}').fetchall()
+    total = con.execute(f'select count(*) from {MART}."{table}"').fetchone()[0]
+    return {"columns": columns, "rows": rows, "total": total}
 
 
 def read_dq(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -295,6 +300,8 @@ td.text, th.text {{ text-align: left; }}
 td.suppressed {{ background: #d9d9d9; color: #444; text-align: center; }}
 td.bad {{ background: #f8d7da; }}
 .note {{ font-size: 12px; color: #555; }}
+.scroll {{ max-width: 100%; max-height: 480px; overflow: auto; border: 1px solid #eee; }}
+.scroll th {{ position: sticky; top: 0; }}
 .empty {{ color: #777; font-style: italic; }}
 """
 
@@ -418,7 +425,7 @@ def _dq_section(dq: dict[str, Any], figures: _Figures) -> str:
             cols = ["check_name", "model_name", "status", "severity", "failing_rows"]
             parts.append(
                 "<h3>要確認 Checks that did not pass</h3>"
-                + _table(cols, [[p[c] for c in cols] for p in dq["problems"]])
+                + f'<div class="scroll">{_table(cols, [[p[c] for c in cols] for p in dq["problems"]])}</div>'
             )
         else:
             parts.append('<p class="dq-ok">全検査合格 every check passed.</p>')
@@ -443,7 +450,8 @@ def _dq_section(dq: dict[str, Any], figures: _Figures) -> str:
         head = "".join(f'<th class="text">{h}</th>' for h in heading)
         parts.append(
             "<h3>施設別・提出別の突合 Reconciliation per facility and delivery</h3>"
-            f'<table id="dq-deliveries"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+            f'<div class="scroll"><table id="dq-deliveries"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>"
             '<p class="note">delivered = staged + quarantined for every file kind; quarantined rows are in '
             "dq.quarantine_&lt;kind&gt; with their reasons.</p>"
         )
@@ -467,7 +475,9 @@ def _indicators_section(indicators: list[dict[str, Any]]) -> str:
             f"<small>mart.{_esc(ind['table'])}{more}</small></h3>"
         )
         parts.append(
-            _table(ind["columns"], ind["rows"], css="indicator") if ind["rows"] else '<p class="empty">No rows yet.</p>'
+            f'<div class="scroll">{_table(ind["columns"], ind["rows"], css="indicator")}</div>'
+            if ind["rows"]
+            else '<p class="empty">No rows yet.</p>'
         )
     parts.append("</section>")
     return "".join(parts)

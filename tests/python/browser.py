@@ -1,9 +1,10 @@
 """A real headless browser for the static pages (docs site, KPI report): Debian's chromium driven by playwright.
 
 Never downloads a browser: playwright launches /usr/bin/chromium (``apt-get install chromium``; `make test-setup`
-installs it) with a fresh profile. Every console error, uncaught page error and request that would leave the
-machine is collected, so a test can assert that a page works from disk, offline, without errors. A missing
-chromium FAILS the test (it is part of the test setup), it never skips.
+installs it) with a fresh profile. Every console error (with the URL it names), uncaught page error and request
+that would leave the machine (anything but local files and 127.0.0.1) is collected, so a test can assert that a
+page works from disk, offline, without errors. A missing chromium FAILS the test (it is part of the test setup),
+it never skips.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def open_page(url: str, *, width: int = 1400, height: int = 1000, wait_for: str 
 
                 def on_console(message: Any) -> None:
                     if message.type == "error":
-                        result.console_errors.append(f"console: {message.text}")
+                        where = (message.location or {}).get("url", "")
+                        result.console_errors.append(f"console: {message.text.strip()} [at {where}]")
 
                 def on_route(route: Any) -> None:
                     if route.request.url.startswith(LOCAL_PREFIXES):
