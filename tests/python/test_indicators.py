@@ -1,0 +1,230 @@
+"""The DPC indicators on the demo and on synthetic facilities built against the real reference seed.
+
+- the demo's published indicators agree with an independent Python computation from fct_admissions and the
+  seed CSV, and their magnitudes are plausible;
+- properties on facilities that treat every code of the FY2024 reference table (inserted into a copy of the
+  demo's stays, then only the indicator models rebuilt): efficiency 1.0 at the national LOS per code, 2.0 at
+  half of it; complexity 1.0 with the national case mix — per fiscal year and per MDC.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from dpc.paths import PROJECT_DIR
+from dpc.steps.transform import run_dbt
+
+pytestmark = pytest.mark.slow
+
+SEEDS = PROJECT_DIR / "seeds" / "ref"
+FY = 2024
+MIN_STAYS = 10  # dbt_project.yml var disclosure_min_stays
+
+
+def _reference(fiscal_year: int) -> dict[str, dict[str, str]]:
+    with (SEEDS / "ref_dpc_code.csv").open(encoding="utf-8", newline="") as f:
+        return {r["dpc_code"]: r for r in csv.DictReader(f) if int(r["fiscal_year"]) == fiscal_year}
+
+
+def _fiscal_year(d: date) -> int:
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def _expected_from_admissions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], dict[str, float]]:
+    """The indicator formulas of docs/indicators.md, computed in Python from fct_admissions and the seed CSV."""
+    rows = con.execute(
+        "select facility_code, discharge_date, dpc_code, los_days, is_readmitted_4w, is_readmitted_6w_same_dpc6"
+        " from mart.fct_admissions where is_discharged"
+    ).fetchall()
+    cells: dict[tuple[str, int], list[tuple]] = defaultdict(list)
+    for facility, discharged, code, los, r4w, r6w in rows:
+        cells[(facility, _fiscal_year(discharged))].append((code, los, r4w, r6w))
+    out = {}
+    for (facility, fy), stays in cells.items():
+        ref = _reference(fy)
+        cases = {c: int(r["national_cases"]) for c, r in ref.items()}
+        total = sum(cases.values())
+        national_los = sum(cases[c] * float(r["national_mean_los"]) for c, r in ref.items()) / total
+        national_pts = sum(cases[c] * int(r["national_mean_ffs_points_per_stay"]) for c, r in ref.items()) / total
+        by_code: dict[str, list[int]] = defaultdict(list)
+        for code, los, _, _ in stays:
+            if code in ref:
+                by_code[code].append(los)
+        share = {c: cases[c] / total for c in by_code}
+        adjusted = sum(share[c] * sum(v) / len(v) for c, v in by_code.items()) / sum(share.values())
+        reference_stays = [(c, los) for c, v in by_code.items() for los in v]
+        period_2 = {c: int(ref[c]["period_2_days"]) for c in by_code}
+        overruns = [los - period_2[c] for c, los in reference_stays if los > period_2[c]]
+        expected_pts = sum(int(ref[c]["national_mean_ffs_points_per_stay"]) for c, _ in reference_stays)
+        out[(facility, fy)] = {
+            "discharges": len(stays),
+            "reference_discharges": len(reference_stays),
+            "efficiency_index": national_los / adjusted,
+            "complexity_index": expected_pts / len(reference_stays) / national_pts,
+            "coverage_rate": len(by_code) / len(ref),
+            "period_2_overrun_rate": len(overruns) / len(reference_stays),
+            "mean_days_beyond_period_2": sum(overruns) / len(overruns),
+            "readmission_rate_4w": sum(1 for s in stays if s[2]) / len(stays),
+            "readmission_rate_6w_same_dpc6": sum(1 for s in stays if s[3]) / len(stays),
+        }
+    return out
+
+
+def test_demo_indicators_match_an_independent_computation(demo_build: Path) -> None:
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        expected = _expected_from_admissions(con)
+        columns = list(next(iter(expected.values())))
+        internal = {
+            (r[0], r[1]): dict(zip(columns, r[2:], strict=True))
+            for r in con.execute(
+                f"select facility_code, fiscal_year, {', '.join(columns)} from stage.int_indicators__facility_fiscal_year"
+            ).fetchall()
+        }
+        published = {
+            (r[0], r[1]): dict(zip(["is_suppressed", *columns], r[2:], strict=True))
+            for r in con.execute(
+                f"select facility_code, fiscal_year, is_suppressed, {', '.join(columns)} from mart.ind_facility_fiscal_year"
+            ).fetchall()
+        }
+    assert set(internal) == set(expected) == set(published)
+    for key, values in expected.items():
+        for column, value in values.items():
+            assert internal[key][column] == pytest.approx(value, rel=1e-9), (key, column)
+        # the demo's cells are large enough to publish; the published values are the internal ones
+        assert values["discharges"] >= MIN_STAYS and not published[key]["is_suppressed"]
+        for column in ("efficiency_index", "complexity_index", "coverage_rate", "readmission_rate_4w"):
+            assert published[key][column] == pytest.approx(internal[key][column], rel=1e-12)
+        # plausible magnitudes: the generator runs stays ~8 % longer than the nation with a national-like mix
+        assert 0.8 <= values["efficiency_index"] <= 1.2, key
+        assert 0.8 <= values["complexity_index"] <= 1.2, key
+        assert 0.2 <= values["coverage_rate"] <= 1.0, key
+
+
+def test_demo_published_cells_respect_the_disclosure_threshold(demo_build: Path) -> None:
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        small = con.execute(
+            "select count(*) from stage.int_indicators__facility_fiscal_year_mdc where discharges < ?", [MIN_STAYS]
+        ).fetchone()[0]
+        suppressed = con.execute(
+            "select count(*) from mart.ind_facility_fiscal_year_mdc where is_suppressed"
+            " and discharges is null and efficiency_index is null and readmission_rate_4w is null"
+        ).fetchone()[0]
+        leaked = con.execute(
+            "select count(*) from mart.ind_facility_fiscal_year_mdc m"
+            " join stage.int_indicators__facility_fiscal_year_mdc i using (indicator_id)"
+            " where i.reference_discharges < ? and m.efficiency_index is not null",
+            [MIN_STAYS],
+        ).fetchone()[0]
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'mart'"
+            ).fetchall()
+        }
+    assert small > 0, "the demo should have small MDC cells to suppress"
+    assert suppressed == small
+    assert leaked == 0
+    assert {
+        "ind_facility_fiscal_year",
+        "ind_facility_fiscal_year_mdc",
+        "kpi_case_mix_monthly",
+        "kpi_points_per_day_by_period",
+    } <= tables
+
+
+def _synthetic_stays(reference: dict[str, dict[str, str]]) -> list[tuple]:
+    """ZNAT: 10 stays per code, mean LOS = the national mean; ZHALF: 20 per code, half of it;
+    ZMIX: national_cases / 1000 stays per code (the national mix), LOS 5."""
+    gcd = 0
+    for r in reference.values():
+        gcd = math.gcd(gcd, int(r["national_cases"]))
+    rows = []
+    day = date(FY, 6, 1)
+
+    def add(facility: str, code: str, lengths: list[int]) -> None:
+        for i, los in enumerate(lengths):
+            stay = f"{facility}-{code}-{i}"
+            rows.append((stay, facility, stay, day, day + timedelta(days=los - 1), los, code, code[:6], code[:2]))
+
+    for code, r in reference.items():
+        tenths = round(float(r["national_mean_los"]) * 10)  # one decimal in the seed
+        add("ZNAT", code, _spread(tenths, 10))
+        add("ZHALF", code, _spread(tenths, 20))
+        add("ZMIX", code, [5] * (int(r["national_cases"]) // gcd))
+    return rows
+
+
+def _spread(total: int, n: int) -> list[int]:
+    """n positive integers summing to total (so their mean is total / n exactly)."""
+    base, extra = divmod(total, n)
+    lengths = [base + 1] * extra + [base] * (n - extra)
+    assert min(lengths) >= 1 and sum(lengths) == total
+    return lengths
+
+
+@pytest.mark.xdist_group("indicators-synthetic")
+def test_indicator_properties_on_facilities_treating_every_code(demo_copy: Path) -> None:
+    reference = _reference(FY)
+    db = demo_copy / "dpc.duckdb"
+    columns = ["stay_id", "facility_code", "patient_key", "admission_date", "discharge_date", "los_days"]
+    columns += ["dpc_code", "dpc6", "mdc_code"]
+    synthetic = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in _synthetic_stays(reference)])
+    with duckdb.connect(str(db)) as con:
+        con.register("synthetic", synthetic)
+        con.execute(
+            f"insert into stage.int_stays__assembled ({', '.join(columns)}, is_discharged, billed_points, latest_yyyymm)"
+            f" select {', '.join(columns)}, true, 0, 202406 from synthetic"
+        )
+    outcome = run_dbt(
+        [
+            "build",
+            "--select",
+            "int_indicators__stays+,path:models/intermediate/indicators",
+            "--exclude",
+            "test_type:unit",
+        ],
+        duckdb_path=db,
+        quiet=True,
+    )
+    assert outcome.success, [(n.unique_id, n.message) for n in outcome.failed()] or outcome.error
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        fy = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select facility_code, efficiency_index, complexity_index, coverage_rate"
+                " from stage.int_indicators__facility_fiscal_year where facility_code like 'Z%' and fiscal_year = ?",
+                [FY],
+            ).fetchall()
+        }
+        mdc = con.execute(
+            "select facility_code, mdc_code, efficiency_index, complexity_index, coverage_rate"
+            " from stage.int_indicators__facility_fiscal_year_mdc where facility_code like 'Z%' and fiscal_year = ?",
+            [FY],
+        ).fetchall()
+    assert set(fy) == {"ZNAT", "ZHALF", "ZMIX"}
+    assert all(coverage == 1.0 for _, _, coverage in fy.values())
+    assert fy["ZNAT"][0] == pytest.approx(1.0, abs=1e-12)
+    assert fy["ZHALF"][0] == pytest.approx(2.0, abs=1e-12)
+    assert fy["ZMIX"][1] == pytest.approx(1.0, abs=1e-12)
+    # the ZNAT/ZHALF mixes (equal stays per code) differ from the national one: complexity is not 1 there
+    assert fy["ZNAT"][1] == pytest.approx(fy["ZHALF"][1]) and abs(fy["ZNAT"][1] - 1.0) > 1e-3
+
+    mdcs = {r["mdc_code"] for r in reference.values()}
+    by_facility: dict[str, dict[str, tuple]] = defaultdict(dict)
+    for facility, mdc_code, efficiency, complexity, coverage in mdc:
+        by_facility[facility][mdc_code] = (efficiency, complexity, coverage)
+    for facility in ("ZNAT", "ZHALF", "ZMIX"):
+        assert set(by_facility[facility]) == mdcs
+        assert all(v[2] == 1.0 for v in by_facility[facility].values())
+    assert all(v[0] == pytest.approx(1.0, abs=1e-12) for v in by_facility["ZNAT"].values())
+    assert all(v[0] == pytest.approx(2.0, abs=1e-12) for v in by_facility["ZHALF"].values())
+    assert all(v[1] == pytest.approx(1.0, abs=1e-12) for v in by_facility["ZMIX"].values())
