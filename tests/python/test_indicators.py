@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections import defaultdict
 from datetime import date, timedelta
@@ -228,3 +229,67 @@ def test_indicator_properties_on_facilities_treating_every_code(demo_copy: Path)
     assert all(v[0] == pytest.approx(1.0, abs=1e-12) for v in by_facility["ZNAT"].values())
     assert all(v[0] == pytest.approx(2.0, abs=1e-12) for v in by_facility["ZHALF"].values())
     assert all(v[1] == pytest.approx(1.0, abs=1e-12) for v in by_facility["ZMIX"].values())
+
+
+def _metric_sql(name: str, metrics: dict, measures: dict) -> str:
+    """A semantic-layer metric as SQL, from its YAML: simple = the measure's aggregation, ratio = a division."""
+    metric = metrics[name]
+    params = metric["type_params"]
+    if metric["type"] == "simple":
+        measure = measures[params["measure"]["name"]]
+        assert measure["agg"] == "sum", measure
+        return f"sum({measure['expr']})"
+    assert metric["type"] == "ratio", metric
+    numerator = _metric_sql(params["numerator"]["name"], metrics, measures)
+    denominator = _metric_sql(params["denominator"]["name"], metrics, measures)
+    return f"cast({numerator} as double) / nullif({denominator}, 0)"
+
+
+def test_semantic_metrics_equal_the_published_indicators(demo_build: Path) -> None:
+    """Each indicator metric of _semantic__indicators.yml, evaluated over mart.fct_indicator_stays, equals the
+    published indicator tables: one definition, same numbers for the docs site, the report and QuickSight."""
+    semantic = json.loads((demo_build / "target" / "semantic_manifest.json").read_text(encoding="utf-8"))
+    metrics = {m["name"]: m for m in semantic["metrics"]}
+    model = next(s for s in semantic["semantic_models"] if s["name"] == "indicator_stays")
+    measures = {m["name"]: m for m in model["measures"]}
+    # metric → column of mart.ind_facility_fiscal_year
+    fiscal_year = {
+        "case_mix_index": "complexity_index",
+        "period_2_overrun_rate": "period_2_overrun_rate",
+        "mean_days_beyond_period_2": "mean_days_beyond_period_2",
+        "readmission_rate_4w": "readmission_rate_4w",
+        "readmission_rate_6w_same_dpc6": "readmission_rate_6w_same_dpc6",
+    }
+    select = ", ".join(f"{_metric_sql(m, metrics, measures)}" for m in fiscal_year)
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        from_yaml = {
+            r[:2]: r[2:]
+            for r in con.execute(
+                f"select facility_code, fiscal_year, {select} from mart.fct_indicator_stays group by 1, 2"
+            ).fetchall()
+        }
+        published = {
+            r[:2]: r[2:]
+            for r in con.execute(
+                f"select facility_code, fiscal_year, {', '.join(fiscal_year.values())} from mart.ind_facility_fiscal_year"
+            ).fetchall()
+        }
+        cmi = _metric_sql("case_mix_index", metrics, measures)
+        monthly_yaml = dict(
+            con.execute(
+                f"select facility_code || discharge_yyyymm || mdc_code, {cmi} from mart.fct_indicator_stays"
+                " group by facility_code, discharge_yyyymm, mdc_code"
+            ).fetchall()
+        )
+        monthly = con.execute(
+            "select facility_code || discharge_yyyymm || mdc_code, case_mix_index from mart.kpi_case_mix_monthly"
+            " where case_mix_index is not null"
+        ).fetchall()
+    assert set(published) == set(from_yaml)
+    for key, values in published.items():
+        for column, got, want in zip(fiscal_year.values(), values, from_yaml[key], strict=True):
+            assert got is not None, (key, column)  # the demo's fiscal-year cells are published
+            assert got == pytest.approx(want, rel=1e-9), (key, column)
+    assert monthly
+    for key, got in monthly:
+        assert got == pytest.approx(monthly_yaml[key], rel=1e-9), key

@@ -49,6 +49,8 @@ final as (
         discharges.los_days,
         discharges.billed_points,
         reference.dpc_code is not null as has_reference,
+        reference.national_mean_los,
+        reference.relative_weight,
         reference.period_1_days,
         reference.period_2_days,
         reference.period_3_days,
