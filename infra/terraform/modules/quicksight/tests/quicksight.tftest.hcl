@@ -21,8 +21,8 @@ run "athena_by_default" {
     error_message = "No Redshift data source unless enabled."
   }
   assert {
-    condition     = toset(keys(output.dataset_arns)) == toset(["athena-kpi_monthly_facility_mdc", "athena-dim_facility", "athena-dim_mdc"])
-    error_message = "Data sets from datasets.json (KPIs and dimensions), ARNs output."
+    condition     = toset(keys(output.dataset_arns)) == toset([for t in keys(jsondecode(file("datasets.json"))) : "athena-${t}"]) && contains(keys(output.dataset_arns), "athena-kpi_monthly_facility_mdc") && contains(keys(output.dataset_arns), "athena-dim_mdc")
+    error_message = "One Athena data set per table of datasets.json (KPIs, indicators, dimensions), ARNs output."
   }
   assert {
     condition     = alltrue([for k, d in aws_quicksight_data_set.mart : one(one(d.physical_table_map).relational_table).schema == "dpc_dev_mart" && one(one(d.physical_table_map).relational_table).catalog == "AwsDataCatalog"])
@@ -92,7 +92,7 @@ run "redshift_behind_variable" {
     error_message = "Redshift path adds a VPC connection and a 5439 rule into the workgroup SG."
   }
   assert {
-    condition     = length(aws_quicksight_data_set.mart) == 6
+    condition     = length(aws_quicksight_data_set.mart) == 2 * length(jsondecode(file("datasets.json")))
     error_message = "Data sets on both engines when Redshift is enabled."
   }
   assert {
