@@ -32,6 +32,16 @@ def _literal(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def csv_buffer_size(lake: Path) -> int:
+    """A CSV buffer that holds the largest raw file whole (a power of two, at least DuckDB's default 32 MiB):
+    DuckDB 1.5.5's `encoding =` path corrupts a multi-byte character straddling a buffer boundary."""
+    largest = max((p.stat().st_size for p in (Path(lake) / "raw").glob("*/*/*.txt")), default=0)
+    size = 1 << 25
+    while size <= largest:
+        size <<= 1
+    return size
+
+
 def run_floor(lake: Path, database: Path | str = ":memory:", *, seeds: Path = SEEDS) -> dict[str, object]:
     """Run bench/floor.sql on ``lake``'s raw files; tables floor_admissions and floor_kpi land in ``database``."""
     start = time.monotonic()
@@ -40,6 +50,7 @@ def run_floor(lake: Path, database: Path | str = ":memory:", *, seeds: Path = SE
         load_encodings(con)
         con.execute("set variable lake = ?", [str(Path(lake).resolve())])
         con.execute("set variable seeds = ?", [str(Path(seeds).resolve())])
+        con.execute("set variable buffer_size = ?", [csv_buffer_size(Path(lake))])
         con.execute(FLOOR_SQL.read_text(encoding="utf-8"))
         admissions = con.execute("select count(*) from floor_admissions").fetchone()[0]
         kpis = con.execute("select count(*) from floor_kpi").fetchone()[0]

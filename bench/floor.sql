@@ -13,8 +13,11 @@
 -- the clear データ識別番号 as data_id; the benchmark maps it to patient_key with the pipeline's HMAC before
 -- comparing), lineage, the H file, history and incremental state.
 --
--- The caller (bench/run.py, dpc.bench_floor) loads the encodings extension and sets two variables:
+-- The caller (bench/floor.py) loads the encodings extension and sets three variables:
 --   set variable lake = '<lake root>';  set variable seeds = '<project>/seeds/ref';
+--   set variable buffer_size = <bytes ≥ the largest raw file>: DuckDB 1.5.5 corrupts a multi-byte character that
+--   straddles a CSV buffer boundary when reading through `encoding =` (duckdb/duckdb-encodings#19, fixed by
+--   duckdb/duckdb#25100 after 1.5.5), so every file must fit in one buffer.
 -- Results: tables floor_admissions and floor_kpi in the current database.
 
 set enable_progress_bar = false;
@@ -43,7 +46,8 @@ select
     delivery_month(filename) as yyyymm
 from read_csv(
     getvariable('lake') || '/raw/yyyymm=*/facility=*/FF1_*.txt',
-    encoding = 'ibm-943_P15A-2003', delim = '\t', quote = '', escape = '', header = true,
+    encoding = 'ibm-943_P15A-2003', buffer_size = getvariable('buffer_size'),
+    delim = '\t', quote = '', escape = '', header = true,
     hive_partitioning = false, filename = true, auto_detect = false,
     columns = {
         'facility_code': 'varchar', 'data_id': 'varchar', 'admission_date': 'varchar', 'admission_seq': 'bigint',
@@ -69,7 +73,8 @@ with d as (
         delivery_month(filename) as yyyymm
     from read_csv(
         getvariable('lake') || '/raw/yyyymm=*/facility=*/Dn_*.txt',
-        encoding = 'ibm-943_P15A-2003', delim = '\t', quote = '', escape = '', header = true,
+        encoding = 'ibm-943_P15A-2003', buffer_size = getvariable('buffer_size'),
+    delim = '\t', quote = '', escape = '', header = true,
         hive_partitioning = false, filename = true, auto_detect = false,
         columns = {
             'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar',
@@ -125,7 +130,8 @@ select
         as ef_ffs_points
 from read_csv(
     getvariable('lake') || '/raw/yyyymm=*/facility=*/EFn_*.txt',
-    encoding = 'ibm-943_P15A-2003', delim = '\t', quote = '', escape = '', header = true,
+    encoding = 'ibm-943_P15A-2003', buffer_size = getvariable('buffer_size'),
+    delim = '\t', quote = '', escape = '', header = true,
     hive_partitioning = false, auto_detect = false,
     columns = {
         'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar', 'admission_date': 'varchar',

@@ -77,6 +77,7 @@ def _step_pipeline(spec: dict) -> dict:
     summary = run_local(lake=Path(spec["lake"]), db_path=Path(spec["db"]), docs=False, report=False)
     loaded = [f"{d.facility_code}-{d.yyyymm}" for d in summary.deliveries if d.status == "loaded"]
     return {
+        "slowest_nodes": _slowest_nodes(),
         "ok": summary.ok,
         "error": summary.error,
         "seconds": summary.seconds,
@@ -86,6 +87,18 @@ def _step_pipeline(spec: dict) -> dict:
         "dbt_counts": summary.dbt.get("counts"),
         "dbt_failed": summary.dbt.get("failed"),
     }
+
+
+def _slowest_nodes(n: int = 12) -> list[list[object]]:
+    """The dbt nodes that took longest in the last invocation (from run_results.json): where the time goes."""
+    from dpc.steps.transform import target_path
+
+    path = target_path() / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text()).get("results", [])
+    ranked = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)[:n]
+    return [[r["unique_id"], round(r.get("execution_time") or 0, 2)] for r in ranked]
 
 
 def _step_compare(spec: dict) -> dict:
