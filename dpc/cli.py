@@ -257,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="write the static KPI report from the published mart")
     rep.add_argument("--db", default=db_default)
     rep.set_defaults(func=_cmd_report)
+
+    from dpc.exercises.commands import add_parsers as add_learner_parsers  # dpc sandbox …, dpc exercise … (issue 13)
+
+    add_learner_parsers(sub)
     return p
 
 
