@@ -20,4 +20,9 @@ if ! command -v chromium >/dev/null; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
+# Japanese glyphs in browser screenshots (tests do not depend on it; the screenshots are for people)
+if command -v fc-list >/dev/null && ! fc-list :lang=ja | grep -q .; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends fonts-ipafont-gothic >/dev/null || true
+fi
 echo "test setup: terraform $(terraform version | head -1 | cut -d' ' -f2), asl-validator, checkov, $(chromium --version)"
