@@ -103,7 +103,15 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         if table in mart:
             data["indicators"].append({"table": table, "ja": ja, "en": en, **_indicator_rows(con, table)})
     data["dq"] = read_dq(con)
+    data["indicator_charts"] = _read_indicator_charts(con)
     return data
+
+
+def _read_indicator_charts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The rows the Indicators section charts (dpc/report_indicators.py, owned with models/mart/indicators)."""
+    from dpc.report_indicators import read_indicator_charts
+
+    return read_indicator_charts(con)
 
 
 def _indicator_rows(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
@@ -459,13 +467,13 @@ def _dq_section(dq: dict[str, Any], figures: _Figures) -> str:
     return "".join(parts)
 
 
-def _indicators_section(indicators: list[dict[str, Any]]) -> str:
+def _indicators_section(indicators: list[dict[str, Any]], charts: str = "") -> str:
     if not indicators:
         return ""
     parts = [
         '<section id="indicators"><h2>指標 Indicators</h2>'
         '<p class="note">DPC indicators as the mart publishes them (models/mart/indicators); cells the mart '
-        f"suppresses show {SUPPRESSED}.</p>"
+        f"suppresses show {SUPPRESSED}.</p>" + charts
     ]
     for ind in indicators:
         shown = len(ind["rows"])
@@ -483,12 +491,21 @@ def _indicators_section(indicators: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _indicator_charts(data: dict[str, Any], figures: _Figures) -> str:
+    """Each indicator's chart with its plain-language explanation (dpc/report_indicators.py)."""
+    if not data["indicators"] or not data.get("indicator_charts"):
+        return ""
+    from dpc.report_indicators import indicator_charts_html
+
+    return indicator_charts_html(data["indicator_charts"], data["facilities"], data["mdc"], figures.html)
+
+
 def render_report(data: dict[str, Any], *, generated_at: datetime | None = None) -> str:
     figures = _Figures()
     generated = (generated_at or datetime.now(UTC)).isoformat(timespec="seconds")
     facility_html, facility_nav = _facility_sections(data, figures)
     dq_html = _dq_section(data["dq"], figures)
-    indicators_html = _indicators_section(data["indicators"])
+    indicators_html = _indicators_section(data["indicators"], _indicator_charts(data, figures))
     nav = ['<a href="#overview">施設一覧 Facilities</a>', *facility_nav, '<a href="#dq">データ品質 DQ</a>']
     if indicators_html:
         nav.append('<a href="#indicators">指標 Indicators</a>')

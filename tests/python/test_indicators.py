@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import math
 from collections import defaultdict
@@ -293,3 +294,25 @@ def test_semantic_metrics_equal_the_published_indicators(demo_build: Path) -> No
     assert monthly
     for key, got in monthly:
         assert got == pytest.approx(monthly_yaml[key], rel=1e-9), key
+
+
+def test_report_charts_each_indicator_with_its_explanation(demo_build: Path) -> None:
+    """The report's Indicators section: a chart per indicator, per facility against the group, each with its
+    plain-language explanation beside it, from the published tables only."""
+    from dpc.report import read_report_data, render_report
+    from dpc.report_indicators import CASE_MIX_TEXT, CHARTS, PERIODS_TEXT
+
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        data = read_report_data(con)
+        facilities = {r[0] for r in con.execute("select facility_code from mart.ind_facility_fiscal_year").fetchall()}
+    page = render_report(data)
+    section = page[page.index('<section id="indicators">') :]
+    section = section[: section.index("</section>")]
+    rows = section.split('<div class="indicator-chart"')[1:]
+    expected = [(f"chart-ind-{c.column}", c.explanation) for c in CHARTS]
+    expected += [("chart-ind-points-per-day-by-period", PERIODS_TEXT), ("chart-ind-case-mix", CASE_MIX_TEXT)]
+    assert len(rows) == len(expected)
+    for row, (chart_id, text) in zip(rows, expected, strict=True):
+        assert f'id="{chart_id}"' in row and html.escape(text) in row, chart_id
+        assert all(f in row for f in facilities), chart_id  # every facility of the group is on the chart
+    assert "group mean FY" in rows[0] and "national = 1" in rows[0]  # plotly escapes the Japanese in its JSON

@@ -1,0 +1,391 @@
+"""The charts of the report's Indicators section: each DPC indicator per facility against the group, with a
+short plain-language explanation beside its chart (docs/indicators.md has the full definitions).
+
+Reads only the published ``mart`` indicator tables (models/mart/indicators/), as the rest of the report does;
+a cell the mart suppresses is drawn as 秘匿, never recomputed. Tables or columns that are not published are
+left out, so the report works before and after the indicators land.
+
+    read_indicator_charts(con) -> data          # called by dpc.report.read_report_data
+    indicator_charts_html(data, facilities, mdc, figure_html) -> html   # called by dpc.report.render_report
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dpc.report import FONT, MART, SUPPRESSED, _esc, _mdc_names, _month, _number, _records, _tables
+
+FigureHtml = Callable[[go.Figure, str], str]
+
+
+@dataclass(frozen=True)
+class IndicatorChart:
+    column: str  # of mart.ind_facility_fiscal_year
+    ja: str
+    en: str
+    fmt: str
+    national: float | None  # the national value when it is a constant (the indices are 1.0 by construction)
+    explanation: str
+    formula: str
+
+
+CHARTS = (
+    IndicatorChart(
+        "efficiency_index",
+        "効率性指数",
+        "Efficiency index",
+        ".2f",
+        1.0,
+        "How short the hospital's stays are compared with the whole country, for the same mix of diseases. "
+        "1.0 is the national average; above 1 means patients go home sooner than elsewhere for the same illnesses.",
+        "national mean LOS ÷ the hospital's mean LOS re-weighted to the national case mix",
+    ),
+    IndicatorChart(
+        "complexity_index",
+        "複雑性指数",
+        "Complexity index",
+        ".2f",
+        1.0,
+        "How resource-intensive the hospital's patients are: what its stays would cost at national average "
+        "prices for their DPC codes, compared with the average stay nationally. Above 1 means heavier patients.",
+        "mean national points per stay of the hospital's DPC codes ÷ national mean points per stay",
+    ),
+    IndicatorChart(
+        "coverage_rate",
+        "カバー率",
+        "Coverage",
+        ".0%",
+        None,
+        "How broad the hospital's care is: the share of all DPC codes in the national table that it treated "
+        "during the year. A general hospital covers many; a specialised one few.",
+        "DPC codes with at least one case ÷ DPC codes in the reference table",
+    ),
+    IndicatorChart(
+        "period_2_overrun_rate",
+        "入院期間II超え率",
+        "Stays beyond period II",
+        ".0%",
+        None,
+        "The share of stays that lasted longer than period II of their DPC code (about the national average length "
+        "of stay for that illness). After period II a day earns less, so lower usually means smoother discharge.",
+        "stays with LOS > period-II threshold ÷ stays",
+    ),
+    IndicatorChart(
+        "readmission_rate_4w",
+        "4週間以内再入院率",
+        "Readmission within 4 weeks",
+        ".1%",
+        None,
+        "The share of discharged patients who came back to the same hospital within 4 weeks, for any reason.",
+        "discharges followed by an admission within 28 days ÷ discharges",
+    ),
+    IndicatorChart(
+        "readmission_rate_6w_same_dpc6",
+        "6週間以内同一疾患再入院率",
+        "Readmission for the same illness within 6 weeks",
+        ".1%",
+        None,
+        "The share of discharged patients readmitted within 6 weeks for the same disease group (first 6 characters "
+        "of the DPC code): a possible sign that the first treatment was not complete.",
+        "discharges followed within 42 days by an admission in the same DPC6 group ÷ discharges",
+    ),
+)
+
+PERIODS_TEXT = (
+    "Billed points earned per inpatient day in each DPC billing period (入院期間). The per-diem falls from "
+    "period I to period III, and after period III only fee-for-service items are billed: this is why stays "
+    "beyond period II earn less per day."
+)
+CASE_MIX_TEXT = (
+    "The case-mix index per diagnostic category (MDC) and discharge month: the average national cost of the "
+    "month's patients relative to the national average stay. 1.0 (white) is the national average; blue cells "
+    "had heavier patients, red lighter ones."
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------------------------
+def _published_rows(
+    con: duckdb.DuckDBPyConnection, published: set[str], table: str, wanted: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The wanted columns the published table has, ordered by its grain; [] without the table or its keys."""
+    if table not in published:
+        return []
+    have = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [MART, table],
+        ).fetchall()
+    }
+    if not {"facility_code", "is_suppressed"} <= have:
+        return []
+    columns = [c for c in wanted if c in have]
+    order = ", ".join(str(i + 1) for i in range(min(3, len(columns))))
+    return _records(con, f'select {", ".join(columns)} from {MART}."{table}" order by {order}')
+
+
+def read_indicator_charts(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    published = _tables(con, MART)
+    return {
+        "fiscal_year": _published_rows(
+            con,
+            published,
+            "ind_facility_fiscal_year",
+            ["facility_code", "fiscal_year", "is_suppressed", *(c.column for c in CHARTS)],
+        ),
+        "periods": _published_rows(
+            con,
+            published,
+            "kpi_points_per_day_by_period",
+            [
+                "facility_code",
+                "fiscal_year",
+                "billing_period",
+                "billing_period_name",
+                "is_suppressed",
+                "points_per_day",
+            ],
+        ),
+        "case_mix": _published_rows(
+            con,
+            published,
+            "kpi_case_mix_monthly",
+            ["facility_code", "discharge_yyyymm", "mdc_code", "is_suppressed", "case_mix_index"],
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Charts
+# ---------------------------------------------------------------------------------------------------------------
+def _layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+        font={"family": FONT, "size": 12},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def indicator_figure(chart: IndicatorChart, rows: list[dict[str, Any]], names: dict[str, str]) -> go.Figure:
+    """One marker per facility and fiscal year; the group mean (of the latest fiscal year's published values)
+    and, for the indices, the national value 1.0 as lines; suppressed cells marked 秘匿."""
+    facilities = sorted({r["facility_code"] for r in rows})
+    years = sorted({r["fiscal_year"] for r in rows})
+    x = [f"{names.get(f, f)}<br>{f}" for f in facilities]
+    cell = {(r["facility_code"], r["fiscal_year"]): r for r in rows}
+    fig = go.Figure()
+    for year in years:
+        values = [_number(cell[(f, year)][chart.column]) if (f, year) in cell else None for f in facilities]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=values,
+                name=f"FY{year}",
+                mode="markers+text",
+                marker={"size": 14},
+                text=["" if v is None else format(v, chart.fmt) for v in values],
+                textposition="middle right",
+                hovertemplate=f"%{{x}}<br>FY{year} {chart.ja} {chart.en}: %{{text}}<extra></extra>",
+            )
+        )
+        hidden = [
+            xi for xi, f in zip(x, facilities, strict=True) if (f, year) in cell and cell[(f, year)]["is_suppressed"]
+        ]
+        if hidden:
+            fig.add_trace(
+                go.Scatter(
+                    x=hidden,
+                    y=[chart.national or 0] * len(hidden),
+                    mode="text",
+                    text=[f"{SUPPRESSED} FY{year}"] * len(hidden),
+                    showlegend=False,
+                    hovertemplate=f"{SUPPRESSED} suppressed (fewer stays than the disclosure threshold)<extra></extra>",
+                )
+            )
+    latest = [_number(cell[(f, years[-1])][chart.column]) for f in facilities if (f, years[-1]) in cell]
+    shown = [v for v in latest if v is not None]
+    if shown:
+        fig.add_hline(
+            y=sum(shown) / len(shown),
+            line_dash="dash",
+            line_color="#555",
+            annotation_text=f"施設平均 group mean FY{years[-1]}",
+            annotation_position="top left",
+        )
+    if chart.national is not None:
+        fig.add_hline(
+            y=chart.national,
+            line_dash="dot",
+            line_color="#c0392b",
+            annotation_text=f"全国 national = {chart.national:g}",
+            annotation_position="bottom left",
+        )
+    # ticks one digit finer than the labels, so that close values do not share a tick label
+    fig.update_yaxes(tickformat=".1%" if chart.fmt.endswith("%") else ".3~f")
+    fig.update_xaxes(type="category")
+    fig.update_layout(title_text=f"{chart.ja} {chart.en}")
+    return _layout(fig, 320)
+
+
+def periods_figure(rows: list[dict[str, Any]], names: dict[str, str]) -> go.Figure:
+    """Points per inpatient day by billing period, one bar group per facility (latest fiscal year)."""
+    year = max(r["fiscal_year"] for r in rows)
+    latest = sorted((r for r in rows if r["fiscal_year"] == year), key=lambda r: r["billing_period"])
+    periods = list(dict.fromkeys(r["billing_period_name"] for r in latest))
+    fig = go.Figure()
+    for facility in sorted({r["facility_code"] for r in latest}):
+        cell = {r["billing_period_name"]: r for r in latest if r["facility_code"] == facility}
+        values = [_number(cell[p]["points_per_day"]) if p in cell else None for p in periods]
+        fig.add_trace(
+            go.Bar(
+                x=periods,
+                y=values,
+                name=f"{names.get(facility, facility)} ({facility})",
+                text=[SUPPRESSED if p in cell and cell[p]["is_suppressed"] else "" for p in periods],
+                textposition="outside",
+                hovertemplate="入院期間 %{x}<br>%{y:,.0f} points/day<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_xaxes(title_text="入院期間 billing period", type="category")
+    fig.update_yaxes(title_text="点/日 points per day", tickformat=",.0f")
+    fig.update_layout(
+        title_text=f"入院期間別 1日当たり点数 Points per day by billing period (FY{year})", barmode="group"
+    )
+    return _layout(fig, 360)
+
+
+def case_mix_figure(rows: list[dict[str, Any]], names: dict[str, str], mdc: dict[str, Any]) -> go.Figure:
+    """Case-mix index, MDC × discharge month, one panel per facility; 1.0 white, suppressed grey (秘匿)."""
+    facilities = sorted({r["facility_code"] for r in rows})
+    months = sorted({r["discharge_yyyymm"] for r in rows})
+    fig = make_subplots(
+        rows=len(facilities),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=[f"{names.get(f, f)} ({f})" for f in facilities],
+    )
+    height = 80
+    for i, facility in enumerate(facilities):
+        cell = {(r["mdc_code"], r["discharge_yyyymm"]): r for r in rows if r["facility_code"] == facility}
+        codes = sorted({c for c, _ in cell})
+        y = [f"{c} {_mdc_names(c, mdc)[0]}" for c in codes]
+        x = [_month(m) for m in months]
+        values = [[_number(cell[(c, m)]["case_mix_index"]) if (c, m) in cell else None for m in months] for c in codes]
+        mask = [[1 if (c, m) in cell and cell[(c, m)]["is_suppressed"] else None for m in months] for c in codes]
+        fig.add_trace(
+            go.Heatmap(
+                z=values,
+                x=x,
+                y=y,
+                zmid=1.0,
+                colorscale="RdBu",
+                xgap=1,
+                ygap=1,
+                text=[["" if v is None else f"{v:.2f}" for v in line] for line in values],
+                texttemplate="%{text}",
+                showscale=i == 0,
+                colorbar={"title": {"text": "CMI"}, "thickness": 10},
+                hovertemplate="%{y}<br>%{x}<br>CMI %{text}<extra></extra>",
+            ),
+            row=i + 1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Heatmap(
+                z=mask,
+                x=x,
+                y=y,
+                colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]],
+                showscale=False,
+                xgap=1,
+                ygap=1,
+                text=[[SUPPRESSED if v else "" for v in line] for line in mask],
+                texttemplate="%{text}",
+                hovertemplate=f"%{{y}}<br>%{{x}}<br>{SUPPRESSED} suppressed<extra></extra>",
+            ),
+            row=i + 1,
+            col=1,
+        )
+        height += 60 + 22 * len(codes)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    fig.update_layout(title_text="ケースミックス指数 Case-mix index (MDC × discharge month)")
+    return _layout(fig, height)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------------------------------
+def _beside(figure: str, title: str, text: str, formula: str = "") -> str:
+    """A chart with its explanation beside it (wrapping below on narrow screens). The explanation comes first in
+    the markup (shown second through CSS order) so that the row already has its final width when plotly draws."""
+    note = f'<p class="note">{_esc(formula)}</p>' if formula else ""
+    return (
+        '<div class="indicator-chart" style="display:flex;flex-wrap:wrap;gap:16px;align-items:center;'
+        'margin:12px 0;border-top:1px solid #eee;padding-top:8px">'
+        '<div class="indicator-explanation" style="order:2;flex:1 1 260px;max-width:420px">'
+        f"<h4>{_esc(title)}</h4><p>{_esc(text)}</p>{note}</div>"
+        f'<div style="order:1;flex:3 1 560px;min-width:0">{figure}</div></div>'
+    )
+
+
+def indicator_charts_html(
+    data: dict[str, list[dict[str, Any]]],
+    facilities: list[dict[str, Any]],
+    mdc: dict[str, Any],
+    figure_html: FigureHtml,
+) -> str:
+    """Every indicator chart the published tables allow, each with its explanation; '' when there are none."""
+    names = {f["facility_code"]: f["facility_name_ja"] for f in facilities}
+    parts = []
+    fiscal_year = data.get("fiscal_year") or []
+    for chart in CHARTS:
+        if fiscal_year and chart.column in fiscal_year[0]:
+            fig = indicator_figure(chart, fiscal_year, names)
+            parts.append(
+                _beside(
+                    figure_html(fig, f"chart-ind-{chart.column}"),
+                    f"{chart.ja} {chart.en}",
+                    chart.explanation,
+                    chart.formula,
+                )
+            )
+    periods = data.get("periods") or []
+    if periods and "points_per_day" in periods[0]:
+        parts.append(
+            _beside(
+                figure_html(periods_figure(periods, names), "chart-ind-points-per-day-by-period"),
+                "入院期間別 1日当たり点数 Points per day by billing period",
+                PERIODS_TEXT,
+                "Σ billed points in the period ÷ inpatient days in the period",
+            )
+        )
+    case_mix = data.get("case_mix") or []
+    if case_mix and "case_mix_index" in case_mix[0]:
+        parts.append(
+            _beside(
+                figure_html(case_mix_figure(case_mix, names, mdc), "chart-ind-case-mix"),
+                "ケースミックス指数 Case-mix index",
+                CASE_MIX_TEXT,
+                "mean over the stays of (national points per stay of the DPC code ÷ national mean per stay)",
+            )
+        )
+    if not parts:
+        return ""
+    return (
+        '<p class="note">Each chart compares the facilities of this report (the group) with each other and, for '
+        "the indices, with the national average; the explanation is beside each chart. Definitions: "
+        "docs/indicators.md and the docs site.</p>" + "".join(parts)
+    )
