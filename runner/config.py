@@ -125,9 +125,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> RunnerConfig:
 
     run_id = get("RUN_ID")
     if run_id is None:
-        if token is not None:
-            problems.append("RUN_ID is required when TASK_TOKEN is set")
-        run_id = new_run_id()
+        run_id = new_run_id()  # locally; with a task token RUN_ID is required (below)
     elif not _RUN_ID.fullmatch(run_id):
         problems.append("RUN_ID must be 1–128 characters of letters, digits, '.', '_', '=', '-'")
 
@@ -172,7 +170,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> RunnerConfig:
     data_bucket = get("DATA_BUCKET")
     required: list[str] = []
     if token is not None:
-        required += ["ARTIFACTS_BUCKET", "KMS_KEY_ID"] if step == "dbt" else ["DATA_BUCKET", "KMS_KEY_ID"]
+        required += ["RUN_ID", "KMS_KEY_ID", "ARTIFACTS_BUCKET" if step == "dbt" else "DATA_BUCKET"]
     if step == "normalise":
         required += ["FACILITY_CODE", "YYYYMM"]
         if token is not None and not (get("DPC_PSEUDONYMISATION_SECRET_ARN") or get("DPC_PSEUDONYMISATION_KEY")):

@@ -20,6 +20,9 @@ _PASSED = {"success", "pass"}
 _WARNED = {"warn"}
 _FAILED = {"error", "fail", "runtime error"}
 _SKIPPED = {"skipped"}
+# stdout carries the runner's JSON lines only; dbt's own log still goes to $DBT_LOG_PATH/dbt.log
+# (--log-level alone would silence the file log too)
+DBT_LOG_FLAGS = ("--log-level", "none", "--log-level-file", "debug")
 _LIST_LIMIT = 20  # node names listed in a summary or cause; the full detail is run_results.json in S3
 
 
@@ -53,6 +56,13 @@ class NodeTracker:
         self._lock = threading.Lock()
 
     def __call__(self, msg: Any) -> None:
+        # runs inside dbt's worker threads: an exception here would fail the node, so never raise
+        try:
+            self._on_event(msg)
+        except Exception as exc:  # noqa: BLE001
+            self.log.emit("dbt", "log_error", level="warning", message=f"{type(exc).__name__}: {exc}")
+
+    def _on_event(self, msg: Any) -> None:
         name = msg.info.name
         if name not in ("NodeStart", "NodeFinished"):
             return
@@ -73,7 +83,7 @@ class NodeTracker:
             node=unique_id,
             duration=result.execution_time,
             resource_type=info.resource_type,
-            failures=result.failures if failing and result.failures else None,
+            failures=(result.num_failures or None) if failing else None,
             message=(result.message or "")[:1000] if failing else None,
         )
 
@@ -141,7 +151,7 @@ def run_dbt_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore, *, inter
     started_wall = time.time()
     log.emit("dbt", "started", command=" ".join(args), target=cfg.dbt_target)
     outcome = transform.run_dbt(
-        [*args, "--log-level", "none"],  # stdout carries the runner's JSON lines; dbt.log keeps dbt's own log
+        [*args, *DBT_LOG_FLAGS],
         target=cfg.dbt_target,
         project_dir=cfg.project_dir,
         profiles_dir=cfg.profiles_dir,
@@ -193,12 +203,15 @@ def run_dbt_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore, *, inter
 
 
 def _docs(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) -> dict[str, str]:
-    """``dbt docs generate --static`` (DECISIONS item 12), after the main command: one invocation at a time."""
+    """``dbt docs generate --static`` (DECISIONS item 12), after the main command: one invocation at a time.
+
+    ``--no-compile``: the catalog is read from the warehouse as usual, but the models are not compiled a second
+    time (the main command's compiled SQL is in run_results.json and target/compiled)."""
     from dpc.steps import transform
 
     started_wall = time.time()
     outcome = transform.run_dbt(
-        ["docs", "generate", "--static", "--log-level", "none"],
+        ["docs", "generate", "--static", "--no-compile", *DBT_LOG_FLAGS],
         target=cfg.dbt_target,
         project_dir=cfg.project_dir,
         profiles_dir=cfg.profiles_dir,

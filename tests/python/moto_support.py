@@ -23,6 +23,27 @@ A subprocess (rather than ``ThreadedMotoServer``) keeps moto's process-wide stat
 ``MOTO_PORT`` variable the interpreter reads, its backends — out of the test process, so several servers
 can run at once (pytest-xdist workers) without interfering.
 
+The server is this file run as a script: it applies two narrow fixes to moto 5.2.5's *request/response
+conversion* before starting ``moto.server`` (each one switches itself off once moto implements it):
+
+1. ``SendTaskFailure`` drops its ``cause`` parameter (``moto/stepfunctions/responses.py`` reads only
+   ``taskToken`` and ``error``), so histories would show ``TaskFailed`` without the cause AWS records.
+   The fix forwards ``cause`` to the interpreter's backend, which already accepts it.
+2. An ``arn:aws:states:::ecs:runTask…`` state passes its PascalCase ``Parameters`` to the ECS API unconverted
+   and reads the camelCase answer as if it were PascalCase (``KeyError: 'Cluster'`` / ``'Tasks'``), because
+   moto's port of the interpreter stubs out ``_normalise_parameters``/``_normalise_response``. The fix converts
+   them with botocore's ECS shapes — what Step Functions does — for the ECS integration only.
+
+The interpreter itself (states, callbacks, timeouts, heartbeats) is moto's, unchanged.
+
+For an ECS ``runTask`` state with ``awsvpc`` networking, give it ``SecurityGroups`` (moto's ECS requires them) and
+subnets of the default VPC: moto names the task's ENI (``privateDnsName``) only in a VPC with DNS hostnames
+enabled, and fails with ``AttributeError`` elsewhere. The task then exists in moto's ECS with the token in its
+``overrides.containerOverrides[].environment`` (``describe_tasks``), as it would on AWS.
+
+Known moto 5.2.5 difference kept as is: a callback state whose ``HeartbeatSeconds`` lapses fails with
+``States.Timeout`` (event ``TaskTimedOut``); AWS lets Catch/Retry tell it apart as ``States.HeartbeatTimeout``.
+
 Helpers for executions: :func:`wait_for_execution`, :func:`execution_history`, :func:`failure_of`,
 :func:`receive_task_token` (for ``arn:aws:states:::sqs:sendMessage.waitForTaskToken`` states).
 """
@@ -110,7 +131,9 @@ class MotoServer:
         sfn = self.client("stepfunctions")
         definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"interpreted": True}, "End": True}}}
         arn = sfn.create_state_machine(
-            name="moto-support-probe", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/probe"
+            name="moto-support-probe",
+            definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/probe",
         )["stateMachineArn"]
         described = wait_for_execution(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"], timeout=30)
         sfn.delete_state_machine(stateMachineArn=arn)
@@ -143,7 +166,7 @@ def _wait_until_up(server: MotoServer) -> None:
 
 @contextlib.contextmanager
 def moto_server(*, stepfunctions_interpreter: bool = True, region: str = REGION) -> Iterator[MotoServer]:
-    """Start ``python -m moto.server`` on a free 127.0.0.1 port; stop it (and only it) on exit.
+    """Start moto's server (with the fixes above) on a free 127.0.0.1 port; stop it (and only it) on exit.
 
     With ``stepfunctions_interpreter`` (the default) Step Functions executions really run. The server's
     output goes to a temporary log file whose tail is included when start-up fails.
@@ -154,7 +177,7 @@ def moto_server(*, stepfunctions_interpreter: bool = True, region: str = REGION)
         env = {**os.environ, "MOTO_PORT": str(port), **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region}
         env.pop("AWS_ENDPOINT_URL", None)
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, str(Path(__file__).resolve()), "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -218,8 +241,9 @@ def events_of_type(history: list[dict[str, Any]], event_type: str) -> list[dict[
 
 
 def failure_of(history: list[dict[str, Any]]) -> dict[str, str | None]:
-    """The ``error`` and ``cause`` of the execution's last failure event (TaskFailed, TaskTimedOut, ExecutionFailed …)."""
-    for event in reversed(history):
+    """``type``, ``error`` and ``cause`` of the execution's first failure event — the root cause (TaskFailed,
+    TaskTimedOut, LambdaFunctionFailed …), which ExecutionFailed then repeats."""
+    for event in history:
         for key, details in event.items():
             if key.endswith("EventDetails") and isinstance(details, dict) and "error" in details:
                 return {"type": event["type"], "error": details.get("error"), "cause": details.get("cause")}
@@ -281,3 +305,77 @@ __all__ = [
     "sqs_callback_state_machine",
     "wait_for_execution",
 ]
+
+
+# --- the server process ------------------------------------------------------------------------------------------
+
+
+def _fix_send_task_failure_cause() -> bool:
+    """moto 5.2.5: ``SendTaskFailure``'s ``cause`` is parsed by nobody; forward it (fix 1 of the module docstring)."""
+    import inspect
+
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    if "cause" in inspect.getsource(StepFunctionResponse.send_task_failure):
+        return False  # moto forwards it itself
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+    return True
+
+
+def _fix_ecs_integration_casing() -> bool:
+    """moto 5.2.5: convert an ECS task state's parameters and results between Step Functions' PascalCase and the
+    ECS API's camelCase with botocore's shapes (fix 2 of the module docstring)."""
+    import botocore.session
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
+        StateTaskServiceEcs,
+    )
+
+    if "_normalise_parameters" in StateTaskServiceEcs.__dict__:
+        return False  # moto converts them itself
+    ecs_model = botocore.session.get_session().get_service_model("ecs")
+
+    def operation(self: Any, service_action_name: str | None) -> Any:
+        action = service_action_name or self.resource.api_action  # "runTask" or "run_task"
+        name = "".join(part[:1].upper() + part[1:] for part in action.split("_"))
+        return ecs_model.operation_model(name)
+
+    def _normalise_parameters(
+        self: Any, parameters: dict, boto_service_name: Any = None, service_action_name: str | None = None
+    ) -> None:
+        self._to_boto_request(parameters, operation(self, service_action_name).input_shape)
+
+    def _normalise_response(
+        self: Any, response: Any, boto_service_name: Any = None, service_action_name: str | None = None
+    ) -> None:
+        self._from_boto_response(response, operation(self, service_action_name).output_shape)
+
+    StateTaskServiceEcs._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
+    StateTaskServiceEcs._normalise_response = _normalise_response  # type: ignore[method-assign]
+    return True
+
+
+def _serve(argv: list[str]) -> None:
+    fixes = [
+        name
+        for name, fix in (
+            ("send_task_failure_cause", _fix_send_task_failure_cause),
+            ("ecs_integration_casing", _fix_ecs_integration_casing),
+        )
+        if fix()
+    ]
+    print(f"moto_support: fixes applied: {', '.join(fixes) or 'none'}", flush=True)
+    from moto.server import main
+
+    main(argv)
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1:])
