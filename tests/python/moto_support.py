@@ -378,4 +378,7 @@ def _serve(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    # run as a script, this file's folder is sys.path[0]: drop it so no test module can shadow one moto imports
+    _here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _here]
     _serve(sys.argv[1:])
