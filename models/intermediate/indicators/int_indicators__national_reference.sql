@@ -73,7 +73,8 @@ final as (
     select
         *,
         -- the code's weight in the case-mix index: its national mean points per stay ÷ the fiscal year's
-        {{ indicator_ratio('national_mean_ffs_points_per_stay', 'fy_national_mean_points_per_stay') }} as relative_weight
+        {{ indicator_ratio('national_mean_ffs_points_per_stay', 'fy_national_mean_points_per_stay') }}
+            as relative_weight
     from means
 )
 
