@@ -161,7 +161,7 @@ def _cmd_start_execution(a: argparse.Namespace) -> int:
     only = [(a.facility, a.month)] if a.facility else None
     results = dispatcher.run(only, force=a.force, dry_run=a.dry_run)
     for r in results:
-        print(f"{r['facility_code']} {r['yyyymm']}: {r['action']} — {r.get('reason', '')}")
+        print(f"{r['delivery_id']}: {r['action']} — {r.get('reason', '')}")
         if r.get("execution_name"):
             print(f"  execution {r['execution_name']}  {r.get('execution_arn', '')}")
             print(f"  {aws_cli_command(arn, r['execution_name'], r['input'])}")

@@ -39,6 +39,9 @@ DEFAULT_MAX_ATTEMPTS = 3
 STALE_LOCK_SECONDS = 900
 
 
+BUILD_LOCK_ID = "build-lock"  # the state machine's lock item: one dbt build → publish → export at a time
+
+
 def delivery_id(facility_code: str, yyyymm: int) -> str:
     return f"{facility_code}-{int(yyyymm)}"
 
@@ -214,6 +217,30 @@ def reconcile(registry: Registry, sfn: Any, item: dict[str, Any], *, now: dateti
     return registry.get(item["delivery_id"]) or item
 
 
+def release_stale_build_lock(registry: Registry, sfn: Any) -> str | None:
+    """Free the state machine's build lock when the execution holding it has ended without releasing it (killed,
+    timed out); returns the former holder's name, or None when the lock is free or its holder still runs."""
+    item = registry.get(BUILD_LOCK_ID)
+    if not item or not item.get("execution_arn"):
+        return None
+    try:
+        status = sfn.describe_execution(executionArn=item["execution_arn"])["status"]
+    except sfn.exceptions.ExecutionDoesNotExist:
+        status = "MISSING"
+    if status == "RUNNING":
+        return None
+    try:
+        registry.client.delete_item(
+            TableName=registry.table,
+            Key={"delivery_id": {"S": BUILD_LOCK_ID}},
+            ConditionExpression="holder = :holder",
+            ExpressionAttributeValues={":holder": {"S": str(item.get("holder"))}},
+        )
+    except registry.client.exceptions.ConditionalCheckFailedException:
+        return None  # taken over meanwhile
+    return str(item.get("holder"))
+
+
 def decide(
     item: dict[str, Any] | None, manifest_hash: str, *, force: bool = False, max_attempts: int = DEFAULT_MAX_ATTEMPTS
 ) -> tuple[bool, int, str]:
@@ -253,6 +280,18 @@ class Dispatcher:
         """Start an execution for every pending delivery (or for ``only`` these); one result per delivery."""
         targets = list(only) if only is not None else deliveries_with_manifest(self.storage)
         results = []
+        if not dry_run:
+            freed = release_stale_build_lock(self.registry, self.sfn)
+            if freed:
+                results.append(
+                    {
+                        "delivery_id": BUILD_LOCK_ID,
+                        "facility_code": "",
+                        "yyyymm": 0,
+                        "action": "released",
+                        "reason": f"build lock of ended execution {freed} released",
+                    }
+                )
         for facility, yyyymm in targets:
             try:
                 results.append(self.one(facility, yyyymm, force=force, dry_run=dry_run))

@@ -58,7 +58,7 @@ def stop_cause(task: dict[str, Any]) -> str:
     return json.dumps(cause, ensure_ascii=False)[:32000]
 
 
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any = None, *, stepfunctions: Any = None) -> dict[str, Any]:
     task = event.get("detail") or {}
     base = {"taskArn": task.get("taskArn"), "family": family_of(task)}
     if task.get("lastStatus") != "STOPPED":
@@ -68,7 +68,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     token = task_token_of(task)
     if token is None:
         return {**base, "action": "ignored", "reason": "no TASK_TOKEN in the overrides (started by hand)"}
-    sfn = client("stepfunctions")
+    sfn = stepfunctions or client("stepfunctions")
     try:
         sfn.send_task_failure(taskToken=token, error=ERROR, cause=stop_cause(task))
     except sfn.exceptions.ClientError as exc:

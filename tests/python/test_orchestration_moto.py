@@ -2,7 +2,7 @@
 
 It builds on the shared :mod:`tests.python.moto_support` (``MotoServer``, execution helpers) and starts moto the
 same way — ``python -m moto.server``'s own ``main`` in a subprocess on a free 127.0.0.1 port with ``MOTO_PORT`` set
-— after applying, inside that server process only, three narrow workarounds for moto 5.2.x limits. Each is the
+— after applying, inside that server process only, four narrow workarounds for moto 5.2.x limits. Each is the
 behaviour of the real service, not of our code, and each is pinned by a test below so that it can be dropped
 when moto fixes it:
 
@@ -17,6 +17,8 @@ when moto fixes it:
 3. **Statements finish.** moto's Redshift Data API has no Redshift behind it: a statement stays ``STARTED``
    forever. Here a ``STARTED`` statement reports ``FINISHED`` from its second ``DescribeStatement`` on (so the
    state machine's Wait → Describe loop runs at least once); ``CancelStatement`` still ends it ``ABORTED``.
+4. **SendTaskFailure's cause.** moto's HTTP layer passes ``error`` but drops ``cause`` on its way to the
+   interpreter (which accepts both); the workaround passes it on, as Step Functions does.
 
 Lambda states run in moto's simple Lambda mode (``{"lambda": {"use_docker": false}}``): each invocation returns
 the next response queued with ``POST /moto-api/static/lambda-simple/response``; the tests queue, for each Lambda
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +62,12 @@ WORKGROUP = f"dpc-learning-{ENV}"
 DATABASE = "dpc"
 CONTAINER = "dpc-runner"
 HANDLERS = {
-    "validate_manifest": "validate-manifest", "load_raw": "load-raw", "data_quality": "data-quality",
-    "publish": "publish", "export": "export", "notify": "notify",
+    "validate_manifest": "validate-manifest",
+    "load_raw": "load-raw",
+    "data_quality": "data-quality",
+    "publish": "publish",
+    "export": "export",
+    "notify": "notify",
 }
 
 
@@ -68,7 +75,7 @@ HANDLERS = {
 
 
 def apply_moto_workarounds() -> None:
-    """The three workarounds of the module docstring (run in the moto server process, before it serves)."""
+    """The workarounds of the module docstring (run in the moto server process, before it serves)."""
     import botocore.session
     from moto.redshiftdata.models import RedshiftDataAPIServiceBackend
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
@@ -111,6 +118,18 @@ def apply_moto_workarounds() -> None:
 
     RedshiftDataAPIServiceBackend.describe_statement = describe_statement  # type: ignore[method-assign]
 
+    # 4. SendTaskFailure: pass the cause on with the error
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self):  # type: ignore[no-untyped-def]
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+
 
 def serve(port: int) -> None:
     """Entry point of the server subprocess."""
@@ -128,13 +147,26 @@ def orchestration_moto() -> Iterator[MotoServer]:
     """A moto server (subprocess) with the workarounds, the Step Functions interpreter and simple Lambda mode."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix=f"moto-orch-{port}-", suffix=".log", delete=False)  # noqa: SIM115
-    env = {**os.environ, "MOTO_PORT": str(port), **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION,
-           "PYTHONPATH": str(PROJECT_DIR)}
+    env = {
+        **os.environ,
+        "MOTO_PORT": str(port),
+        **FAKE_CREDENTIALS,
+        "AWS_DEFAULT_REGION": REGION,
+        "PYTHONPATH": str(PROJECT_DIR),
+    }
     env.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from tests.python.test_orchestration_moto import serve; serve(int(sys.argv[1]))",
-         str(port)],
-        cwd=str(PROJECT_DIR), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tests.python.test_orchestration_moto import serve; serve(int(sys.argv[1]))",
+            str(port),
+        ],
+        cwd=str(PROJECT_DIR),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
     )
     log.close()
     server = MotoServer(port=port, process=process, log_path=Path(log.name))
@@ -222,6 +254,17 @@ class Stack:
             {"results": [json.dumps(r) for r in results], "region": self.server.region},
         )
 
+    def drain_lambda_results(self) -> int:
+        """Consume responses left queued (by a test that failed half-way) so they reach no later execution: the
+        simple Lambda mode echoes the request once its queue is empty. Returns how many were left."""
+        lam = self.client("lambda")
+        function = next(iter(self.functions.values()))
+        for left in range(1000):
+            probe = json.dumps({"drain": str(uuid.uuid4())})
+            if lam.invoke(FunctionName=function, Payload=probe.encode())["Payload"].read().decode() == probe:
+                return left
+        raise AssertionError("the simple Lambda queue does not drain")
+
     def received_messages(self, *, expect: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
         """SNS notifications delivered to the test's SQS subscription (the SNS envelopes, parsed)."""
         sqs = self.client("sqs")
@@ -235,45 +278,71 @@ class Stack:
         return out
 
 
-def create_stack(server: MotoServer, *, name: str = "dpc-learning-dev") -> Stack:
-    """Bucket, registry table, topic (+ an SQS subscription to read it), ECS cluster and the runner task
-    definitions, one Lambda per handler (simple mode: the code is never run) and the state machine."""
+def create_stack(server: MotoServer, *, name: str = "dpc-learning-dev", full: bool = True) -> Stack:
+    """Bucket, registry table, topic (+ an SQS subscription to read it), KMS key; with ``full`` also the ECS
+    cluster and runner task definitions, one Lambda per handler (simple mode: the code is never run) and the
+    state machine."""
     s3, ddb, sns, sqs = (server.client(s) for s in ("s3", "dynamodb", "sns", "sqs"))
     ecs, ec2, iam, lam, sfn, kms = (server.client(s) for s in ("ecs", "ec2", "iam", "lambda", "stepfunctions", "kms"))
     bucket = f"{name}-data"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": server.region})
     table = f"{name}-deliveries"
     ddb.create_table(
-        TableName=table, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "delivery_id", "KeyType": "HASH"}],
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "delivery_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "delivery_id", "AttributeType": "S"}],
     )
     topic_arn = sns.create_topic(Name=f"{name}-notifications")["TopicArn"]
     queue_url = sqs.create_queue(QueueName=f"{name}-notifications-test")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    kms_key_arn = kms.create_key(Description="dpc platform key")["KeyMetadata"]["Arn"]
+    if not full:
+        return Stack(server, bucket, table, topic_arn, queue_url, "", {}, {}, [], "", kms_key_arn=kms_key_arn)
     cluster_arn = ecs.create_cluster(clusterName=name)["cluster"]["clusterArn"]
     task_definitions = {}
     for step in ("normalise", "dbt"):
         family = f"dpc-runner-{step}-{ENV}"
         ecs.register_task_definition(
-            family=family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024", memory="2048",
-            containerDefinitions=[{"name": CONTAINER, "image": "dpc-runner:test", "essential": True, "command": [step],
-                                   "memory": 2048}],  # moto sums container memory when it places a task
+            family=family,
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="1024",
+            memory="2048",
+            containerDefinitions=[
+                {"name": CONTAINER, "image": "dpc-runner:test", "essential": True, "command": [step], "memory": 2048}
+            ],  # moto sums container memory when it places a task
         )
         task_definitions[step] = f"arn:aws:ecs:{server.region}:{ACCOUNT_ID}:task-definition/{family}"
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:3]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][
+        :3
+    ]
     security_group = ec2.create_security_group(GroupName=f"{name}-runner", Description="runner", VpcId=vpc)["GroupId"]
     role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     functions = {}
     for module, key in HANDLERS.items():
         functions[module] = lam.create_function(
-            FunctionName=f"dpc-{ENV}-{key}", Runtime="python3.11", Role=role, Handler=f"{module}.handler",
+            FunctionName=f"{name}-{key}",
+            Runtime="python3.11",
+            Role=role,
+            Handler=f"{module}.handler",
             Code={"ZipFile": _tiny_zip()},
         )["FunctionArn"]
-    kms_key_arn = kms.create_key(Description="dpc platform key")["KeyMetadata"]["Arn"]
-    stack = Stack(server, bucket, table, topic_arn, queue_url, cluster_arn, task_definitions, functions, subnets,
-                  security_group, kms_key_arn=kms_key_arn)
+    stack = Stack(
+        server,
+        bucket,
+        table,
+        topic_arn,
+        queue_url,
+        cluster_arn,
+        task_definitions,
+        functions,
+        subnets,
+        security_group,
+        kms_key_arn=kms_key_arn,
+    )
     stack.values = {
         **{f"{module}_arn": arn for module, arn in functions.items()},
         "ecs_cluster_arn": cluster_arn,
@@ -286,6 +355,7 @@ def create_stack(server: MotoServer, *, name: str = "dpc-learning-dev") -> Stack
         "redshift_database": DATABASE,
         "sns_topic_arn": topic_arn,
         "kms_key_arn": kms_key_arn,
+        "deliveries_table": table,
     }
     stack.state_machine_arn = sfn.create_state_machine(
         name=f"{name}-pipeline", definition=render_definition(stack.values), roleArn=role, type="STANDARD"
@@ -319,8 +389,10 @@ def wait_for_runner_task(
         described = sfn.describe_execution(executionArn=execution_arn)
         if described["status"] != "RUNNING":
             history = execution_history(sfn, execution_arn)
-            raise AssertionError(f"the execution ended ({described['status']}) before starting a {family} task: "
-                                 f"{states_entered(history)} {described.get('error')} {described.get('cause')}")
+            raise AssertionError(
+                f"the execution ended ({described['status']}) before starting a {family} task: "
+                f"{states_entered(history)} {described.get('error')} {described.get('cause')}"
+            )
         time.sleep(0.2)
     raise TimeoutError(f"no {family} task started within {timeout:.0f}s")
 
@@ -351,13 +423,102 @@ def states_entered(history: list[dict[str, Any]]) -> list[str]:
 
 
 def scheduled_payloads(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The parameters every Lambda task was invoked with, in order (TaskScheduled events of lambda resources)."""
-    out = []
-    for e in events_of_type(history, "TaskScheduled"):
-        details = e["taskScheduledEventDetails"]
-        if details["resourceType"] == "lambda":
-            out.append(json.loads(details["parameters"]))
-    return out
+    """The event every Lambda state was invoked with, in order (``LambdaFunctionScheduled`` events: the
+    definition names the functions' ARNs as resources, so the Lambda receives the state's Parameters)."""
+    return [
+        json.loads(e["lambdaFunctionScheduledEventDetails"]["input"])
+        for e in events_of_type(history, "LambdaFunctionScheduled")
+    ]
+
+
+def import_handler(module: str) -> Any:
+    """A handler module as the Lambda runtime imports it: top-level, from orchestration/lambdas."""
+    import importlib
+
+    if str(LAMBDAS_DIR) not in sys.path:
+        sys.path.insert(0, str(LAMBDAS_DIR))
+    return importlib.import_module(module)
+
+
+def upload_delivery(stack: Stack, lake: Path, facility_code: str, yyyymm: int) -> list[str]:
+    """Copy a generated delivery (raw/yyyymm=…/facility=…/) from a local lake into the data bucket."""
+    s3 = stack.client("s3")
+    prefix = f"raw/yyyymm={yyyymm}/facility={facility_code}/"
+    keys = []
+    for path in sorted((lake / prefix).iterdir()):
+        s3.put_object(Bucket=stack.bucket, Key=prefix + path.name, Body=path.read_bytes())
+        keys.append(prefix + path.name)
+    return keys
+
+
+def to_field(value: Any) -> dict[str, Any]:
+    """A Python value as a Redshift Data API result field."""
+    if value is None:
+        return {"isNull": True}
+    if isinstance(value, bool):
+        return {"booleanValue": value}
+    if isinstance(value, int):
+        return {"longValue": value}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    return {"stringValue": str(value)}
+
+
+class DataApi:
+    """botocore's ``Stubber`` on a real ``redshift-data`` client, for the calls moto 5.2 cannot answer
+    (``BatchExecuteStatement``; results of real queries). Every request is validated against the service
+    model by botocore; the requests made are recorded (``calls``) so tests assert on the SQL text sent."""
+
+    def __init__(self, server: MotoServer) -> None:
+        from botocore.stub import Stubber
+
+        self.client = server.client("redshift-data")
+        self.stubber = Stubber(self.client)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.client.meta.events.register("before-parameter-build.redshift-data.*", self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, json.loads(json.dumps(params, default=str))))
+
+    def query(self, rows: list[tuple[Any, ...]], *, statement_id: str) -> DataApi:
+        """Expect one short query (ExecuteStatement → DescribeStatement FINISHED → GetStatementResult)."""
+        self.stubber.add_response(
+            "execute_statement", {"Id": statement_id, "Database": DATABASE, "WorkgroupName": WORKGROUP}
+        )
+        self.stubber.add_response(
+            "describe_statement",
+            {"Id": statement_id, "Status": "FINISHED", "HasResultSet": True, "ResultRows": len(rows)},
+        )
+        self.stubber.add_response(
+            "get_statement_result", {"Records": [[to_field(v) for v in r] for r in rows], "TotalNumRows": len(rows)}
+        )
+        return self
+
+    def batch(self, *, statement_id: str) -> DataApi:
+        """Expect one BatchExecuteStatement, answered with ``statement_id``."""
+        self.stubber.add_response(
+            "batch_execute_statement", {"Id": statement_id, "Database": DATABASE, "WorkgroupName": WORKGROUP}
+        )
+        return self
+
+    def __enter__(self) -> Any:
+        self.stubber.activate()
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        self.stubber.deactivate()
+        if exc[0] is None:
+            self.stubber.assert_no_pending_responses()
+
+    def sent(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+
+def moto_statement(server: MotoServer, sql: str) -> str:
+    """A statement id the moto server knows (so the state machine's DescribeStatement finds it): moto cannot run
+    BatchExecuteStatement, so the stubbed batch answers with the id of a statement submitted here."""
+    rsd = server.client("redshift-data")
+    return str(rsd.execute_statement(WorkgroupName=WORKGROUP, Database=DATABASE, Sql=sql)["Id"])
 
 
 # --- tests of the workarounds themselves ----------------------------------------------------------------------
@@ -365,28 +526,55 @@ def scheduled_payloads(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("orchestration")]
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
+@pytest.fixture(scope="session")
+def orchestration_server() -> Iterator[MotoServer]:
+    """One server per test session (per xdist worker: every orchestration test is in one xdist group).
+    Tests share it without resetting it: each creates its resources under its own names."""
     with orchestration_moto() as server:
         yield server
 
 
-def test_ecs_run_task_state_reaches_ecs_with_its_overrides(moto: MotoServer) -> None:
+def test_ecs_run_task_state_reaches_ecs_with_its_overrides(orchestration_server: MotoServer) -> None:
     """Workaround 1: a runTask.waitForTaskToken state starts a task whose overrides carry the token."""
-    moto.reset()
-    stack = create_stack(moto, name="wk-ecs")
+    stack = create_stack(orchestration_server, name="wk-ecs")
     sfn = stack.client("stepfunctions")
-    definition = {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.waitForTaskToken", "TimeoutSeconds": 60,
-        "Parameters": {
-            "Cluster": stack.cluster_arn, "TaskDefinition": stack.task_definitions["dbt"], "LaunchType": "FARGATE",
-            "NetworkConfiguration": {"AwsvpcConfiguration": {
-                "Subnets": stack.subnets, "SecurityGroups": [stack.security_group], "AssignPublicIp": "ENABLED"}},
-            "Overrides": {"ContainerOverrides": [{"Name": CONTAINER, "Environment": [
-                {"Name": "TASK_TOKEN", "Value.$": "$$.Task.Token"}, {"Name": "STEP", "Value": "dbt"}]}]},
-        }, "End": True}}}
-    arn = sfn.create_state_machine(name="wk-ecs", definition=json.dumps(definition),
-                                   roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/x")["stateMachineArn"]
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.waitForTaskToken",
+                "TimeoutSeconds": 60,
+                "Parameters": {
+                    "Cluster": stack.cluster_arn,
+                    "TaskDefinition": stack.task_definitions["dbt"],
+                    "LaunchType": "FARGATE",
+                    "NetworkConfiguration": {
+                        "AwsvpcConfiguration": {
+                            "Subnets": stack.subnets,
+                            "SecurityGroups": [stack.security_group],
+                            "AssignPublicIp": "ENABLED",
+                        }
+                    },
+                    "Overrides": {
+                        "ContainerOverrides": [
+                            {
+                                "Name": CONTAINER,
+                                "Environment": [
+                                    {"Name": "TASK_TOKEN", "Value.$": "$$.Task.Token"},
+                                    {"Name": "STEP", "Value": "dbt"},
+                                ],
+                            }
+                        ]
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    arn = sfn.create_state_machine(
+        name="wk-ecs", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/x"
+    )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     task = wait_for_runner_task(stack, "dbt", seen=set(), execution_arn=execution)
     [override] = task["overrides"]["containerOverrides"]
@@ -397,27 +585,63 @@ def test_ecs_run_task_state_reaches_ecs_with_its_overrides(moto: MotoServer) -> 
     assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"answered": True}
 
 
-def test_redshiftdata_sdk_integration_and_statement_completion(moto: MotoServer) -> None:
+def test_redshiftdata_sdk_integration_and_statement_completion(orchestration_server: MotoServer) -> None:
     """Workarounds 2 and 3: the aws-sdk state reaches the Data API; a statement finishes on its 2nd describe,
     a cancelled one stays ABORTED."""
-    moto.reset()
-    rsd, sfn = moto.client("redshift-data"), moto.client("stepfunctions")
+    rsd, sfn = orchestration_server.client("redshift-data"), orchestration_server.client("stepfunctions")
     running = rsd.execute_statement(WorkgroupName=WORKGROUP, Database=DATABASE, Sql="select 1")["Id"]
     cancelled = rsd.execute_statement(WorkgroupName=WORKGROUP, Database=DATABASE, Sql="select 2")["Id"]
     rsd.cancel_statement(Id=cancelled)
-    definition = {"StartAt": "D1", "States": {
-        "D1": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
-               "Parameters": {"Id": running}, "ResultSelector": {"s.$": "$.Status"}, "ResultPath": "$.first",
-               "Next": "D2"},
-        "D2": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
-               "Parameters": {"Id": running}, "ResultSelector": {"s.$": "$.Status"}, "ResultPath": "$.second",
-               "Next": "D3"},
-        "D3": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
-               "Parameters": {"Id": cancelled}, "ResultSelector": {"s.$": "$.Status"}, "ResultPath": "$.cancelled",
-               "End": True}}}
-    arn = sfn.create_state_machine(name="wk-rsd", definition=json.dumps(definition),
-                                   roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/x")["stateMachineArn"]
+    definition = {
+        "StartAt": "D1",
+        "States": {
+            "D1": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
+                "Parameters": {"Id": running},
+                "ResultSelector": {"s.$": "$.Status"},
+                "ResultPath": "$.first",
+                "Next": "D2",
+            },
+            "D2": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
+                "Parameters": {"Id": running},
+                "ResultSelector": {"s.$": "$.Status"},
+                "ResultPath": "$.second",
+                "Next": "D3",
+            },
+            "D3": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
+                "Parameters": {"Id": cancelled},
+                "ResultSelector": {"s.$": "$.Status"},
+                "ResultPath": "$.cancelled",
+                "End": True,
+            },
+        },
+    }
+    arn = sfn.create_state_machine(
+        name="wk-rsd", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/x"
+    )["stateMachineArn"]
     described = wait_for_execution(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"], timeout=60)
     assert described["status"] == "SUCCEEDED", described
     assert json.loads(described["output"]) == {
-        "first": {"s": "STARTED"}, "second": {"s": "FINISHED"}, "cancelled": {"s": "ABORTED"}}
+        "first": {"s": "STARTED"},
+        "second": {"s": "FINISHED"},
+        "cancelled": {"s": "ABORTED"},
+    }
+
+
+def test_send_task_failure_keeps_its_cause(orchestration_server: MotoServer) -> None:
+    """Workaround 4: the cause of SendTaskFailure reaches the execution."""
+    from tests.python.moto_support import receive_task_token, sqs_callback_state_machine
+
+    sqs, sfn = orchestration_server.client("sqs"), orchestration_server.client("stepfunctions")
+    queue_url = sqs.create_queue(QueueName="wk-failure-cause")["QueueUrl"]
+    arn = sqs_callback_state_machine(sfn, name="wk-failure-cause", queue_url=queue_url, timeout_seconds=60)
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    token = receive_task_token(sqs, queue_url)["TaskToken"]
+    sfn.send_task_failure(taskToken=token, error="DbtTestFailure", cause="test.unique_x failed")
+    described = wait_for_execution(sfn, execution, timeout=60)
+    assert (described["error"], described["cause"]) == ("DbtTestFailure", "test.unique_x failed")

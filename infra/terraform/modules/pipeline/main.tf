@@ -373,6 +373,7 @@ resource "aws_sfn_state_machine" "pipeline" {
     redshift_database                    = var.redshift_database
     sns_topic_arn                        = aws_sns_topic.notifications.arn
     kms_key_arn                          = var.kms_key_arn
+    deliveries_table                     = aws_dynamodb_table.deliveries.name
   })
 
   logging_configuration {
