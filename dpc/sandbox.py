@@ -10,11 +10,11 @@ Locally the sandbox is the learner's own DuckDB file, ``<data dir>/sandboxes/<le
 - ``dpc sandbox reset`` copies the published, pseudonymised schemas a learner may read — ``stage``, ``mart``,
   ``ref``, ``dq`` (never ``raw``, never ``mart_build``) — from the shared warehouse into that file, and creates the
   learner's own schemas ``<learner>_stage``, ``<learner>_mart``, ``<learner>_dq`` (with an empty DQ history);
-- dbt runs in a generated *sandbox project* (``<sandbox>/project/dbt_project.yml``): the shared project's
-  configuration with the learner's folder added to its paths and named in ``var('dpc_sandbox_dir')``, so
-  ``generate_schema_name`` puts the learner's nodes into ``<learner>_<layer>`` and resolves every ``ref()`` to a
-  shared model onto the published copy (``macros/generate_schema_name.sql``). Its ``target/`` and ``logs/`` are the
-  sandbox's own.
+- dbt runs in a generated *sandbox project* (``<sandbox>/project/``): the shared dbt_project.yml with the learner's
+  folder added to its paths (``exercises/<learner>/…``, a link, so every path stays relative) and named in
+  ``var('dpc_sandbox_dir')``, so ``generate_schema_name`` puts the learner's nodes into ``<learner>_<layer>`` and
+  resolves every ``ref()`` to a shared model onto the published copy (``macros/generate_schema_name.sql``). Its
+  ``target/`` and ``logs/`` are the sandbox's own.
 
 On Redshift the same sandbox project runs with ``--target redshift``: shared refs read the published schemas
 (granted to ``dpc_learner``), the learner's nodes go to ``<learner>_stage`` / ``_mart`` / ``_dq`` (docs/tutorial/).
@@ -339,7 +339,9 @@ def run_dbt(sb: Sandbox, args: Sequence[str], *, target: str = "local", quiet: b
         raise SandboxError(f"no sandbox for {sb.learner} yet: run `dpc sandbox reset` first")
     init_work_dir(sb)
     write_project(sb)
-    env = {LEARNER_ENV: sb.learner, "DBT_TARGET_PATH": str(sb.target_dir), "DBT_LOG_PATH": str(sb.logs_dir)}
+    # one target folder per dbt target: switching targets would otherwise throw away partial parsing each time
+    target_dir = sb.target_dir if target == "local" else sb.root / f"target-{target}"
+    env = {LEARNER_ENV: sb.learner, "DBT_TARGET_PATH": str(target_dir), "DBT_LOG_PATH": str(sb.logs_dir)}
     return transform.run_dbt(
         list(args),
         target=target,

@@ -504,24 +504,22 @@ def _judge_mutation(
 
 
 def _prepare_incremental(ctx: _Context, con: Any, plan: _Plan) -> None:
+    """Alter one row of the latest delivery month (as a corrected re-delivery would) and one of the oldest month."""
     e = plan.exercise
     spec = e.incremental or {}
-    month, tamper = spec["month_column"], spec["tamper_column"]
-    expected = _fetch_reference(con, e, ctx.variables)
     names = e.column_names()
-    months = sorted({r[names.index(month)] for r in expected})
-    if not months:
+    month_i, tamper = names.index(spec["month_column"]), spec["tamper_column"]
+    expected = _fetch_reference(con, e, ctx.variables)
+    months = sorted({r[month_i] for r in expected})
+    if len(months) < 2:
         return
-    latest, oldest = months[-1], months[0]
-    rel = _relation(plan.node)
-    con.execute(f'delete from {rel} where "{month}" = ?', [latest])
-    tampered = None
-    if len(months) >= 3:  # with fewer months the reprocessed window includes the oldest month
-        row = min((r for r in expected if r[names.index(month)] == oldest), key=lambda r: tuple(map(str, r)))
-        tampered = tuple(row[names.index(k)] for k in e.key)
-        where = " and ".join(f'"{k}" = ?' for k in e.key)
-        con.execute(f'update {rel} set "{tamper}" = -1 where {where}', list(tampered))
-    plan.state.update(expected=expected, latest=latest, oldest=oldest, tampered=tampered)
+    where = " and ".join(f'"{k}" = ?' for k in e.key)
+    altered: dict[str, tuple[Any, ...]] = {}
+    for label, month in (("latest", months[-1]), ("oldest", months[0])):
+        row = min((r for r in expected if r[month_i] == month), key=lambda r: tuple(map(str, r)))
+        altered[label] = tuple(row[names.index(k)] for k in e.key)
+        con.execute(f'update {_relation(plan.node)} set "{tamper}" = -1 where {where}', list(altered[label]))
+    plan.state.update(expected=expected, altered=altered, months=(months[0], months[-1]))
     plan.select.append(plan.node["name"])
 
 
@@ -530,50 +528,54 @@ def _judge_incremental(ctx: _Context, con: Any, plan: _Plan, by_id: dict[str, An
     spec = e.incremental or {}
     names = e.column_names()
     key_idx = [names.index(k) for k in e.key]
-    tamper_i, month_i = names.index(spec["tamper_column"]), names.index(spec["month_column"])
-    run = by_id.get(plan.node["unique_id"])
-    if run is None or run.status != "success":
-        result.problems.append(f"the incremental run of {e.model} failed:\n{_short(run.message if run else '', 8)}")
-        return
-    actual = _fetch_actual(con, (plan.node["schema"], plan.node["alias"] or plan.node["name"]), e)
+    tamper_i = names.index(spec["tamper_column"])
+    oldest_month, latest_month = plan.state["months"]
+    altered: dict[str, tuple[Any, ...]] = plan.state["altered"]
     expected: list[tuple[Any, ...]] = plan.state["expected"]
-    tampered = plan.state["tampered"]
-    counts = Counter(tuple(r[i] for i in key_idx) for r in actual)
-    if any(n > 1 for n in counts.values()):
-        result.problems.append(
-            f"after an incremental run {sum(1 for n in counts.values() if n > 1)} key(s) occur "
-            "twice: with unique_key dbt replaces rows instead of appending them"
-        )
-    if not any(r[month_i] == plan.state["latest"] for r in actual):
-        result.problems.append(
-            f"I deleted the rows of the latest month ({_value_text(plan.state['latest'])}); the "
-            "incremental run did not bring them back — filter with >= on the latest month "
-            "already in the table"
-        )
-    if tampered is not None:
-        row = next((r for r in actual if tuple(r[i] for i in key_idx) == tampered), None)
-        if row is not None and row[tamper_i] != -1.0:
+    truth = {tuple(r[i] for i in key_idx): r[tamper_i] for r in expected}
+    run = by_id.get(plan.node["unique_id"])
+    try:
+        if run is None or run.status != "success":
+            result.problems.append(f"the incremental run of {e.model} failed:\n{_short(run.message if run else '', 8)}")
+            return
+        actual = _fetch_actual(con, (plan.node["schema"], plan.node["alias"] or plan.node["name"]), e)
+        now = {}
+        for r in actual:
+            now.setdefault(tuple(r[i] for i in key_idx), r[tamper_i])
+        counts = Counter(tuple(r[i] for i in key_idx) for r in actual)
+        twice = sum(1 for n in counts.values() if n > 1)
+        if twice:
             result.problems.append(
-                f"the incremental run recomputed a row of {_value_text(plan.state['oldest'])} (an old month): on "
-                "incremental runs process only the latest delivery month(s) — {% if is_incremental() %} …"
+                f"after an incremental run {twice} key(s) occur more than once: with unique_key "
+                "dbt replaces a month's rows instead of appending them again"
             )
-        want = [
-            r[:tamper_i] + (-1.0,) + r[tamper_i + 1 :] if tuple(r[i] for i in key_idx) == tampered else r
-            for r in expected
-        ]
-        restore = next((r[tamper_i] for r in expected if tuple(r[i] for i in key_idx) == tampered), None)
+        if now.get(altered["latest"]) == -1.0:
+            result.problems.append(
+                f"I altered a row of the latest delivery month ({_value_text(latest_month)}), as a corrected "
+                "re-delivery would; your incremental run did not recompute it — process the latest month already "
+                "in the table again (>=, not >)"
+            )
+        if now.get(altered["oldest"]) != -1.0:
+            result.problems.append(
+                f"your incremental run recomputed a row of {_value_text(oldest_month)}, an old month: on incremental "
+                "runs process only the latest delivery month(s) ({% if is_incremental() %} … {% endif %})"
+            )
+        if result.passed:
+            want = [
+                r[:tamper_i] + (-1.0,) + r[tamper_i + 1 :] if tuple(r[i] for i in key_idx) == altered["oldest"] else r
+                for r in expected
+            ]
+            result.problems.extend(compare(e, want, actual))
+        if result.passed:
+            result.notes.append("incremental run: the latest month recomputed, old months untouched, no duplicates")
+    finally:  # leave the learner's table right
         where = " and ".join(f'"{k}" = ?' for k in e.key)
-        con.execute(
-            f'update {_relation(plan.node)} set "{spec["tamper_column"]}" = ? where {where} '
-            f'and "{spec["tamper_column"]}" = -1',
-            [restore, *tampered],
-        )
-    else:
-        want = expected
-    if result.passed:
-        result.problems.extend(compare(e, want, actual))
-    if result.passed:
-        result.notes.append("incremental run: latest month restored, old months untouched, no duplicates")
+        for key in altered.values():
+            con.execute(
+                f'update {_relation(plan.node)} set "{spec["tamper_column"]}" = ? where {where} '
+                f'and "{spec["tamper_column"]}" = -1',
+                [truth.get(key), *key],
+            )
 
 
 def _compiled_code(sb: Sandbox) -> dict[str, str]:

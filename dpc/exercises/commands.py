@@ -26,7 +26,10 @@ def _sandbox(a: argparse.Namespace) -> int:
         return 0
     if a.action == "sql":
         columns, rows = sandbox.query(sb, a.query)
-        print(sandbox.format_table(columns, rows, limit=a.limit))
+        if a.bare:  # values only, tab-separated: for shell variables, e.g. STAY=$(dpc sandbox sql --bare "…")
+            print("\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows[: a.limit]))
+        else:
+            print(sandbox.format_table(columns, rows, limit=a.limit))
         return 0
     if a.action == "dbt":
         args = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -98,6 +101,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     sql = ss.add_parser("sql", help="run one read-only query in your sandbox and print the rows")
     sql.add_argument("query", help='SQL, e.g. "select * from mart.fct_admissions limit 5"')
     sql.add_argument("--limit", type=int, default=50, help="rows to print (default 50)")
+    sql.add_argument("--bare", action="store_true", help="values only, tab-separated, no header (for shell scripts)")
     s.set_defaults(func=_guard(_sandbox))
 
     e = sub.add_parser("exercise", help="exercises that check themselves: list, show N, check N, status")

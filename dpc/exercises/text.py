@@ -80,5 +80,8 @@ def _check_lines(e: Exercise) -> list[str]:
             "catch each of them"
         )
     if e.incremental:
-        out.append("runs your model incrementally after deleting the latest month and altering an old row")
+        out.append(
+            "alters a row of the latest and of the oldest month, runs your model incrementally, and expects "
+            "the latest month recomputed and the oldest untouched"
+        )
     return out

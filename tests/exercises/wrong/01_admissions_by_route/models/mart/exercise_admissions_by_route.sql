@@ -1,0 +1,26 @@
+{#- Exercise 1, deliberately wrong: counts discharged stays only (undischarged stays have an admission month too). -#}
+with admissions as (
+    select * from {{ ref('fct_admissions') }}
+    where is_discharged
+),
+
+routes as (
+    select * from {{ ref('ref_admission_route') }}
+),
+
+final as (
+    select
+        admissions.facility_code,
+        {{ yyyymm_of('admissions.admission_date') }} as admission_yyyymm,
+        admissions.admission_route_code,
+        routes.name_ja as route_name_ja,
+        count(*) as stays,
+        sum(case when admissions.is_emergency then 1 else 0 end) as emergency_stays,
+        sum(case when admissions.is_ambulance then 1 else 0 end) as ambulance_stays
+    from admissions
+    left join routes
+        on admissions.admission_route_code = routes.code
+    group by 1, 2, 3, 4
+)
+
+select * from final
