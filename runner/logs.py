@@ -15,7 +15,8 @@ class JsonLog:
     def __init__(self, context: dict[str, Any] | None = None, stream: TextIO | None = None) -> None:
         self.context = dict(context or {})
         self.stream = stream
-        self._lock = threading.Lock()
+        # reentrant: the stop-signal handler logs from the main thread, possibly while it is inside emit()
+        self._lock = threading.RLock()
 
     def emit(
         self,

@@ -131,7 +131,7 @@ class Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=5)  # a heartbeat stuck in the network must not delay the answer
 
     def _run(self) -> None:
         next_beat = time.monotonic()

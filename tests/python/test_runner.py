@@ -186,10 +186,13 @@ def mart_fingerprint(db: Path) -> dict[str, tuple[int, int]]:
 # --- success and heartbeats --------------------------------------------------------------------------------------
 
 
-def test_success_answers_summary_uploads_kms_artifacts_and_heartbeats_keep_it_alive(aws: Aws, runner_db: Path) -> None:
+def test_success_answers_summary_uploads_kms_artifacts_and_heartbeats_keep_it_alive(
+    aws: Aws, runner_db: Path, tmp_path: Path
+) -> None:
     execution, token = start_waiting_execution(aws, heartbeat_seconds=STATE_HEARTBEAT_SECONDS)
     env = base_env(
         runner_db,
+        DBT_TARGET_PATH=str(tmp_path / "target"),  # empty: dbt parses in full, so the run outlives the heartbeat
         **token_env(
             aws, token, "run-success", DBT_SELECT=KPI, UPLOAD_DOCS="true", HEARTBEAT_SECONDS=RUNNER_HEARTBEAT_INTERVAL
         ),
