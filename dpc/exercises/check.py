@@ -1,13 +1,14 @@
 """`dpc exercise check`: build the learner's exercise models in their sandbox and compare with the hidden reference.
 
-One ``dbt build --full-refresh --select <the exercises' models>`` builds every selected exercise and runs the tests
-the learner attached to them. Then, per exercise: the model exists in the learner's folder and layer, built, its
-tests pass, the requirements of the definition hold (tests present, docs, materialisation, a dispatched macro …) and
-its rows equal the reference query's rows (key by key, column by column, floats within 1e-6). Exercises with a
-behaviour to prove get a second pass, all in one more dbt invocation: a generic test must catch invalid rows inserted
-into the learner's table; an incremental model must bring back deleted rows of the latest month without recomputing
-old months or duplicating keys. The report says what differs — counts, a few keys, the learner's own values and
-whether the expected value is higher or lower — never the reference query or its result.
+One ``dbt build --full-refresh --select +<model>,path:exercises/<learner>`` builds every selected exercise's model,
+with the learner's own models it is built from, and runs the tests the learner attached to them. Then, per exercise:
+the model exists in the learner's folder and layer, built, its tests pass, the requirements of the definition hold
+(tests present, docs, materialisation, a dispatched macro …) and its rows equal the reference query's rows (key by
+key, column by column, floats within 1e-6). Exercises with a behaviour to prove get a second pass, all in one more
+dbt invocation: a generic test must catch invalid rows inserted into the learner's table; an incremental model must
+recompute a re-delivered latest month without recomputing old months or duplicating keys. The report says what
+differs — counts, a few keys, the learner's own values and whether the expected value is higher or lower — never the
+reference query or its result.
 """
 
 from __future__ import annotations
@@ -113,8 +114,10 @@ def check(sb: Sandbox, exercises: list[Exercise], *, record: bool = True) -> lis
     if not sb.exists():
         raise SandboxError(f"no sandbox for {sb.learner} yet: run `dpc sandbox reset` first")
     results = {e.id: CheckResult(e) for e in exercises}
-    models = [e.model for e in exercises]
-    outcome = run_dbt(sb, ["build", *SILENT, "--full-refresh", "--select", *models])
+    # each exercise's model with the learner's own models it is built from (never the shared ones: those are the
+    # published copies in the sandbox)
+    selection = [f"+{e.model},path:{sb.work_link}" for e in exercises]
+    outcome = run_dbt(sb, ["build", *SILENT, "--full-refresh", "--select", *selection])
     if not outcome.success and not outcome.nodes:
         message = _short(outcome.error or "dbt failed before building anything", 20)
         for r in results.values():
@@ -155,7 +158,13 @@ def _first_pass(ctx: _Context, e: Exercise, result: CheckResult) -> None:
         result.problems.append(f"{e.model} was not built (is it disabled?)")
         return
     if built.status == "skipped":
-        result.problems.append(f"{e.model} was skipped: something it depends on failed")
+        upstream = set(node.get("depends_on", {}).get("nodes", []))
+        failed = [
+            r.unique_id.split(".")[-1]
+            for r in ctx.results.values()
+            if r.unique_id in upstream and r.status not in ("success", "pass")
+        ]
+        result.problems.append(f"{e.model} was skipped: {', '.join(failed) or 'something it depends on'} failed")
         return
     if built.status != "success":
         result.problems.append(f"dbt could not build {e.model}:\n{_short(built.message, 12)}")

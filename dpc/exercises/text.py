@@ -51,7 +51,8 @@ def _indent(text: str) -> list[str]:
 def _check_lines(e: Exercise) -> list[str]:
     req = e.require
     out = [
-        f"builds {e.model} in your sandbox (dbt build --select {e.model}) and runs the tests you attach to it",
+        f"builds {e.model} in your sandbox (dbt build --select +{e.model}: with your own models it is built from) "
+        "and runs the tests you attach to them",
         "compares its rows with a reference computed from the same published data (floats within 1e-6, no "
         "rounding needed)",
     ]
