@@ -173,6 +173,36 @@ def load_history_rows(
     return rows
 
 
+def normalised_files(
+    normalised: Mapping[str, Any], manifest_files: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per-file counts of the Normalise answer: its ``files`` when it lists them, else its counts per kind
+    (``rows``/``by_kind``) given to the one file of that kind the manifest lists (one file per kind is the
+    delivery convention; anything else is an error rather than a guess)."""
+    if normalised.get("files"):
+        return [dict(f) for f in normalised["files"]]
+    per_kind = normalised.get("rows") or normalised.get("by_kind") or {}
+    names: dict[str, list[str]] = {}
+    for f in manifest_files:
+        names.setdefault(str(f.get("kind")), []).append(str(f["name"]))
+    out = []
+    for kind, counts in sorted(per_kind.items()):
+        files = names.get(kind, [])
+        if len(files) != 1:
+            raise ValueError(
+                f"the Normalise answer counts rows per kind, and the manifest lists {len(files)} {kind} files "
+                f"({', '.join(files) or 'none'}): the answer must list its files"
+            )
+        out.append(
+            {
+                "kind": kind,
+                "source_file": files[0],
+                **{k: int(counts.get(k, 0)) for k in ("delivered", "accepted", "quarantined", "warnings")},
+            }
+        )
+    return out
+
+
 def load_history_insert(rows: Sequence[Mapping[str, Any]]) -> str:
     """One INSERT of the load-history rows (``loaded_at`` as an ISO-8601 UTC timestamp)."""
     values = []

@@ -3,7 +3,7 @@
 ``BatchExecuteStatement`` (workgroup + database, IAM — never a password) runs, in ONE transaction: for every raw
 and quarantine table, DELETE the facility-month and ``COPY … FORMAT AS PARQUET`` from the normalised prefix
 ``stage/<kind>/yyyymm=…/facility=…/``; then the delivery's ``dq.load_history`` rows (manifest facts joined with
-the normaliser's counts). Returns the statement id at once: the state machine polls ``DescribeStatement`` from a
+the normaliser's counts from the Normalise answer: per file, or per kind for a delivery with one file per kind). Returns the statement id at once: the state machine polls ``DescribeStatement`` from a
 ``Wait`` loop (no sleeping Lambda). A re-delivery therefore replaces exactly its facility-month.
 """
 
@@ -24,7 +24,7 @@ from lambda_common import (
     statement_result,
 )
 
-from dpc.steps.redshift import batch_execute, client_token, load_history_rows, load_transaction
+from dpc.steps.redshift import batch_execute, client_token, load_history_rows, load_transaction, normalised_files
 
 
 def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = None) -> dict[str, Any]:
@@ -33,16 +33,18 @@ def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = 
     run_id = run_id_of(event)
     validation = state.get("validation") or {}
     normalised = state.get("normalise") or {}
-    if not normalised.get("files"):
+    manifest_files = validation.get("files") or []
+    files = normalised_files(normalised, manifest_files)
+    if not files:
         raise ValueError(
-            "the Normalise answer lists no files: nothing to load (see the runner's answer in $.normalise)"
+            "the Normalise answer counts no file: nothing to load (see the runner's answer in $.normalise)"
         )
     history = load_history_rows(
         load_id=str(normalised.get("load_id") or run_id),
         facility_code=facility_code,
         yyyymm=yyyymm,
-        manifest_files=validation.get("files") or [],
-        normalised_files=normalised["files"],
+        manifest_files=manifest_files,
+        normalised_files=files,
         manifest_sha256=str(validation.get("manifest_sha256") or state.get("manifest_sha256") or ""),
         loaded_by=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "dpc-load-raw",
     )

@@ -56,13 +56,46 @@ def _cause_text(cause: object, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+_TALLY = {"passed", "warned", "failed", "skipped", "other"}
+_TEST_TYPES = {"test", "unit_test"}
+
+
+def dbt_status_counts(dbt: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """dbt's node statuses per resource type, as the local run counts them (``{"model": {"success": 12},
+    "test": {"pass": 80, "warn": 1}}``). The runner may answer them as ``status_counts``; its ``counts`` are
+    tallied (passed/warned/failed/skipped), which maps back one to one for models, seeds and tests."""
+    if isinstance(dbt.get("status_counts"), dict):
+        return dbt["status_counts"]
+    counts = dbt.get("counts") or {}
+    if not counts or not all(isinstance(v, dict) and set(v) <= _TALLY for v in counts.values()):
+        return counts
+    out: dict[str, dict[str, int]] = {}
+    for resource_type, tally in counts.items():
+        test = resource_type in _TEST_TYPES
+        names = {
+            "passed": "pass" if test else "success",
+            "warned": "warn",
+            "failed": "fail" if test else "error",
+            "skipped": "skipped",
+            "other": "other",
+        }
+        statuses = {names[k]: int(v) for k, v in tally.items() if int(v)}
+        if statuses:
+            out[resource_type] = statuses
+    return out
+
+
 def summary_from_state(run_id: str, status: str, state: dict[str, Any]) -> dict[str, Any]:
     """The state machine's state as a run summary (the shape of ``RunSummary.as_dict()``)."""
     validation = state.get("validation") or {}
     normalised = state.get("normalise") or {}
     dbt = state.get("dbt") or {}
     error = state.get("error") or None
-    rejected = status == "REJECTED" or validation.get("ok") is False
+    rejected = (
+        status == "REJECTED"
+        or validation.get("ok") is False
+        or (isinstance(error, dict) and error.get("Error") == "DeliveryRejected")  # the normaliser rejected a file
+    )
     if rejected:
         delivery_status = "rejected"
     elif (state.get("load") or {}).get("status") == "FINISHED":
@@ -71,7 +104,7 @@ def summary_from_state(run_id: str, status: str, state: dict[str, Any]) -> dict[
         delivery_status = "not loaded"
     rows = {
         kind: {k: int(v.get(k, 0)) for k in ("delivered", "accepted", "quarantined")}
-        for kind, v in (normalised.get("by_kind") or {}).items()
+        for kind, v in (normalised.get("rows") or normalised.get("by_kind") or {}).items()
     }
     published = (state.get("publish") or {}).get("status") == "FINISHED"
     exported = (state.get("export") or {}).get("status") == "FINISHED"
@@ -91,13 +124,16 @@ def summary_from_state(run_id: str, status: str, state: dict[str, Any]) -> dict[
                 "rows": rows,
             }
         ],
-        "dbt": {k: dbt.get(k) for k in ("invocation_id", "success", "counts", "failed", "error") if k in dbt},
+        "dbt": {
+            **{k: dbt[k] for k in ("invocation_id", "status", "failed", "error") if k in dbt},
+            "counts": dbt_status_counts(dbt),
+        },
         "dq": {k: v for k, v in (state.get("dq") or {}).items() if k != "cause"},
         "rows_per_layer": {},
         "exports": {"prefix": ((state.get("export") or {}).get("result") or {}).get("prefix")} if exported else {},
-        "docs_path": artifacts.get("docs"),
+        "docs_path": artifacts.get("docs/static_index.html") or artifacts.get("docs"),
         "report_path": None,
-        "seconds": {"dbt": dbt["elapsed_seconds"]} if dbt.get("elapsed_seconds") is not None else {},
+        "seconds": {"dbt_build": dbt["dbt_seconds"]} if dbt.get("dbt_seconds") is not None else {},
         "headline": {},
         "artifacts": artifacts,
     }

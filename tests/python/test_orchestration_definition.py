@@ -210,8 +210,14 @@ def test_runner_tasks_wait_for_their_token_with_heartbeat_and_timeout(definition
             "subnet-0b",
             "subnet-0c",
         ]
+    # every error name the runner answers with (runner/errors.py) is caught by name
+    from runner.errors import DELIVERY_REJECTED, ERROR_NAMES
+
+    timeouts = {"TaskStoppedBeforeAnswer", "States.HeartbeatTimeout", "States.Timeout"}
     caught = {e for c in states["RunDbt"]["Catch"] for e in c["ErrorEquals"]}
-    assert RUNNER_ERRORS | {"TaskStoppedBeforeAnswer", "States.HeartbeatTimeout", "States.Timeout"} <= caught
+    assert (set(ERROR_NAMES) - {DELIVERY_REJECTED}) | RUNNER_ERRORS | timeouts <= caught
+    caught = {e for c in states["Normalise"]["Catch"] for e in c["ErrorEquals"]}
+    assert {DELIVERY_REJECTED, "RunnerConfigError", "RunnerError", "Interrupted"} | timeouts <= caught
 
 
 def test_redshift_is_reached_with_the_workgroup_and_iam_only(definition: dict[str, Any]) -> None:

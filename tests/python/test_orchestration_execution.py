@@ -10,6 +10,7 @@ Executions are started by the Dispatch handler (registry lock, execution name fr
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -29,7 +30,6 @@ from dpc.steps.dispatch import (
     execution_input,
     execution_name,
 )
-from dpc.steps.normalise import normalise_delivery
 from dpc.steps.notify import summary_fields
 from dpc.steps.redshift import columns_sql
 from dpc.storage import S3Storage
@@ -120,11 +120,27 @@ class Pipeline:
         return self.state["validation"]
 
     def normalise(self) -> dict[str, Any]:
-        """The normalise runner's answer: the project's normaliser on the delivery in the bucket."""
-        storage = S3Storage(bucket=self.stack.bucket, client=self.stack.client("s3"))
-        answer = normalise_delivery(
-            storage, storage, self.facility, self.yyyymm, key=TEST_KEY.encode(), load_id=self.name
-        ).as_dict()
+        """The normalise runner's answer, made by the runner's own step function on the delivery in the bucket."""
+        from runner.artifacts import ArtifactStore
+        from runner.config import load_config
+        from runner.logs import JsonLog
+        from runner.steps import run_normalise_step
+
+        cfg = load_config(
+            {
+                "STEP": "normalise",
+                "RUN_ID": self.name,
+                "FACILITY_CODE": self.facility,
+                "YYYYMM": str(self.yyyymm),
+                "DATA_BUCKET": self.stack.bucket,
+                "KMS_KEY_ID": self.stack.kms_key_arn,
+                "DPC_PSEUDONYMISATION_KEY": TEST_KEY,
+            }
+        )
+        with environment(DPC_PSEUDONYMISATION_KEY=TEST_KEY):
+            answer = run_normalise_step(
+                cfg, JsonLog(cfg.log_context(), io.StringIO()), ArtifactStore(None, "", self.name, None)
+            )
         self.state["normalise"] = json.loads(json.dumps(answer, default=str))
         return self.state["normalise"]
 
@@ -139,12 +155,24 @@ class Pipeline:
         return self._statement_step("load_raw", "load", DataApi(self.stack.server).batch(statement_id=sid))
 
     def dbt(self) -> dict[str, Any]:
-        """The dbt runner's answer for this delivery: the local run's dbt summary (same project, same data)."""
+        """The dbt runner's answer for this delivery, in the runner's shape, with the local run's dbt results
+        (same project, same data): its invocation id and its node statuses tallied as the runner tallies them."""
+        from runner.steps import tally
+
         local = json.loads((self.demo / "summary.json").read_text(encoding="utf-8"))["dbt"]
         self.state["dbt"] = {
-            **local,
-            "elapsed_seconds": 12.5,
-            "artifacts": {"run_results": f"s3://artifacts/dbt-artifacts/{self.name}/run_results.json"},
+            "step": "dbt",
+            "status": "succeeded",
+            "run_id": self.name,
+            "yyyymm": self.yyyymm,
+            "facility_code": self.facility,
+            "target": "redshift",
+            "command": "build",
+            "invocation_id": local["invocation_id"],
+            "dbt_seconds": 12.5,
+            "counts": tally(local["counts"]),
+            "warned_nodes": [],
+            "artifacts": {"run_results.json": f"s3://artifacts/dbt-artifacts/{self.name}/run_results.json"},
         }
         return self.state["dbt"]
 

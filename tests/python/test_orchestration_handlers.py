@@ -265,6 +265,31 @@ def test_load_raw_redelivery_replaces_only_its_facility_month(stack: Stack, lake
     assert manifest_sha256(m) in again_a["Sqls"][-1] and manifest_sha256(m) not in first_a["Sqls"][-1]
 
 
+def test_normalise_counts_per_kind_are_given_to_the_one_file_of_that_kind() -> None:
+    from dpc.steps.redshift import normalised_files
+
+    manifest = [{"name": "Dn_1_2404.txt", "kind": "D"}, {"name": "EFn_1_2404.txt", "kind": "EFn"}]
+    answer = {
+        "rows": {
+            "D": {"delivered": 5, "accepted": 4, "quarantined": 1, "warnings": 0},
+            "EFn": {"delivered": 9, "accepted": 9, "quarantined": 0, "warnings": 2},
+        }
+    }
+    assert normalised_files(answer, manifest) == [
+        {"kind": "D", "source_file": "Dn_1_2404.txt", "delivered": 5, "accepted": 4, "quarantined": 1, "warnings": 0},
+        {
+            "kind": "EFn",
+            "source_file": "EFn_1_2404.txt",
+            "delivered": 9,
+            "accepted": 9,
+            "quarantined": 0,
+            "warnings": 2,
+        },
+    ]
+    with pytest.raises(ValueError, match="the manifest lists 2 D files"):
+        normalised_files(answer, [*manifest, {"name": "Dn_1_2404_b.txt", "kind": "D"}])
+
+
 def test_load_statements_match_the_local_load_steps_statements() -> None:
     arn = "arn:aws:iam::123456789012:role/role-redshift-copy"
     assert load_statements("131000001", YYYYMM, "bucket-x", arn) == redshift_load_statements(

@@ -1,24 +1,22 @@
 """Orchestration test support: a moto server able to run the pipeline's state machine, and tests pinning it.
 
-It builds on the shared :mod:`tests.python.moto_support` (``MotoServer``, execution helpers) and starts moto the
-same way — ``python -m moto.server``'s own ``main`` in a subprocess on a free 127.0.0.1 port with ``MOTO_PORT`` set
-— after applying, inside that server process only, four narrow workarounds for moto 5.2.x limits. Each is the
-behaviour of the real service, not of our code, and each is pinned by a test below so that it can be dropped
-when moto fixes it:
+It builds on the shared :mod:`tests.python.moto_support` (``MotoServer``, execution helpers, and its two fixes of
+moto 5.2.5's request conversion: the ECS integration's PascalCase parameters, SendTaskFailure's dropped cause) and
+starts moto the same way — moto's own server in a subprocess on a free 127.0.0.1 port with ``MOTO_PORT`` set —
+after applying, inside that server process only, those two fixes and two more for the Redshift Data API. Each is
+the behaviour of the real service, not of our code, and each is pinned by a test below so that it can be dropped
+when moto changes:
 
-1. **ECS runTask parameters.** Step Functions converts a task's PascalCase ``Parameters`` (``Cluster``,
-   ``Overrides.ContainerOverrides[].Environment``…) to the ECS API's member names, and the response back.
-   moto's interpreter passes them unconverted (``KeyError: 'Cluster'``). The workaround calls the conversion
-   functions moto's interpreter already has (``_to_boto_request``/``_from_boto_response``) with the ECS service
-   model's shapes, for the ECS integration only.
-2. **The AWS SDK integration's service name.** ``arn:aws:states:::aws-sdk:redshiftdata:describeStatement`` names
+1. **ECS runTask parameters** (moto_support's fix): Step Functions converts a task's PascalCase ``Parameters``
+   to the ECS API's member names, and the response back; moto's interpreter does not (``KeyError: 'Cluster'``).
+2. **SendTaskFailure's cause** (moto_support's fix): moto's HTTP layer drops ``cause`` on its way to the
+   interpreter, which accepts it.
+3. **The AWS SDK integration's service name.** ``arn:aws:states:::aws-sdk:redshiftdata:describeStatement`` names
    the service ``redshiftdata``; Step Functions maps it to the Redshift Data API, moto hands it to boto3 as is
    ("Unknown service"). One entry is added to moto's own SFN→boto name table.
-3. **Statements finish.** moto's Redshift Data API has no Redshift behind it: a statement stays ``STARTED``
+4. **Statements finish.** moto's Redshift Data API has no Redshift behind it: a statement stays ``STARTED``
    forever. Here a ``STARTED`` statement reports ``FINISHED`` from its second ``DescribeStatement`` on (so the
    state machine's Wait → Describe loop runs at least once); ``CancelStatement`` still ends it ``ABORTED``.
-4. **SendTaskFailure's cause.** moto's HTTP layer passes ``error`` but drops ``cause`` on its way to the
-   interpreter (which accepts both); the workaround passes it on, as Step Functions does.
 
 Lambda states run in moto's simple Lambda mode (``{"lambda": {"use_docker": false}}``): each invocation returns
 the next response queued with ``POST /moto-api/static/lambda-simple/response``; the tests queue, for each Lambda
@@ -74,38 +72,32 @@ HANDLERS = {
 # --- inside the server process --------------------------------------------------------------------------------
 
 
-def apply_moto_workarounds() -> None:
-    """The workarounds of the module docstring (run in the moto server process, before it serves)."""
-    import botocore.session
+def apply_moto_workarounds() -> list[str]:
+    """The workarounds of the module docstring (run in the moto server process, before it serves); returns the
+    names of those applied (each one is skipped once moto does the right thing itself)."""
     from moto.redshiftdata.models import RedshiftDataAPIServiceBackend
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
         StateTaskService,
     )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
-        StateTaskServiceEcs,
-    )
-    from moto.stepfunctions.parser.utils import camel_to_snake_case
 
-    # 1. ECS: convert parameters and responses with the service model, as Step Functions does
-    ecs_model = botocore.session.get_session().get_service_model("ecs")
-    operations = {camel_to_snake_case(name): name for name in ecs_model.operation_names}
+    from tests.python.moto_support import _fix_ecs_integration_casing, _fix_send_task_failure_cause
 
-    def _operation(self: Any, service_action_name: str | None) -> Any:
-        return ecs_model.operation_model(operations[self._get_boto_service_action(service_action_name)])
+    applied = [
+        name
+        for name, fix in (
+            ("ecs_integration_casing", _fix_ecs_integration_casing),
+            ("send_task_failure_cause", _fix_send_task_failure_cause),
+        )
+        if fix()
+    ]
 
-    def _normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):  # type: ignore[no-untyped-def]
-        self._to_boto_request(parameters, _operation(self, service_action_name).input_shape)
+    # 3. aws-sdk:redshiftdata → boto3's "redshift-data"
+    names = StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
+    if "redshiftdata" not in names:
+        names["redshiftdata"] = "redshift-data"  # type: ignore[index]
+        applied.append("aws_sdk_redshiftdata_name")
 
-    def _normalise_response(self, response, boto_service_name=None, service_action_name=None):  # type: ignore[no-untyped-def]
-        self._from_boto_response(response, _operation(self, service_action_name).output_shape)
-
-    StateTaskServiceEcs._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
-    StateTaskServiceEcs._normalise_response = _normalise_response  # type: ignore[method-assign]
-
-    # 2. aws-sdk:redshiftdata → boto3's "redshift-data"
-    StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["redshiftdata"] = "redshift-data"  # type: ignore[index]
-
-    # 3. a STARTED statement is FINISHED from its second DescribeStatement on
+    # 4. a STARTED statement is FINISHED from its second DescribeStatement on
     original = RedshiftDataAPIServiceBackend.describe_statement
 
     def describe_statement(self, statement_id):  # type: ignore[no-untyped-def]
@@ -117,23 +109,13 @@ def apply_moto_workarounds() -> None:
         return statement
 
     RedshiftDataAPIServiceBackend.describe_statement = describe_statement  # type: ignore[method-assign]
-
-    # 4. SendTaskFailure: pass the cause on with the error
-    from moto.core.responses import EmptyResult
-    from moto.stepfunctions.responses import StepFunctionResponse
-
-    def send_task_failure(self):  # type: ignore[no-untyped-def]
-        self.stepfunction_backend.send_task_failure(
-            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
-        )
-        return EmptyResult()
-
-    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+    applied.append("redshift_data_statements_finish")
+    return applied
 
 
 def serve(port: int) -> None:
     """Entry point of the server subprocess."""
-    apply_moto_workarounds()
+    print(f"orchestration moto: workarounds applied: {', '.join(apply_moto_workarounds())}", flush=True)
     from moto.server import main
 
     main(["-H", "127.0.0.1", "-p", str(port)])
@@ -535,7 +517,7 @@ def orchestration_server() -> Iterator[MotoServer]:
 
 
 def test_ecs_run_task_state_reaches_ecs_with_its_overrides(orchestration_server: MotoServer) -> None:
-    """Workaround 1: a runTask.waitForTaskToken state starts a task whose overrides carry the token."""
+    """Workaround 1 (moto_support's): a runTask.waitForTaskToken state starts a task whose overrides carry the token."""
     stack = create_stack(orchestration_server, name="wk-ecs")
     sfn = stack.client("stepfunctions")
     definition = {
@@ -586,7 +568,7 @@ def test_ecs_run_task_state_reaches_ecs_with_its_overrides(orchestration_server:
 
 
 def test_redshiftdata_sdk_integration_and_statement_completion(orchestration_server: MotoServer) -> None:
-    """Workarounds 2 and 3: the aws-sdk state reaches the Data API; a statement finishes on its 2nd describe,
+    """Workarounds 3 and 4: the aws-sdk state reaches the Data API; a statement finishes on its 2nd describe,
     a cancelled one stays ABORTED."""
     rsd, sfn = orchestration_server.client("redshift-data"), orchestration_server.client("stepfunctions")
     running = rsd.execute_statement(WorkgroupName=WORKGROUP, Database=DATABASE, Sql="select 1")["Id"]
@@ -634,7 +616,7 @@ def test_redshiftdata_sdk_integration_and_statement_completion(orchestration_ser
 
 
 def test_send_task_failure_keeps_its_cause(orchestration_server: MotoServer) -> None:
-    """Workaround 4: the cause of SendTaskFailure reaches the execution."""
+    """Workaround 2 (moto_support's): the cause of SendTaskFailure reaches the execution."""
     from tests.python.moto_support import receive_task_token, sqs_callback_state_machine
 
     sqs, sfn = orchestration_server.client("sqs"), orchestration_server.client("stepfunctions")
