@@ -205,6 +205,7 @@ def test_runner_tasks_wait_for_their_token_with_heartbeat_and_timeout(definition
         [override] = params["Overrides"]["ContainerOverrides"]
         env = {e["Name"]: e.get("Value", e.get("Value.$")) for e in override["Environment"]}
         assert env["TASK_TOKEN"] == "$$.Task.Token" and env["STEP"] == step and env["RUN_ID"] == "$$.Execution.Name"
+        assert env["FACILITY_CODE"] == "$.facility_code" and env["KMS_KEY_ID"] == VALUES["kms_key_arn"]
         assert params["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == [
             "subnet-0a",
             "subnet-0b",
