@@ -114,8 +114,12 @@ def test_reference_solutions_pass_wrong_ones_fail_and_two_sandboxes_do_not_inter
     # the behaviour checks really ran
     assert "caught all 4 invalid values" in report and "old months untouched" in report
     # the tutorial is in the docs site: the sandbox project parsed the shared docs, with the project overview
-    docs = sandbox.manifest(solver)["docs"]
-    assert "Tutorial" in docs["doc.dpc_learning.__dpc_learning__"]["block_contents"]
+    parsed = sandbox.manifest(solver)
+    assert "Tutorial" in parsed["docs"]["doc.dpc_learning.__dpc_learning__"]["block_contents"]
+    # in the sandbox the learner's models go to solver_<layer>; shared refs read the published layers
+    schema_of = {n["name"]: n["schema"] for n in parsed["nodes"].values() if n["resource_type"] == "model"}
+    assert schema_of["exercise_dpc6_period2"] == "solver_mart" and schema_of["exercise_h_ward_days"] == "solver_stage"
+    assert schema_of["fct_admissions"] == "mart" and schema_of["stg_dpc__h"] == "stage"
     solver_tables = _fingerprints(solver.db_path, solver.own_schemas)
     assert {f"solver_mart.{e.model}" for e in catalogue() if e.layer == "mart"} <= set(solver_tables)
     assert "solver_stage.exercise_body_measurements" in solver_tables
@@ -245,11 +249,28 @@ def test_sandbox_project_keeps_paths_relative_and_adds_only_the_learners_folder(
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("learners")
-def test_shared_build_keeps_its_layer_schemas(demo_build: Path):
-    """generate_schema_name without DPC_LEARNER: every shared node in its layer's schema (the demo's manifest)."""
+def test_shared_project_keeps_its_layer_schemas_even_with_a_learner_exported(demo_build: Path, tmp_path: Path):
+    """generate_schema_name: the demo's shared build put every node in its layer's schema, and a learner who exported
+    DPC_LEARNER and runs the shared project (dpc run, make demo) still gets the shared layers."""
+    from dpc.steps import transform
+
     manifest = json.loads((demo_build / "target" / "manifest.json").read_text(encoding="utf-8"))
     schemas = {n["schema"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
     assert schemas == {"stage", "mart_build", "dq", "ref"}
+    with environment(DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs")):
+        outcome = transform.run_dbt(
+            ["parse"], duckdb_path=tmp_path / "unused.duckdb", quiet=True, extra_env={"DPC_LEARNER": "alice"}
+        )
+    assert outcome.success, outcome.error
+    parsed = json.loads((tmp_path / "target" / "manifest.json").read_text(encoding="utf-8"))
+    with_learner = {
+        n["unique_id"]: n["schema"] for n in parsed["nodes"].values() if n["resource_type"] in ("model", "seed")
+    }
+    assert set(with_learner.values()) == {"stage", "mart_build", "dq", "ref"}
+    built = {n["unique_id"]: n["schema"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
+    assert {k: v for k, v in with_learner.items() if k in built} == {
+        k: v for k, v in built.items() if k in with_learner
+    }
 
 
 def test_learner_commands_say_what_to_do(tmp_path: Path, capsys, monkeypatch):
