@@ -15,8 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 HERE = Path(__file__).resolve().parent
 CATALOGUE = HERE / "catalogue"
 REFERENCE = HERE / "reference"
@@ -72,6 +70,8 @@ class Exercise:
 
 
 def _load(path: Path) -> Exercise:
+    import yaml  # here, not at import: `dpc --help` imports this package
+
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     number, _, slug = path.stem.partition("_")
     if int(number) != raw["id"]:

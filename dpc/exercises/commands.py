@@ -1,17 +1,18 @@
-"""The learners' subcommands: `dpc sandbox …` and `dpc exercise …` (wired into dpc/cli.py by add_parsers)."""
+"""The learners' subcommands: `dpc sandbox …` and `dpc exercise …` (wired into dpc/cli.py by add_parsers).
+
+Building the parser imports nothing heavy: DuckDB and dbt load only when a learner's command runs."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-
-from dpc import sandbox
-from dpc.exercises import UnknownExercise
-from dpc.sandbox import SandboxError
+from typing import Any
 
 
 def _sandbox(a: argparse.Namespace) -> int:
+    from dpc import sandbox
+
     sb = sandbox.sandbox_for(a.learner)
     if a.action == "reset":
         result = sandbox.reset(sb, Path(a.from_db) if a.from_db else None)
@@ -42,7 +43,7 @@ def _sandbox(a: argparse.Namespace) -> int:
 
 
 def _exercise(a: argparse.Namespace) -> int:
-    from dpc import exercises
+    from dpc import exercises, sandbox
     from dpc.exercises import progress, text
 
     if a.action == "list":
@@ -67,15 +68,20 @@ def _exercise(a: argparse.Namespace) -> int:
     raise AssertionError(a.action)
 
 
-def _optional_sandbox(learner: str | None) -> sandbox.Sandbox | None:
+def _optional_sandbox(learner: str | None) -> Any:
+    from dpc import sandbox
+
     try:
         return sandbox.sandbox_for(learner)
-    except SandboxError:
+    except sandbox.SandboxError:
         return None
 
 
 def _guard(func):  # type: ignore[no-untyped-def]
     def run(a: argparse.Namespace) -> int:
+        from dpc.exercises import UnknownExercise
+        from dpc.sandbox import SandboxError
+
         try:
             return func(a)
         except (SandboxError, UnknownExercise) as exc:
@@ -87,7 +93,7 @@ def _guard(func):  # type: ignore[no-untyped-def]
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """`dpc sandbox` and `dpc exercise` (learners, issue 13)."""
-    learner_help = f"learner name (default: ${sandbox.LEARNER_ENV})"
+    learner_help = "learner name (default: $DPC_LEARNER)"
 
     s = sub.add_parser("sandbox", help="a learner's personal sandbox: reset, status, dbt, sql (docs/tutorial/)")
     s.add_argument("--learner", default=None, help=learner_help)
