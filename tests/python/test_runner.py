@@ -478,7 +478,8 @@ def test_normalise_step_writes_stage_parquet_to_s3_with_the_secrets_manager_key(
 
 def test_without_a_token_the_console_script_runs_locally_and_prints_the_summary(runner_db: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TASK_TOKEN", "ARTIFACTS_"))}
-    env.update(base_env(runner_db, DBT_SELECT="dim_mdc", AWS_ENDPOINT_URL="http://127.0.0.1:9"))
+    env.update(base_env(runner_db, DBT_SELECT="dim_mdc", DPC_PROJECT_DIR=str(PROJECT_DIR)))
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # nothing listens there: any AWS call would fail loudly
     script = Path(sys.executable).parent / "dpc-runner"
     proc = subprocess.run([str(script)], cwd=PROJECT_DIR, env=env, text=True, capture_output=True, timeout=300)
 
