@@ -240,6 +240,11 @@ def run_local(
     build_started_at = datetime.now(UTC)
 
     args = ["build"] + (["--select", select] if select else [])
+    # incremental models recompute exactly the pending deliveries (DECISIONS item 5, docs/engines.md);
+    # nothing published yet (touched None): no var, dbt recomputes every delivery
+    if touched is not None:
+        pending_deliveries = [{"facility_code": f, "yyyymm": m} for f, m in sorted(touched.facility_months)]
+        args += ["--vars", json.dumps({"deliveries": pending_deliveries})]
     outcome = transform.run_dbt(args, duckdb_path=db_path, quiet=quiet, extra_env={"DPC_RUN_ID": run_id})
     summary.seconds["dbt_build"] = outcome.seconds
     summary.dbt = {

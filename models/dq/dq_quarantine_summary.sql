@@ -3,7 +3,13 @@
 
 with quarantined as (
     {%- for slug in slugs %}
-    select kind, facility_code, yyyymm, source_file, reason_code, line_number
+    select
+        kind,
+        facility_code,
+        yyyymm,
+        source_file,
+        reason_code,
+        line_number
     from {{ source('dpc_dq', 'quarantine_' ~ slug) }}
     {%- if not loop.last %}
     union all

@@ -19,7 +19,8 @@ latest_loads as (
         select
             load_history.*,
             dense_rank() over (
-                partition by kind, facility_code, yyyymm order by loaded_at desc, load_id desc
+                partition by load_history.kind, load_history.facility_code, load_history.yyyymm
+                order by load_history.loaded_at desc, load_history.load_id desc
             ) as recency
         from load_history
     ) as ranked
@@ -29,7 +30,11 @@ latest_loads as (
 
 staged as (
     {%- for kind, slug in kinds.items() %}
-    select '{{ kind }}' as kind, facility_code, yyyymm, count(*) as staged_rows
+    select
+        '{{ kind }}' as kind,
+        facility_code,
+        yyyymm,
+        count(*) as staged_rows
     from {{ ref('stg_dpc__' ~ slug) }}
     group by facility_code, yyyymm
     {%- if not loop.last %}
@@ -40,7 +45,11 @@ staged as (
 
 quarantined as (
     {%- for kind, slug in kinds.items() %}
-    select '{{ kind }}' as kind, facility_code, yyyymm, count(*) as quarantined_rows
+    select
+        '{{ kind }}' as kind,
+        facility_code,
+        yyyymm,
+        count(*) as quarantined_rows
     from {{ source('dpc_dq', 'quarantine_' ~ slug) }}
     group by facility_code, yyyymm
     {%- if not loop.last %}

@@ -3,8 +3,21 @@
   month's service dates, so months add up without overlap). The stay's DPC code is that of its latest
   bundled (93) row.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='stay_id',
+        pre_hook="{{ replace_touched_rows('stays') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_stays') }}
+
 with d_rows as (
     select * from {{ ref('stg_dpc__d') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 totals as (

@@ -1,6 +1,19 @@
 {#- What fee-for-service would have billed, per stay, from the EF item rows (出来高実績点数 × 行為回数). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='stay_id',
+        pre_hook="{{ replace_touched_rows('stays') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_stays') }}
+
 with ef_lines as (
     select * from {{ ref('stg_dpc__efn') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,10 +1,29 @@
 {#- Diagnoses of each stay from 様式1 (latest delivery of the stay), one row per diagnosis item and 連番. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='stay_id',
+        pre_hook="{{ replace_touched_rows('stays') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_stays') }}
+
 with form1 as (
     select * from {{ ref('stg_dpc__ff1') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 stays as (
-    select stay_id, latest_yyyymm from {{ ref('int_form1__stays') }}
+    select
+        stay_id,
+        latest_yyyymm
+    from {{ ref('int_form1__stays') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 diagnosis_rows as (

@@ -4,8 +4,21 @@
   undischarged in April and discharged in May takes every attribute from May's rows. Same-day repeat
   admissions (回数管理番号 > 0) are flagged, not split.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='stay_id',
+        pre_hook="{{ replace_touched_rows('stays') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_stays') }}
+
 with form1 as (
     select * from {{ ref('stg_dpc__ff1') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 latest_delivery as (

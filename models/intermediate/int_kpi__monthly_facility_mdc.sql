@@ -2,9 +2,22 @@
   Monthly KPIs per facility, discharge month and MDC — unsuppressed (internal; the published
   kpi_monthly_facility_mdc applies disclosure control). Discharge-based: undischarged stays are excluded.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['facility_code', 'discharge_yyyymm'],
+        pre_hook="{{ replace_touched_rows('kpi_months') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_kpi_months') }}
+
 with stays as (
     select * from {{ ref('int_stays__assembled') }}
     where is_discharged
+    {%- if is_incremental() %}
+        and {{ touched_predicate('kpi_months', yyyymm_of('discharge_date')) }}
+    {%- endif %}
 ),
 
 readmission_flags as (

@@ -4,16 +4,35 @@
   Length of stay (在院日数) = discharge date − admission date + 1, the DPC convention that counts both the
   admission and the discharge day; null while the stay is not discharged.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='stay_id',
+        pre_hook="{{ replace_touched_rows('stays') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_stays') }}
+
 with stays as (
     select * from {{ ref('int_form1__stays') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 stay_points as (
     select * from {{ ref('int_d__stay_points') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 stay_ffs as (
     select * from {{ ref('int_efn__stay_ffs') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 final as (
@@ -26,7 +45,8 @@ final as (
         stays.discharge_date is not null as is_discharged,
         case
             when stays.discharge_date is not null
-                then {{ dbt.datediff('stays.admission_date', 'stays.discharge_date', 'day') }} + 1
+                then {{ dbt.datediff('stays.admission_date', 'stays.discharge_date', 'day') }}
+                    + 1
         end as los_days,
         stays.latest_yyyymm,
         stays.has_same_day_repeat,

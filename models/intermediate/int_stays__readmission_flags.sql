@@ -1,11 +1,27 @@
 {#- Per discharged stay, whether a readmission followed within each published window (from the one pairs model). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='stay_id',
+        pre_hook="{{ replace_touched_rows('stays') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_stays') }}
+
 with stays as (
     select stay_id from {{ ref('int_stays__assembled') }}
     where is_discharged
+    {%- if is_incremental() %}
+        and {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 readmission_pairs as (
     select * from {{ ref('int_stays__readmission_pairs') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays', 'index_stay_id') }}
+    {%- endif %}
 ),
 
 windows as (

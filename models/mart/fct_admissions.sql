@@ -1,10 +1,26 @@
 {#- One row per hospital stay: the analysts' main fact. No direct identifiers: the patient is a pseudonym. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='stay_id',
+        pre_hook="{{ replace_touched_rows('stays') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_stays') }}
+
 with stays as (
     select * from {{ ref('int_stays__assembled') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 readmission_flags as (
     select * from {{ ref('int_stays__readmission_flags') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
 ),
 
 outcomes as (

@@ -2,8 +2,21 @@
   Published monthly KPIs per facility × discharge month × MDC. Disclosure control (DECISIONS item 20):
   every value of a cell with fewer than var('disclosure_min_stays') discharges is null and is_suppressed is true.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['facility_code', 'discharge_yyyymm'],
+        pre_hook="{{ replace_touched_rows('kpi_months') }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_run__touched_kpi_months') }}
+
 with kpi as (
     select * from {{ ref('int_kpi__monthly_facility_mdc') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('kpi_months') }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,7 +1,19 @@
 {#- D file (the claim as billed): bundled per-diem rows (data category 93) and fee-for-service rows, typed,
     with each row's billed points from the one billed_points macro (DECISIONS item 7). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['facility_code', 'yyyymm'],
+        pre_hook="{{ replace_touched_rows('deliveries') }}",
+        on_schema_change='fail',
+    )
+}}
+
 with source as (
     select * from {{ source('dpc_raw', 'd') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('deliveries') }}
+    {%- endif %}
 ),
 
 final as (
@@ -34,8 +46,10 @@ final as (
         {{ parse_yyyymmdd('billing_origin_date') }} as billing_origin_date,
         dpc_code,
         hospital_coefficient,
-        {{ billed_points('data_category', 'act_points', 'act_drug_points', 'act_material_points', 'act_count', 'hospital_coefficient', 'yen_point_flag') }}
-            as billed_points,
+        {{ billed_points(
+            'data_category', 'act_points', 'act_drug_points', 'act_material_points', 'act_count',
+            'hospital_coefficient', 'yen_point_flag'
+        ) }} as billed_points,
         yyyymm,
         source_file,
         line_number,

@@ -1,7 +1,19 @@
 {#- Outpatient EF itemised billing lines, typed. Column 3 carries the birth date in this file kind; the normaliser
     reduced it to age_at_visit, and column 4 is the visit date. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['facility_code', 'yyyymm'],
+        pre_hook="{{ replace_touched_rows('deliveries') }}",
+        on_schema_change='fail',
+    )
+}}
+
 with source as (
     select * from {{ source('dpc_raw', 'efg') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('deliveries') }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,6 +1,18 @@
 {#- Inpatient EF itemised billing lines, typed: E rows (detail_no 0, the act) and F rows (its items). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['facility_code', 'yyyymm'],
+        pre_hook="{{ replace_touched_rows('deliveries') }}",
+        on_schema_change='fail',
+    )
+}}
+
 with source as (
     select * from {{ source('dpc_raw', 'efn') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('deliveries') }}
+    {%- endif %}
 ),
 
 final as (

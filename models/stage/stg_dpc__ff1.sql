@@ -1,6 +1,18 @@
 {#- 様式1 as typed code rows: one row per delivered FF1 row (pivoting into stays happens in int_form1__*). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['facility_code', 'yyyymm'],
+        pre_hook="{{ replace_touched_rows('deliveries') }}",
+        on_schema_change='fail',
+    )
+}}
+
 with source as (
     select * from {{ source('dpc_raw', 'ff1') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('deliveries') }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,6 +1,18 @@
 {#- H file (重症度、医療・看護必要度, nursing necessity): one row per patient × ward × evaluation day × item. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['facility_code', 'yyyymm'],
+        pre_hook="{{ replace_touched_rows('deliveries') }}",
+        on_schema_change='fail',
+    )
+}}
+
 with source as (
     select * from {{ source('dpc_raw', 'h') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('deliveries') }}
+    {%- endif %}
 ),
 
 final as (

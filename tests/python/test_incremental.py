@@ -1,0 +1,322 @@
+"""Incremental runs give exactly what a full build gives (DECISIONS item 5).
+
+One scenario, built once for the module on DuckDB (dbt really runs):
+
+1. two months (2 facilities × 202404–202405) loaded and built from scratch;
+2. the third month (202406) loaded and built incrementally, with the deliveries passed as the dbt var
+   ``deliveries`` the way the pipeline passes them;
+3. a corrected re-delivery of one facility's 202406 that drops a stay — a readmission of a patient discharged
+   in May, so the May KPIs change although May was not re-delivered — built incrementally with ``dbt build``
+   (every dbt test runs on the incremental state).
+
+Checked row for row: after step 2, the mart and stay-level tables equal the demo's full build of the same three
+months; after step 3, they equal a ``--full-refresh`` of the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dpc.layouts import LAYOUTS, kind_for_filename
+from dpc.manifest import MANIFEST_NAME, write_manifest
+from dpc.pipeline import RunSummary, run_local
+from dpc.pseudonymise import load_key, pseudonym
+from dpc.steps import transform
+from tests.python.conftest import demo_env, environment
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental")]
+
+# what a full build and an incremental run must agree on: every published table and every stay-level table
+COMPARED_STAGE = (
+    "stg_dpc__ff1",
+    "stg_dpc__efn",
+    "stg_dpc__d",
+    "stg_dpc__h",
+    "int_form1__stays",
+    "int_form1__diagnoses",
+    "int_form1__procedures",
+    "int_d__stay_points",
+    "int_efn__stay_ffs",
+    "int_stays__assembled",
+    "int_stays__readmission_pairs",
+    "int_stays__readmission_flags",
+    "int_kpi__monthly_facility_mdc",
+)
+# differ between two loads of the same files by design
+LOAD_COLUMNS = {"load_id", "loaded_at"}
+
+
+@dataclass
+class Scenario:
+    root: Path
+    after_month: Path  # DuckDB file after step 2
+    after_redelivery: Path  # after step 3 (incremental)
+    full_refresh: Path  # step 3's data, --full-refresh
+    redelivered: tuple[str, int]
+    dropped_stay_id: str
+    index_stay_id: str
+    runs: dict[str, RunSummary]
+    compiled: dict[str, dict[str, str]]  # step → model → the SQL dbt ran
+
+
+def _copy_month(src_lake: Path, dst_lake: Path, yyyymm: int) -> None:
+    shutil.copytree(src_lake / "raw" / f"yyyymm={yyyymm}", dst_lake / "raw" / f"yyyymm={yyyymm}")
+
+
+def _run(root: Path) -> tuple[RunSummary, dict[str, str]]:
+    """One pipeline run (ingest → dbt build with the pending deliveries → DQ → publish), and the SQL of each model."""
+    summary = run_local(lake=root / "lake", db_path=root / "dpc.duckdb", docs=False, report=False)
+    assert summary.ok, (summary.error, summary.dbt.get("failed"))
+    results = json.loads((root / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    compiled = {
+        r["unique_id"].split(".")[-1]: r.get("compiled_code") or ""
+        for r in results
+        if r["unique_id"].startswith("model.")
+    }
+    return summary, compiled
+
+
+def _readmission_to_drop(db: Path, yyyymm: int) -> tuple[str, str, str, str, str]:
+    """A stay first delivered in `yyyymm` that is the 30-day readmission of a stay discharged the month before:
+    (facility, patient_key, admission date yyyymmdd, readmission stay_id, index stay_id)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(
+            """
+            select s.facility_code, s.patient_key, strftime(s.admission_date, '%Y%m%d'), p.readmission_stay_id,
+                p.index_stay_id
+            from stage.int_stays__readmission_pairs as p
+            inner join stage.int_stays__assembled as s on p.readmission_stay_id = s.stay_id
+            inner join stage.int_stays__assembled as i on p.index_stay_id = i.stay_id
+            where p.gap_days <= 30
+                and year(i.discharge_date) * 100 + month(i.discharge_date) = ?
+                and s.stay_id not in (
+                    select stay_id from stage.int_stays__delivery_versions where yyyymm < ?
+                )
+                -- the index stay has no other readmission, so dropping this one changes its flag
+                and p.index_stay_id in (
+                    select index_stay_id from stage.int_stays__readmission_pairs
+                    where gap_days <= 30 group by index_stay_id having count(*) = 1
+                )
+            order by p.readmission_stay_id
+            limit 1
+            """,
+            [yyyymm - 1, yyyymm],
+        ).fetchone()
+    assert row, "the demo data has no readmission delivered in a later month"
+    return row
+
+
+def _drop_stay(delivery_dir: Path, patient_key: str, admission_yyyymmdd: str) -> int:
+    """Rewrite a delivery without the rows of one stay (every file kind) and re-write its manifest, as a
+    hospital's corrected re-delivery would. Returns the rows removed."""
+    key = load_key()
+    removed = 0
+    for path in sorted(delivery_dir.iterdir()):
+        kind = kind_for_filename(path.name)
+        if path.name == MANIFEST_NAME or kind is None:
+            continue
+        names = LAYOUTS[kind].names
+        i_id, i_adm = names.index("data_id"), names.index("admission_date")
+        lines = path.read_bytes().split(b"\r\n")
+        kept = [lines[0]]  # the title row
+        for line in lines[1:]:
+            fields = line.decode("cp932").split("\t")
+            if (
+                len(fields) > i_adm
+                and fields[i_adm] == admission_yyyymmdd
+                and pseudonym(fields[i_id], key) == patient_key
+            ):
+                removed += 1
+                continue
+            kept.append(line)
+        path.write_bytes(b"\r\n".join(kept))
+    write_manifest(delivery_dir)
+    return removed
+
+
+@pytest.fixture(scope="module")
+def scenario(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    root = tmp_path_factory.mktemp("incremental")
+    lake, db = root / "lake", root / "dpc.duckdb"
+    runs: dict[str, RunSummary] = {}
+    compiled: dict[str, dict[str, str]] = {}
+    with environment(**demo_env(root)):
+        # 1. two months, built from scratch and published
+        for yyyymm in (202404, 202405):
+            _copy_month(demo_build / "lake", lake, yyyymm)
+        runs["two_months"], compiled["two_months"] = _run(root)
+        # 2. the third month: the pipeline passes its two deliveries, dbt builds incrementally
+        _copy_month(demo_build / "lake", lake, 202406)
+        runs["third_month"], compiled["third_month"] = _run(root)
+        after_month = root / "after_month.duckdb"
+        shutil.copy2(db, after_month)
+        # 3. a corrected re-delivery of 202406 for one facility, without one readmission stay
+        facility, patient_key, admission, dropped, index_stay = _readmission_to_drop(db, 202406)
+        assert _drop_stay(lake / "raw" / "yyyymm=202406" / f"facility={facility}", patient_key, admission) > 0
+        runs["redelivery"], compiled["redelivery"] = _run(root)
+        after_redelivery = root / "after_redelivery.duckdb"
+        shutil.copy2(db, after_redelivery)
+        # the same data built from scratch
+        full_refresh = root / "full_refresh.duckdb"
+        shutil.copy2(db, full_refresh)
+        outcome = transform.run_dbt(
+            ["build", "--exclude", "resource_type:test", "resource_type:unit_test", "--full-refresh"],
+            duckdb_path=full_refresh,
+            quiet=True,
+        )
+        assert outcome.success, (outcome.error, [f"{n.unique_id}: {n.message}" for n in outcome.failed()])
+    yield Scenario(
+        root, after_month, after_redelivery, full_refresh, (facility, 202406), dropped, index_stay, runs, compiled
+    )
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+            "order by 1",
+            [schema],
+        ).fetchall()
+    ]
+
+
+def _differences(
+    left: Path, right: Path, tables: list[tuple[str, str]], right_schema: str | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per table, rows only in left and only in right (doubles rounded to 9 decimals, load lineage ignored).
+    The right-hand table is in the same schema, or in `right_schema`."""
+    out: dict[str, tuple[int, int]] = {}
+    with duckdb.connect(str(left), read_only=True) as con:
+        con.execute(f"attach '{right}' as other (read_only)")
+        for schema, table in tables:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_catalog = current_database() and table_schema = ? and table_name = ? "
+                "order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            assert columns, f"{schema}.{table} is missing"
+            exprs = [
+                f'round("{c}", 9) as "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"'
+                for c, t in columns
+                if c not in LOAD_COLUMNS
+            ]
+            select = ", ".join(exprs)
+            mine = f'"{schema}"."{table}"'
+            theirs = f'other."{right_schema or schema}"."{table}"'
+            only_left = con.execute(
+                f"select count(*) from (select {select} from {mine} except all select {select} from {theirs})"
+            ).fetchone()[0]
+            only_right = con.execute(
+                f"select count(*) from (select {select} from {theirs} except all select {select} from {mine})"
+            ).fetchone()[0]
+            if only_left or only_right:
+                out[f"{schema}.{table}"] = (only_left, only_right)
+    return out
+
+
+def _compared(db: Path) -> list[tuple[str, str]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        mart = _tables(con, "mart_build")
+    assert {"fct_admissions", "fct_billing_lines", "kpi_monthly_facility_mdc"} <= set(mart)
+    return [("mart_build", t) for t in mart] + [("stage", t) for t in COMPARED_STAGE]
+
+
+def test_month_added_incrementally_equals_the_full_build(scenario: Scenario, demo_build: Path) -> None:
+    run = scenario.runs["third_month"]
+    assert [d.status for d in run.deliveries].count("loaded") == 2
+    assert _differences(scenario.after_month, demo_build / "dpc.duckdb", _compared(scenario.after_month)) == {}
+    # and what the publish step copied into mart equals the full build
+    published = [("mart", table) for schema, table in _compared(scenario.after_month) if schema == "mart_build"]
+    assert _differences(scenario.after_month, demo_build / "dpc.duckdb", published, "mart_build") == {}
+
+
+def test_runs_after_the_first_were_incremental(scenario: Scenario) -> None:
+    """The first build is a full one; later runs compiled the incremental branch with the pending deliveries."""
+    first = scenario.compiled["two_months"]
+    assert "(yyyymm = " not in first["stg_dpc__efn"]
+    assert "touched.stay_id from" not in first["fct_admissions"]
+    month = scenario.compiled["third_month"]
+    assert "(yyyymm = 202406 and facility_code in (" in month["stg_dpc__efn"]
+    assert "yyyymm = 202405" not in month["stg_dpc__efn"]
+    facility, _ = scenario.redelivered
+    again = scenario.compiled["redelivery"]
+    assert f"(yyyymm = 202406 and facility_code in ('{facility}'))" in again["fct_billing_lines"]
+    for step in ("third_month", "redelivery"):
+        for model in ("int_form1__stays", "int_stays__readmission_flags", "fct_admissions"):
+            assert "touched.stay_id from" in scenario.compiled[step][model], (step, model)
+        assert "touched.discharge_yyyymm from" in scenario.compiled[step]["kpi_monthly_facility_mdc"], step
+
+
+def test_redelivery_incremental_equals_full_refresh(scenario: Scenario) -> None:
+    run = scenario.runs["redelivery"]
+    statuses = {(d.facility_code, d.yyyymm): d.status for d in run.deliveries}
+    assert statuses.pop(scenario.redelivered) == "loaded"
+    assert set(statuses.values()) == {"unchanged"}
+    compared = _compared(scenario.full_refresh)
+    assert _differences(scenario.after_redelivery, scenario.full_refresh, compared) == {}
+    # and what the publish step copied into mart equals the full build
+    published = [("mart", table) for schema, table in compared if schema == "mart_build"]
+    assert _differences(scenario.after_redelivery, scenario.full_refresh, published, "mart_build") == {}
+    # every dbt test passed on the incremental state
+    counts = run.dbt["counts"]
+    assert counts["test"].get("pass", 0) > 100
+    assert {k for k, v in counts["test"].items() if v} <= {"pass", "warn"}
+
+
+def test_redelivery_removed_the_dropped_stay_and_changed_the_earlier_month(scenario: Scenario) -> None:
+    facility, _ = scenario.redelivered
+    with duckdb.connect(str(scenario.after_redelivery), read_only=True) as con:
+        con.execute(f"attach '{scenario.after_month}' as before (read_only)")
+        stays = "select count(*) from {}.fct_admissions where stay_id = ?"
+        assert con.execute(stays.format("before.mart_build"), [scenario.dropped_stay_id]).fetchone()[0] == 1
+        assert con.execute(stays.format("mart_build"), [scenario.dropped_stay_id]).fetchone()[0] == 0
+        flag = "select is_readmitted_30d from {}.fct_admissions where stay_id = ?"
+        assert con.execute(flag.format("before.mart_build"), [scenario.index_stay_id]).fetchone()[0] is True
+        assert con.execute(flag.format("mart_build"), [scenario.index_stay_id]).fetchone()[0] is False
+        # the index stay's discharge month (May) is a touched KPI month although May was not re-delivered
+        touched_months = {
+            r[0]
+            for r in con.execute(
+                "select discharge_yyyymm from stage.int_run__touched_kpi_months where facility_code = ?", [facility]
+            ).fetchall()
+        }
+        assert 202405 in touched_months
+        readmissions = (
+            "select sum(readmissions_30d) from {}.int_kpi__monthly_facility_mdc "
+            "where facility_code = ? and discharge_yyyymm = 202405"
+        )
+        assert (
+            con.execute(readmissions.format("stage"), [facility]).fetchone()[0]
+            == con.execute(readmissions.format("before.stage"), [facility]).fetchone()[0] - 1
+        )
+        # the run touched exactly the re-delivered facility-month; the other facility's rows are the same rows
+        assert con.execute("select * from stage.int_run__touched_deliveries").fetchall() == [scenario.redelivered]
+        other = "select count(*), sum(hash(billing_line_id)) from {}.fct_billing_lines where facility_code <> ?"
+        assert (
+            con.execute(other.format("mart_build"), [facility]).fetchone()
+            == con.execute(other.format("before.mart_build"), [facility]).fetchone()
+        )
+
+
+def test_delivery_versions_keep_the_previous_load(scenario: Scenario) -> None:
+    """The incremental state remembers the stay the re-delivery dropped (in the previous load); a full
+    refresh, which has nothing to remember, keeps only the current loads."""
+    facility, yyyymm = scenario.redelivered
+    query = (
+        "select count(distinct load_id), count(*) filter (where stay_id = ?) from stage.int_stays__delivery_versions "
+        "where facility_code = ? and yyyymm = ?"
+    )
+    args = [scenario.dropped_stay_id, facility, yyyymm]
+    with duckdb.connect(str(scenario.after_redelivery), read_only=True) as con:
+        assert con.execute(query, args).fetchone() == (2, 1)
+    with duckdb.connect(str(scenario.full_refresh), read_only=True) as con:
+        assert con.execute(query, args).fetchone() == (1, 0)
