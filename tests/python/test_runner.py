@@ -48,10 +48,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runner")]
 FIXTURES = Path(__file__).parent / "fixtures_runner"
 # small dbt work keeps the suite fast: one mart model and its tests
 KPI = "kpi_monthly_facility_mdc"
-# the callback state's HeartbeatSeconds in the heartbeat tests: shorter than a dbt run that parses the project in full;
-# long enough that a heartbeat thread stalled for a second or two by GIL-holding work in dbt still makes it
-STATE_HEARTBEAT_SECONDS = 5
-RUNNER_HEARTBEAT_INTERVAL = "0.5"  # the runner's interval there: well under the state's HeartbeatSeconds
+# The heartbeat tests run the runner as the container does — a new process that imports dbt and parses the project
+# in full (about 9 s on an idle machine, several times that under load) — against a callback state whose
+# HeartbeatSeconds is shorter than that run, yet long enough that a heartbeat thread held back for a second or two
+# by GIL-bound work in dbt on a busy machine still beats in time.
+STATE_HEARTBEAT_SECONDS = 4
+RUNNER_HEARTBEAT_INTERVAL = "0.4"  # the runner's interval there: well under the state's HeartbeatSeconds
 
 
 # --- fixtures --------------------------------------------------------------------------------------------------
@@ -135,6 +137,20 @@ def run_in_process(aws: Aws, env: dict[str, str], unset: tuple[str, ...] = ()) -
     return RunnerResult(code, json.loads(out.getvalue()), [json.loads(line) for line in logs.getvalue().splitlines()])
 
 
+def run_as_process(aws: Aws, env: dict[str, str]) -> RunnerResult:
+    """``python -m runner`` in a new process, as the image's entrypoint runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "runner"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **aws.server.env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    logs = [json.loads(line) for line in proc.stderr.splitlines()]  # every line is one JSON object
+    return RunnerResult(proc.returncode, json.loads(proc.stdout), logs)
+
+
 def start_waiting_execution(aws: Aws, *, heartbeat_seconds: int | None = None) -> tuple[str, str]:
     """A fresh state machine + execution waiting on a callback; returns (execution ARN, task token)."""
     name = f"runner-{uuid.uuid4().hex[:10]}"
@@ -197,7 +213,7 @@ def test_success_answers_summary_uploads_kms_artifacts_and_heartbeats_keep_it_al
             aws, token, "run-success", DBT_SELECT=KPI, UPLOAD_DOCS="true", HEARTBEAT_SECONDS=RUNNER_HEARTBEAT_INTERVAL
         ),
     )
-    result = run_in_process(aws, env)
+    result = run_as_process(aws, env)
 
     assert result.code == EXIT_OK, result.printed
     described = wait_for_execution(aws.sfn, execution)
@@ -240,7 +256,7 @@ def test_without_heartbeats_the_same_run_times_out(aws: Aws, runner_db: Path, tm
         DBT_TARGET_PATH=str(tmp_path / "target"),  # empty: a full parse, as in the success test's run
         **token_env(aws, token, "run-no-heartbeat", DBT_SELECT=KPI, UPLOAD_DOCS="true", HEARTBEAT_SECONDS="0"),
     )
-    result = run_in_process(aws, env)
+    result = run_as_process(aws, env)
 
     described = wait_for_execution(aws.sfn, execution)
     assert described["status"] == "FAILED"
