@@ -34,7 +34,9 @@ conversion* before starting ``moto.server`` (each one switches itself off once m
    moto's port of the interpreter stubs out ``_normalise_parameters``/``_normalise_response``. The fix converts
    them with botocore's ECS shapes — what Step Functions does — for the ECS integration only.
 
-The interpreter itself (states, callbacks, timeouts, heartbeats) is moto's, unchanged.
+The interpreter itself (states, callbacks, timeouts, heartbeats) is moto's, unchanged. The orchestration tests'
+own server applies the same two fixes by importing ``_fix_send_task_failure_cause`` and
+``_fix_ecs_integration_casing``: keep those names.
 
 For an ECS ``runTask`` state with ``awsvpc`` networking, give it ``SecurityGroups`` (moto's ECS requires them) and
 subnets of the default VPC: moto names the task's ENI (``privateDnsName``) only in a VPC with DNS hostnames
