@@ -80,6 +80,22 @@ def demo_copy(demo_build: Path, tmp_path: Path) -> Iterator[Path]:
         yield root
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make `--dist loadgroup` honour xdist_group marks: pytest 9 keeps node ids in item._id, while xdist 3.8
+    still renames item._nodeid, so without this the marks are ignored and grouped tests spread over workers."""
+    if getattr(config.option, "dist", None) != "loadgroup":
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        if names and not item.nodeid.endswith("@" + "_".join(names)):
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+
+
 @pytest.fixture(scope="session")
 def project_dir() -> Path:
     return PROJECT_DIR

@@ -232,7 +232,7 @@ resource "aws_ecs_task_definition" "runner" {
       TMPDIR                          = "/tmp"
       DBT_TARGET_PATH                 = "/tmp/target"
       DBT_LOG_PATH                    = "/tmp/logs"
-      PSEUDONYMISATION_KEY_SECRET_ARN = each.value == "normalise" ? var.pseudonymisation_key_secret_arn : ""
+      DPC_PSEUDONYMISATION_SECRET_ARN = each.value == "normalise" ? var.pseudonymisation_key_secret_arn : ""
     }) : { name = k, value = v } if v != ""]
     mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     linuxParameters = {
