@@ -57,4 +57,6 @@ def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = 
         token=client_token(run_id, "load"),
     )
     log(step="load", facility_code=facility_code, yyyymm=yyyymm, statement_id=statement_id, statements=len(sqls))
-    return statement_result(statement_id, {"statements": len(sqls), "files": len(history)})
+    # what dbt's incremental models must recompute after this load (var deliveries, DECISIONS 5): RunDbt passes it
+    dbt_vars = {"deliveries": [{"facility_code": facility_code, "yyyymm": yyyymm}]}
+    return statement_result(statement_id, {"statements": len(sqls), "files": len(history), "dbt_vars": dbt_vars})

@@ -227,6 +227,11 @@ class Pipeline:
         env = {v["name"]: v["value"] for v in task["overrides"]["containerOverrides"][0]["environment"]}
         assert env["STEP"] == step and env["RUN_ID"] == self.name
         assert env["FACILITY_CODE"] == self.facility and env["YYYYMM"] == str(self.yyyymm)
+        if step == "dbt":  # the incremental models recompute what this delivery touches (var deliveries)
+            assert json.loads(env["DBT_VARS"]) == {
+                "deliveries": [{"facility_code": self.facility, "yyyymm": self.yyyymm}]
+            }
+            assert (env["DBT_TARGET"], env["DBT_COMMAND"]) == ("redshift", "build")
         sfn = self.stack.client("stepfunctions")
         if error:
             sfn.send_task_failure(taskToken=env["TASK_TOKEN"], error=error[0], cause=error[1])

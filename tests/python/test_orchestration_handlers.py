@@ -230,7 +230,11 @@ def test_load_raw_one_transaction_delete_copy_history(stack: Stack, lake: tuple[
         assert f"'{f['kind']}', '{f['source_file']}'" in history
     assert history.count("cast('") == len(normalised["files"])
     assert out["statement_id"] and out["poll_seconds"] == 1 and out["polls_left"] > 0
-    assert out["result"] == {"statements": len(sqls), "files": len(normalised["files"])}
+    assert out["result"] == {
+        "statements": len(sqls),
+        "files": len(normalised["files"]),
+        "dbt_vars": {"deliveries": [{"facility_code": facility, "yyyymm": YYYYMM}]},
+    }
     # the normalised Parquet the COPY reads is where the statements say
     keys = set(S3Storage(bucket=stack.bucket, client=stack.client("s3")).list("stage/"))
     assert f"stage/efn/yyyymm={YYYYMM}/facility={facility}/part-0.parquet" in keys
