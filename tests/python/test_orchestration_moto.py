@@ -508,12 +508,20 @@ def moto_statement(server: MotoServer, sql: str) -> str:
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("orchestration")]
 
 
+_SERVER: MotoServer | None = None
+
+
 @pytest.fixture(scope="session")
-def orchestration_server() -> Iterator[MotoServer]:
-    """One server per test session (per xdist worker: every orchestration test is in one xdist group).
-    Tests share it without resetting it: each creates its resources under its own names."""
-    with orchestration_moto() as server:
-        yield server
+def orchestration_server(request: pytest.FixtureRequest) -> MotoServer:
+    """One server per test session (per xdist worker: every orchestration test is in one xdist group), shared by
+    every module that imports this fixture (each import is its own fixture definition, hence the module-level
+    server), stopped when the session ends. Tests share it without resetting it: each names its own resources."""
+    global _SERVER
+    if _SERVER is None or _SERVER.process.poll() is not None:
+        stack = contextlib.ExitStack()
+        _SERVER = stack.enter_context(orchestration_moto())
+        request.config.add_cleanup(stack.close)
+    return _SERVER
 
 
 def test_ecs_run_task_state_reaches_ecs_with_its_overrides(orchestration_server: MotoServer) -> None:
