@@ -6,13 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: demo test test-setup bench lint docs serve-docs report clean help
+.PHONY: demo test test-setup bench lint docs serve-docs report lambdas clean help install
 
 help:
 	@echo "make demo   - install, generate demo DPC data, run the whole pipeline, print the summary"
 	@echo "make test   - every test (pytest, dbt on DuckDB, offline compiles, lint, terraform, browser)"
 	@echo "make bench  - the benchmark (large dataset; prints figures, writes bench/results.json)"
 	@echo "make lint   - ruff, sqlfluff, terraform fmt"
+	@echo "make lambdas - package the Lambda handlers (build/dpc-lambdas.zip; terraform apply builds it itself)"
 	@echo "make docs / serve-docs / report / clean"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -37,8 +38,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check dpc runner orchestration tests bench
-	$(BIN)/ruff format --check dpc runner orchestration tests bench
+	$(BIN)/ruff check dpc runner orchestration tests bench scripts
+	$(BIN)/ruff format --check dpc runner orchestration tests bench scripts
+	$(BIN)/sqlfluff lint models tests/dbt
+	terraform fmt -check -recursive infra/terraform
 
 docs: $(STAMP)
 	$(BIN)/dpc docs
@@ -49,5 +52,8 @@ serve-docs: $(STAMP)
 report: $(STAMP)
 	$(BIN)/dpc report
 
+lambdas: $(STAMP)
+	$(BIN)/python scripts/package_lambdas.py --list
+
 clean:
-	rm -rf data target logs dbt_packages test-artifacts
+	rm -rf data target logs dbt_packages test-artifacts build

@@ -1,7 +1,7 @@
 """Export step: every published mart table as Parquet under the lake's processed/ prefix.
 
 Locally DuckDB writes data/lake/processed/<table>/; on Redshift the Export Lambda runs UNLOAD … FORMAT AS
-PARQUET with KMS (redshift_unload_statement); on Athena the Iceberg mart tables already are Parquet on S3.
+PARQUET with KMS (dpc.steps.redshift.export_statements); on Athena the Iceberg mart tables already are Parquet on S3.
 """
 
 from __future__ import annotations
@@ -24,15 +24,3 @@ def export_duckdb(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, str]:
         con.execute(f"copy {PUBLISHED_SCHEMA}.{table} to '{path}' (format parquet, compression zstd)")
         out[table] = str(path)
     return out
-
-
-def redshift_unload_statement(table: str, bucket: str, iam_role_arn: str, kms_key_id: str,
-                              partition_column: str | None = None) -> str:
-    if not table.isidentifier():
-        raise ValueError(f"not a table name: {table!r}")
-    partition = f" partition by ({partition_column})" if partition_column else ""
-    return (
-        f"unload ('select * from {PUBLISHED_SCHEMA}.{table}') to 's3://{bucket}/processed/{table}/' "
-        f"iam_role '{iam_role_arn}' format as parquet{partition} kms_key_id '{kms_key_id}' encrypted "
-        "allowoverwrite"
-    )

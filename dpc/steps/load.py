@@ -1,7 +1,7 @@
 """Load step: put one normalised delivery into the raw schema, replacing exactly that facility-month.
 
 DuckDB (local) reads the normalised Parquet directly; Redshift gets the same effect from
-``redshift_load_statements`` (DELETE + COPY … FORMAT AS PARQUET in one transaction, DECISIONS item 15).
+``dpc.steps.redshift.load_statements`` (DELETE + COPY … FORMAT AS PARQUET in one transaction, DECISIONS item 15).
 The load history (dq.load_history) records who loaded what, when, with which checksum and counts.
 
 Archive (a corrected re-delivery keeps the previous version). Hospitals upload a correction over the same
@@ -205,23 +205,3 @@ def archive_stage(storage: Storage, facility_code: str, yyyymm: int, manifest_sh
             if _copy_once(storage, source, target):
                 copied.append(target)
     return copied
-
-
-def redshift_load_statements(facility_code: str, yyyymm: int, bucket: str, iam_role_arn: str) -> list[str]:
-    """The statements of one Redshift load transaction (run by the Data API's BatchExecuteStatement).
-
-    Deleting exactly the delivery's facility-month and COPYing its normalised Parquet makes a re-delivery
-    replace that delivery and nothing else (DECISIONS items 1 and 15).
-    """
-    if not (facility_code.isdigit() and len(facility_code) == 9):
-        raise ValueError(f"facility code must be 9 digits, got {facility_code!r}")
-    yyyymm = int(yyyymm)
-    statements: list[str] = []
-    for slug in KIND_SLUG.values():
-        for table, layer in ((f"raw.{slug}", slug), (f"dq.quarantine_{slug}", f"quarantine_{slug}")):
-            statements.append(f"delete from {table} where facility_code = '{facility_code}' and yyyymm = {yyyymm}")
-            statements.append(
-                f"copy {table} from 's3://{bucket}/{stage_prefix(layer, facility_code, yyyymm)}' "
-                f"iam_role '{iam_role_arn}' format as parquet"
-            )
-    return statements
