@@ -856,6 +856,9 @@ def _warnings(ctx: _Context, accepted: pa.Table, raw_lines: list[bytes]) -> list
     if accepted.num_rows == 0:
         return out
     for c in ctx.layout.columns:
+        longest = pc.max(pc.binary_length(accepted[c.name])).as_py()
+        if longest is None or longest <= c.width:
+            continue  # no value has more bytes, so none has more characters, than the width (cheap: offsets only)
         too_wide = pc.greater(pc.utf8_length(accepted[c.name]), c.width)
         if pc.any(too_wide).as_py():
             idx = pc.indices_nonzero(too_wide).to_pylist()
