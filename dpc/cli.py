@@ -14,9 +14,17 @@ def _cmd_generate(a: argparse.Namespace) -> int:
     from dpc.generate import generate
 
     deliveries = generate(
-        Path(a.lake), seed=a.seed, facilities=a.facilities, months=a.months, start_yyyymm=a.start,
-        admissions_per_month=a.admissions_per_month, beds=a.beds, header=not a.no_header,
-        encoding=a.encoding, fixed_width=a.fixed_width, outpatient=a.outpatient,
+        Path(a.lake),
+        seed=a.seed,
+        facilities=a.facilities,
+        months=a.months,
+        start_yyyymm=a.start,
+        admissions_per_month=a.admissions_per_month,
+        beds=a.beds,
+        header=not a.no_header,
+        encoding=a.encoding,
+        fixed_width=a.fixed_width,
+        outpatient=a.outpatient,
     )
     for d in deliveries:
         files = d.manifest["files"]
@@ -34,8 +42,10 @@ def _cmd_generate(a: argparse.Namespace) -> int:
             target = found[0]
         for c in corrupt_delivery(target, a.corrupt.split(","), file_kind=a.corrupt_file, rows=a.corrupt_rows):
             where = ":".join(str(x) for x in (c.file, c.line) if x) or "the whole delivery"
-            print(f"corrupted {target}: {c.fault} at {where} ({c.detail}) → expect {c.outcome} "
-                  f"{' '.join(c.reason_codes)}".rstrip())
+            print(
+                f"corrupted {target}: {c.fault} at {where} ({c.detail}) → expect {c.outcome} "
+                f"{' '.join(c.reason_codes)}".rstrip()
+            )
     return 0
 
 
@@ -74,11 +84,19 @@ def _cmd_run(a: argparse.Namespace) -> int:
     from dpc.steps.notify import format_summary
 
     if a.target != "local":
-        print("dpc run executes locally on DuckDB; on AWS use `dpc start-execution` (the state machine).",
-              file=sys.stderr)
+        print(
+            "dpc run executes locally on DuckDB; on AWS use `dpc start-execution` (the state machine).", file=sys.stderr
+        )
         return 2
-    summary = run_local(lake=Path(a.lake), db_path=Path(a.db), select=a.select, docs=not a.no_docs,
-                        report=not a.no_report, force=a.force, quiet=not a.verbose)
+    summary = run_local(
+        lake=Path(a.lake),
+        db_path=Path(a.db),
+        select=a.select,
+        docs=not a.no_docs,
+        report=not a.no_report,
+        force=a.force,
+        quiet=not a.verbose,
+    )
     print(format_summary(summary.as_dict()))
     if not summary.ok:
         return 1
@@ -90,9 +108,17 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     lake = Path(a.lake)
     if not any((lake / "raw").glob("yyyymm=*")):
         a_gen = argparse.Namespace(
-            lake=a.lake, seed=a.seed, facilities=a.facilities, months=a.months, start=a.start,
-            admissions_per_month=a.admissions_per_month, beds=None, no_header=False, encoding="cp932",
-            fixed_width=False, outpatient=False,
+            lake=a.lake,
+            seed=a.seed,
+            facilities=a.facilities,
+            months=a.months,
+            start=a.start,
+            admissions_per_month=a.admissions_per_month,
+            beds=None,
+            no_header=False,
+            encoding="cp932",
+            fixed_width=False,
+            outpatient=False,
         )
         print(f"Generating demo DPC deliveries into {lake}/raw …")
         _cmd_generate(a_gen)
@@ -169,7 +195,9 @@ def _cmd_start_execution(a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dpc", description="DPC 学習基盤: generate, check, load and transform DPC deliveries.")
+    p = argparse.ArgumentParser(
+        prog="dpc", description="DPC 学習基盤: generate, check, load and transform DPC deliveries."
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     lake_default, db_default = str(paths.lake_dir()), str(paths.duckdb_path())
 
@@ -188,14 +216,22 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--encoding", default="cp932", choices=["cp932", "utf-8"], help="file encoding")
     g.add_argument("--fixed-width", action="store_true", help="write EF and D as old fixed-width records")
     g.add_argument("--outpatient", action="store_true", help="also write outpatient EF (EFg) files")
-    g.add_argument("--corrupt", metavar="FAULT[,FAULT…]", default=None,
-                   help="then break one delivery like real deliveries break (dpc/generate/corrupt.py: undecodable, "
-                        "extra-column-row, not-numeric, invalid-date, discharge-before-admission, "
-                        "service-date-outside-month, unknown-code, duplicate-rows, mixed-encoding, extra-column-file, "
-                        "missing-file, extra-file, checksum-mismatch, row-count-mismatch, truncated, same-month-twice, "
-                        "corrected-month, utf8)")
-    g.add_argument("--corrupt-delivery", metavar="FACILITY:YYYYMM", default=None,
-                   help="the delivery to corrupt (default: the last one generated)")
+    g.add_argument(
+        "--corrupt",
+        metavar="FAULT[,FAULT…]",
+        default=None,
+        help="then break one delivery like real deliveries break (dpc/generate/corrupt.py: undecodable, "
+        "extra-column-row, not-numeric, invalid-date, discharge-before-admission, "
+        "service-date-outside-month, unknown-code, duplicate-rows, mixed-encoding, extra-column-file, "
+        "missing-file, extra-file, checksum-mismatch, row-count-mismatch, truncated, same-month-twice, "
+        "corrected-month, utf8)",
+    )
+    g.add_argument(
+        "--corrupt-delivery",
+        metavar="FACILITY:YYYYMM",
+        default=None,
+        help="the delivery to corrupt (default: the last one generated)",
+    )
     g.add_argument("--corrupt-file", metavar="KIND", default=None, help="file kind to corrupt (FF1, EFn, D, H)")
     g.add_argument("--corrupt-rows", type=int, default=1, help="rows repeated by duplicate-rows (default 1)")
     g.set_defaults(func=_cmd_generate)
@@ -251,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--table", default=None, help="registry table (default: dpc-learning-<env>-deliveries)")
     se.add_argument("--region", default=None, help="AWS region (default: the profile's)")
     se.add_argument("--force", action="store_true", help="start a new attempt even if rejected or failed too often")
-    se.add_argument("--dry-run", action="store_true", help="say what would start, and the aws CLI command; start nothing")
+    se.add_argument(
+        "--dry-run", action="store_true", help="say what would start, and the aws CLI command; start nothing"
+    )
     se.set_defaults(func=_cmd_start_execution)
 
     rep = sub.add_parser("report", help="write the static KPI report from the published mart")

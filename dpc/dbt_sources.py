@@ -44,13 +44,13 @@ def _column_entries(layout: Layout) -> list[str]:
         if col.name == "birth_date":
             name = "age_at_visit"
         desc = _SPECIAL.get(name) or f"{col.ja} ({col.name.replace('_', ' ')}; {_TYPE_NOTE[col.type]})."
-        lines.append(f"          - name: {name}\n            description: \"{desc}\"")
+        lines.append(f'          - name: {name}\n            description: "{desc}"')
         if col.required:
             lines.append("            data_tests: [not_null]")
     if layout.kind == "FF1":
-        lines.append(f"          - name: age_at_admission\n            description: \"{_SPECIAL['age_at_admission']}\"")
+        lines.append(f'          - name: age_at_admission\n            description: "{_SPECIAL["age_at_admission"]}"')
     for name in ("yyyymm", "source_file", "line_number", "load_id", "loaded_at"):
-        lines.append(f"          - name: {name}\n            description: \"{_SPECIAL[name]}\"")
+        lines.append(f'          - name: {name}\n            description: "{_SPECIAL[name]}"')
         lines.append("            data_tests: [not_null]")
     return lines
 
@@ -77,8 +77,8 @@ def render() -> str:
     for kind, layout in LAYOUTS.items():
         out += [
             f"      - name: {KIND_SLUG[kind]}",
-            f"        description: \"{layout.title} — {kind} files ({len(layout.columns)} delivered columns), "
-            f"one row per delivered data row that passed validation.\"",
+            f'        description: "{layout.title} — {kind} files ({len(layout.columns)} delivered columns), '
+            f'one row per delivered data row that passed validation."',
             "        data_tests:",
             "          - dpc_learning.row_count_matches_load_history:",
             "              arguments:",

@@ -173,16 +173,28 @@ _H_COLUMNS = (
 LAYOUTS: dict[str, Layout] = {
     "FF1": Layout("FF1", "様式1 (clinical summary)", _FF1_COLUMNS, prefixes=("FF1",)),
     "EFn": Layout(
-        "EFn", "EF inpatient itemised billing", _EF_COLUMNS, prefixes=("EFn",),
-        service_date_column="service_date", fixed_width_allowed=True,
+        "EFn",
+        "EF inpatient itemised billing",
+        _EF_COLUMNS,
+        prefixes=("EFn",),
+        service_date_column="service_date",
+        fixed_width_allowed=True,
     ),
     "EFg": Layout(
-        "EFg", "EF outpatient itemised billing", _EFG_COLUMNS, prefixes=("EFg",),
-        service_date_column="service_date", fixed_width_allowed=True,
+        "EFg",
+        "EF outpatient itemised billing",
+        _EFG_COLUMNS,
+        prefixes=("EFg",),
+        service_date_column="service_date",
+        fixed_width_allowed=True,
     ),
     "D": Layout(
-        "D", "D bundled (DPC) billing", _D_COLUMNS, prefixes=("Dn", "D"),
-        service_date_column="service_date", fixed_width_allowed=True,
+        "D",
+        "D bundled (DPC) billing",
+        _D_COLUMNS,
+        prefixes=("Dn", "D"),
+        service_date_column="service_date",
+        fixed_width_allowed=True,
     ),
     "H": Layout("H", "H nursing necessity", _H_COLUMNS, prefixes=("Hn", "H"), service_date_column="service_date"),
 }
@@ -219,8 +231,34 @@ def kind_for_filename(name: str, prefixes: dict[str, tuple[str, ...]] | None = N
 # Code lists the readers check (row-level `unknown_code`); see ../shared/dpc/README.md.
 DATA_CATEGORIES: frozenset[str] = frozenset(
     # fmt: off
-    ("11", "12", "13", "14", "21", "22", "23", "24", "25", "26", "27", "28", "31", "32", "33", "39",
-     "40", "50", "54", "60", "70", "80", "90", "92", "93", "97")
+    (
+        "11",
+        "12",
+        "13",
+        "14",
+        "21",
+        "22",
+        "23",
+        "24",
+        "25",
+        "26",
+        "27",
+        "28",
+        "31",
+        "32",
+        "33",
+        "39",
+        "40",
+        "50",
+        "54",
+        "60",
+        "70",
+        "80",
+        "90",
+        "92",
+        "93",
+        "97",
+    )
     # fmt: on
 )
 CODE_SETS: dict[str, frozenset[str]] = {

@@ -100,13 +100,19 @@ def delivery_from_path(path: str) -> tuple[str, int] | None:
 def write_manifest(delivery_dir: Path, created_by: str = "dpc manifest") -> dict[str, object]:
     """Write manifest.json for the files of a delivery folder (every file but the manifest itself)."""
     located = delivery_from_path(delivery_dir.as_posix())
-    facts = [file_facts(p.name, p.read_bytes()) for p in sorted(delivery_dir.iterdir()) if p.is_file() and p.name != MANIFEST_NAME]
+    facts = [
+        file_facts(p.name, p.read_bytes())
+        for p in sorted(delivery_dir.iterdir())
+        if p.is_file() and p.name != MANIFEST_NAME
+    ]
     if located:
         facility, yyyymm = located
     else:
         facility, yyyymm = _delivery_from_names([f.name for f in facts])
     manifest = build_manifest(facility, yyyymm, facts, created_by)
-    (delivery_dir / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (delivery_dir / MANIFEST_NAME).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return manifest
 
 
@@ -117,5 +123,7 @@ def _delivery_from_names(names: list[str]) -> tuple[str, int]:
     """File names carry <施設コード>_<yymm>; every file of a delivery must agree."""
     found = {(m["facility"], 200000 + int(m["yymm"])) for n in names if (m := _NAME.match(n))}
     if len(found) != 1:
-        raise ValueError(f"cannot tell the delivery (facility, month) from the file names {names}: found {sorted(found)}")
+        raise ValueError(
+            f"cannot tell the delivery (facility, month) from the file names {names}: found {sorted(found)}"
+        )
     return found.pop()
