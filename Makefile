@@ -32,7 +32,7 @@ test-setup: $(STAMP)
 	./scripts/setup-test.sh
 
 test: test-setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=30 $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
