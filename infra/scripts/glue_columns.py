@@ -53,11 +53,14 @@ def columns(kind: str) -> list[dict[str, str]]:
 
 
 def quarantine_columns(kind: str) -> list[dict[str, str]]:
-    """Quarantined rows keep every delivered field as text, plus why they were rejected."""
-    out = [{"name": c["name"], "type": "string"} for c in columns(kind) if c["name"] not in LINEAGE_TYPE]
-    out += [{"name": "reason", "type": "string"}]
-    out += [{"name": n, "type": t} for n, t in LINEAGE_TYPE.items()]
-    return out
+    """stage/quarantine_<slug>/ holds the normaliser's quarantine_schema() (one row per quarantined line with its
+    reason and the pseudonymised raw line), the same for every kind; yyyymm comes from the partition."""
+    from dpc.steps.normalise import quarantine_schema  # pyarrow: only needed here
+
+    types = {"string": "string", "int64": "bigint", "int32": "int", "timestamp[us, tz=UTC]": "timestamp"}
+    return [
+        {"name": f.name, "type": types[str(f.type)]} for f in quarantine_schema() if f.name not in PARTITION_COLUMNS
+    ]
 
 
 def render() -> str:

@@ -17,6 +17,294 @@ CREATE SCHEMA IF NOT EXISTS mart;
 CREATE SCHEMA IF NOT EXISTS ref;
 CREATE SCHEMA IF NOT EXISTS dq;
 
+-- The tables LoadRaw fills (DELETE + COPY … FORMAT AS PARQUET per facility-month, DECISIONS 15); dbt creates the
+-- rest (stage, mart_build, mart, ref, dq.dq_results). Created before the grants below so they cover them.
+-- BEGIN generated tables (python infra/scripts/redshift_tables.py; do not edit by hand)
+-- raw.<slug>: the normalised rows (normalised_schema); dq.quarantine_<slug>: the quarantined lines
+-- (quarantine_schema); dq.load_history: one row per delivered file. Column order is COPY's order.
+
+CREATE TABLE IF NOT EXISTS raw.ff1 (
+  facility_code varchar(65535),
+  patient_key varchar(65535),
+  admission_date varchar(65535),
+  admission_seq bigint,
+  parent_info_no varchar(65535),
+  item_code varchar(65535),
+  version varchar(65535),
+  seq bigint,
+  payload_1 varchar(65535),
+  payload_2 varchar(65535),
+  payload_3 varchar(65535),
+  payload_4 varchar(65535),
+  payload_5 varchar(65535),
+  payload_6 varchar(65535),
+  payload_7 varchar(65535),
+  payload_8 varchar(65535),
+  payload_9 varchar(65535),
+  age_at_admission bigint,
+  yyyymm integer not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS raw.efn (
+  facility_code varchar(65535),
+  patient_key varchar(65535),
+  discharge_date varchar(65535),
+  admission_date varchar(65535),
+  data_category varchar(65535),
+  sequence_no bigint,
+  detail_no bigint,
+  hospital_master_code varchar(65535),
+  receipt_code varchar(65535),
+  interpretation_no varchar(65535),
+  item_name varchar(65535),
+  quantity decimal(18,4),
+  unit_code varchar(65535),
+  item_points decimal(18,4),
+  yen_point_flag varchar(65535),
+  ffs_points decimal(18,4),
+  detail_flags varchar(65535),
+  act_points decimal(18,4),
+  act_drug_points decimal(18,4),
+  act_material_points decimal(18,4),
+  act_count bigint,
+  insurer_no varchar(65535),
+  receipt_type varchar(65535),
+  service_date varchar(65535),
+  receipt_dept varchar(65535),
+  clinical_dept varchar(65535),
+  doctor_code varchar(65535),
+  ward_code varchar(65535),
+  ward_type varchar(65535),
+  in_out_flag varchar(65535),
+  facility_type varchar(65535),
+  yyyymm integer not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS raw.efg (
+  facility_code varchar(65535),
+  patient_key varchar(65535),
+  age_at_visit bigint,
+  visit_date varchar(65535),
+  data_category varchar(65535),
+  sequence_no bigint,
+  detail_no bigint,
+  hospital_master_code varchar(65535),
+  receipt_code varchar(65535),
+  interpretation_no varchar(65535),
+  item_name varchar(65535),
+  quantity decimal(18,4),
+  unit_code varchar(65535),
+  item_points decimal(18,4),
+  yen_point_flag varchar(65535),
+  ffs_points decimal(18,4),
+  detail_flags varchar(65535),
+  act_points decimal(18,4),
+  act_drug_points decimal(18,4),
+  act_material_points decimal(18,4),
+  act_count bigint,
+  insurer_no varchar(65535),
+  receipt_type varchar(65535),
+  service_date varchar(65535),
+  receipt_dept varchar(65535),
+  clinical_dept varchar(65535),
+  doctor_code varchar(65535),
+  ward_code varchar(65535),
+  ward_type varchar(65535),
+  in_out_flag varchar(65535),
+  facility_type varchar(65535),
+  yyyymm integer not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS raw.d (
+  facility_code varchar(65535),
+  patient_key varchar(65535),
+  discharge_date varchar(65535),
+  admission_date varchar(65535),
+  data_category varchar(65535),
+  sequence_no bigint,
+  hospital_master_code varchar(65535),
+  receipt_code varchar(65535),
+  interpretation_no varchar(65535),
+  act_name varchar(65535),
+  act_points decimal(18,4),
+  act_drug_points decimal(18,4),
+  act_material_points decimal(18,4),
+  yen_point_flag varchar(65535),
+  act_count bigint,
+  insurer_no varchar(65535),
+  receipt_type varchar(65535),
+  service_date varchar(65535),
+  receipt_dept varchar(65535),
+  clinical_dept varchar(65535),
+  doctor_code varchar(65535),
+  ward_code varchar(65535),
+  ward_type varchar(65535),
+  in_out_flag varchar(65535),
+  facility_type varchar(65535),
+  billing_start_date varchar(65535),
+  billing_end_date varchar(65535),
+  billing_origin_date varchar(65535),
+  dpc_code varchar(65535),
+  hospital_coefficient decimal(18,4),
+  yyyymm integer not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS raw.h (
+  facility_code varchar(65535),
+  ward_code varchar(65535),
+  patient_key varchar(65535),
+  discharge_date varchar(65535),
+  admission_date varchar(65535),
+  service_date varchar(65535),
+  item_code varchar(65535),
+  version varchar(65535),
+  seq bigint,
+  payload_1 varchar(65535),
+  payload_2 varchar(65535),
+  payload_3 varchar(65535),
+  payload_4 varchar(65535),
+  payload_5 varchar(65535),
+  payload_6 varchar(65535),
+  payload_7 varchar(65535),
+  payload_8 varchar(65535),
+  payload_9 varchar(65535),
+  payload_10 varchar(65535),
+  payload_11 varchar(65535),
+  yyyymm integer not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_ff1 (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_efn (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_efg (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_d (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_h (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.load_history (
+  load_id varchar(1024) not null,
+  facility_code varchar(1024) not null,
+  yyyymm integer not null,
+  kind varchar(1024) not null,
+  source_file varchar(1024),
+  sha256 varchar(1024),
+  bytes bigint,
+  delivered_rows bigint,
+  accepted_rows bigint,
+  quarantined_rows bigint,
+  warnings bigint,
+  manifest_sha256 varchar(1024),
+  archived_to varchar(1024),
+  loaded_by varchar(1024),
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+-- END generated tables
+
 -- Roles (CREATE ROLE has no IF NOT EXISTS: the procedure below tolerates re-runs).
 CREATE OR REPLACE PROCEDURE dq.ensure_role(role_name varchar(128))
 AS $$
@@ -60,19 +348,33 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA mart  GRANT SELECT ON TABLES TO ROLE dpc_lear
 ALTER DEFAULT PRIVILEGES IN SCHEMA ref   GRANT SELECT ON TABLES TO ROLE dpc_learner;
 ALTER DEFAULT PRIVILEGES IN SCHEMA dq    GRANT SELECT ON TABLES TO ROLE dpc_learner;
 
--- Learner sandbox pattern: one schema per learner, named sandbox_<learner>, owned by that learner's
--- database user, so the learner writes there and nowhere else. Create one per learner with:
---   CALL dq.create_learner_sandbox('<learner>', '<redshift user, e.g. IAMR:role-learner-dpc or IAM:alice>');
+-- Learner sandboxes (DECISIONS 19). A learner's sandbox dbt project builds into <learner>_stage, <learner>_mart
+-- and <learner>_dq (macros/generate_schema_name.sql; docs/tutorial/02-sandbox.md); <learner>_dq holds its own
+-- dq_results (like dq.dq_results), which the on-run-end hook appends to. The schemas are owned by the learner's
+-- database user, so the learner writes there and nowhere else; the dpc_learner role reads stage, mart, ref, dq.
+-- Nothing else is granted on them (analysts read the published schemas only). Once per learner, as the admin,
+-- after the pipeline's first dbt run (dq.dq_results must exist):
+--   CALL dq.create_learner_sandbox('<learner>', '<redshift user, e.g. IAM:alice or IAMR:role-learner-dpc>');
 CREATE OR REPLACE PROCEDURE dq.create_learner_sandbox(learner varchar(64), db_user varchar(128))
 AS $$
 DECLARE
-  schema_name varchar(128) := 'sandbox_' || lower(learner);
+  owner_ident varchar(256);
 BEGIN
-  IF learner !~ '^[A-Za-z0-9_]+$' THEN
-    RAISE EXCEPTION 'learner name must be letters, digits and underscores: %', learner;
+  IF learner IS NULL OR learner !~ '^[a-z][a-z0-9_]{0,30}$' THEN
+    RAISE EXCEPTION 'learner name must be lowercase letters, digits and underscores (as DPC_LEARNER): %', learner;
   END IF;
-  EXECUTE 'CREATE SCHEMA IF NOT EXISTS ' || quote_ident(schema_name) || ' AUTHORIZATION ' || quote_ident(db_user);
-  EXECUTE 'GRANT ROLE dpc_learner TO ' || quote_ident(db_user);
-  EXECUTE 'GRANT USAGE ON SCHEMA ' || quote_ident(schema_name) || ' TO ROLE dpc_analyst';
+  IF db_user IS NULL OR db_user = '' THEN
+    RAISE EXCEPTION 'db_user is required (the learner''s Redshift user, e.g. IAM:alice)';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM svv_tables WHERE table_schema = 'dq' AND table_name = 'dq_results') THEN
+    RAISE EXCEPTION 'dq.dq_results does not exist yet: run the pipeline (dbt build) once before creating sandboxes';
+  END IF;
+  owner_ident := quote_ident(db_user);
+  EXECUTE 'GRANT ROLE dpc_learner TO ' || owner_ident;
+  EXECUTE 'CREATE SCHEMA IF NOT EXISTS ' || quote_ident(learner || '_stage') || ' AUTHORIZATION ' || owner_ident;
+  EXECUTE 'CREATE SCHEMA IF NOT EXISTS ' || quote_ident(learner || '_mart') || ' AUTHORIZATION ' || owner_ident;
+  EXECUTE 'CREATE SCHEMA IF NOT EXISTS ' || quote_ident(learner || '_dq') || ' AUTHORIZATION ' || owner_ident;
+  EXECUTE 'CREATE TABLE IF NOT EXISTS ' || quote_ident(learner || '_dq') || '.dq_results (LIKE dq.dq_results)';
+  EXECUTE 'ALTER TABLE ' || quote_ident(learner || '_dq') || '.dq_results OWNER TO ' || owner_ident;
 END;
 $$ LANGUAGE plpgsql;

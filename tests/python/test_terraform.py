@@ -10,13 +10,13 @@ public registry. Missing terraform or checkov fails the tests: run `make test-se
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +32,8 @@ MODULES = ["foundation", "iam", "redshift", "glue_athena", "pipeline", "quicksig
 ROOTS = ["bootstrap", "dev", "prod"]
 DIRS = [f"modules/{m}" for m in MODULES] + ROOTS
 SETUP_HINT = "run `make test-setup`"
+# The one Lambda packager (tested by test_orchestration_package.py); Terraform runs it at apply.
+PACKAGER = "scripts/package_lambdas.py"
 
 # Resources moto 5.2 implements faithfully enough for apply -> plan (no changes) -> destroy. Step Functions
 # (ValidateStateMachineDefinition), Redshift Serverless, Athena workgroup tags, Lambda, Scheduler, Budgets and
@@ -146,11 +148,14 @@ def run(args: list[str], cwd: Path, env: dict[str, str], timeout: int = 300) -> 
 
 
 def _copy_tree(dest: Path) -> Path:
-    """A copy of what the Terraform configurations read: infra/, the ASL template, the handlers and dpc/."""
+    """A copy of what the Terraform configurations read: infra/, the ASL template, the handlers, dpc/ and the
+    Lambda packager (scripts/package_lambdas.py)."""
     ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "__pycache__")
     shutil.copytree(REPO / "infra", dest / "infra", ignore=ignore)
     shutil.copytree(REPO / "orchestration", dest / "orchestration", ignore=ignore)
     shutil.copytree(REPO / "dpc", dest / "dpc", ignore=ignore)
+    (dest / "scripts").mkdir()
+    shutil.copy2(REPO / PACKAGER, dest / PACKAGER)
     return dest / "infra" / "terraform"
 
 
@@ -249,34 +254,86 @@ def test_glue_columns_match_layouts() -> None:
         [sys.executable, "infra/scripts/glue_columns.py", "--check"], cwd=REPO, capture_output=True, text=True
     )
     assert r.returncode == 0, r.stderr
+    import json
+
+    from dpc.steps.normalise import quarantine_schema
+
+    glue = json.loads((TF / "modules" / "glue_athena" / "stage_columns.json").read_text(encoding="utf-8"))
+    for slug, cols in glue["quarantine"].items():
+        # the Parquet the normaliser writes under stage/quarantine_<slug>/ (yyyymm is the partition key)
+        assert [c["name"] for c in cols] == [n for n in quarantine_schema().names if n != "yyyymm"], slug
 
 
-def test_lambda_packager_is_reproducible(tmp_path: Path) -> None:
-    handlers = TF / "modules" / "pipeline" / "tests" / "fixtures" / "lambdas"
-    outs = []
-    for i in range(2):
-        out = tmp_path / f"l{i}.zip"
-        r = subprocess.run(
-            [
-                sys.executable,
-                "infra/scripts/package_lambdas.py",
-                "--handlers",
-                str(handlers),
-                "--dpc",
-                "dpc",
-                "--out",
-                str(out),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        )
-        assert r.returncode == 0, r.stderr
-        outs.append(out.read_bytes())
-    assert outs[0] == outs[1]
-    names = zipfile.ZipFile(tmp_path / "l0.zip").namelist()
-    assert "dispatch.py" in names and "dpc/__init__.py" in names
-    assert not [n for n in names if "__pycache__" in n]
+def test_redshift_tables_match_normaliser() -> None:
+    """infra/sql/redshift_bootstrap.sql creates what LoadRaw COPYs into (FORMAT AS PARQUET maps by position):
+    raw.<slug> = normalised_schema(kind), dq.quarantine_<slug> = quarantine_schema(), dq.load_history as the
+    DuckDB pipeline's — checked by parsing the SQL (Redshift dialect), and the generated block is not stale."""
+    import sqlglot
+    from sqlglot import exp
+
+    from dpc.layouts import KIND_SLUG
+    from dpc.steps.load import LOAD_HISTORY_DDL
+    from dpc.steps.normalise import normalised_schema, quarantine_schema
+
+    r = subprocess.run(
+        [sys.executable, "infra/scripts/redshift_tables.py", "--check"], cwd=REPO, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    sql = (REPO / "infra" / "sql" / "redshift_bootstrap.sql").read_text(encoding="utf-8")
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for stmt in re.findall(r"^CREATE TABLE IF NOT EXISTS \w+\.\w+ \(.*?;", sql, flags=re.S | re.M):
+        create = sqlglot.parse_one(stmt, read="redshift")
+        assert isinstance(create, exp.Create), stmt
+        table = create.this.this
+        tables[f"{table.db}.{table.name}"] = [
+            (c.name, c.args["kind"].sql("redshift").lower()) for c in create.this.expressions
+        ]
+    kinds = {"ff1": "FF1", "efn": "EFn", "efg": "EFg", "d": "D", "h": "H"}
+    assert set(KIND_SLUG.values()) == set(kinds)
+    expected = {f"raw.{slug}": normalised_schema(kind) for slug, kind in kinds.items()}
+    expected |= {f"dq.quarantine_{slug}": quarantine_schema() for slug in kinds}
+    for table, schema in expected.items():
+        assert [c for c, _ in tables.get(table, [])] == schema.names, f"{table} columns differ from the normaliser's"
+        for (col, typ), field in zip(tables[table], schema, strict=True):
+            arrow = str(field.type)
+            ok = {
+                "string": typ.startswith("varchar"),
+                "int64": typ == "bigint",
+                "int32": typ in ("int", "integer"),
+                "decimal128(18, 4)": typ.replace(" ", "") == "decimal(18,4)",
+                "timestamp[us, tz=UTC]": typ in ("timestamptz", "timestamp with time zone"),
+            }.get(arrow)
+            assert ok, f"{table}.{col}: Redshift {typ} cannot take Parquet {arrow}"
+    history = re.findall(r"^ +(\w+) ", LOAD_HISTORY_DDL, flags=re.M)
+    assert [c for c, _ in tables["dq.load_history"]] == history
+    assert "GRANT ALL ON ALL TABLES IN SCHEMA raw, stage, mart_build, mart, ref, dq TO ROLE dpc_pipeline" in sql
+    assert sql.index("END generated tables") < sql.index("GRANT ALL ON ALL TABLES"), "tables before the grants"
+
+
+def test_learner_sandbox_procedure_creates_the_dbt_layers() -> None:
+    """dq.create_learner_sandbox creates <learner>_stage/_mart/_dq owned by the learner, dq_results like
+    dq.dq_results, grants dpc_learner (DECISIONS 19) and nothing to analysts; the tutorial's admin SQL calls it."""
+    sql = (REPO / "infra" / "sql" / "redshift_bootstrap.sql").read_text(encoding="utf-8")
+    body = sql[sql.index("CREATE OR REPLACE PROCEDURE dq.create_learner_sandbox") :]
+    body = body[: body.index("$$ LANGUAGE plpgsql;")]
+    for layer in ("_stage", "_mart", "_dq"):
+        assert f"'CREATE SCHEMA IF NOT EXISTS ' || quote_ident(learner || '{layer}') || ' AUTHORIZATION '" in body
+    assert "dq_results (LIKE dq.dq_results)" in body and "OWNER TO ' || owner_ident" in body
+    assert "'GRANT ROLE dpc_learner TO ' || owner_ident" in body
+    assert "sandbox_" not in body and "dpc_analyst" not in body
+    tutorial = (REPO / "docs" / "tutorial" / "02-sandbox.md").read_text(encoding="utf-8")
+    assert "CALL dq.create_learner_sandbox('alice', 'IAM:alice');" in tutorial and "sandbox_alice" not in tutorial
+
+
+def test_terraform_uses_the_one_lambda_packager() -> None:
+    """Terraform builds the Lambda zip with scripts/package_lambdas.py (the import-following, stdlib+boto3-only
+    packager); no second packager under infra/. The pipeline suite's `lambda_package_built_by_scripts_packager`
+    run executes it through terraform apply; the packager itself is tested by test_orchestration_package.py."""
+    main = (TF / "modules" / "pipeline" / "main.tf").read_text(encoding="utf-8")
+    assert f'"${{path.module}}/../../../../{PACKAGER}"' in main
+    assert (TF / "modules" / "pipeline" / "../../../.." / PACKAGER).resolve() == REPO / PACKAGER
+    assert (REPO / PACKAGER).is_file()
+    assert not list((REPO / "infra").rglob("package_lambdas*.py")), "one packager: scripts/package_lambdas.py"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -351,6 +351,23 @@ resource "aws_iam_role_policy" "stepfunctions" {
         Resource = local.sns_topic_arn
       },
       {
+        # The build lock (one dbt -> publish -> export at a time): TakeBuildLock puts it conditionally, the
+        # release states delete it (dynamodb:putItem / dynamodb:deleteItem in pipeline.asl.json; no get/update).
+        Sid      = "BuildLock"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+        Resource = local.deliveries_table_arn
+      },
+      {
+        # Publishing to the KMS-encrypted topic needs GenerateDataKey/Decrypt; the deliveries table is encrypted
+        # with the same key (DynamoDB uses it on the caller's behalf). No other state touches encrypted data itself:
+        # Lambdas, ECS tasks and log delivery use their own roles or the key policy.
+        Sid      = "EncryptedTopicAndTable"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"]
+        Resource = var.kms_key_arn
+      },
+      {
         Sid    = "LogDelivery"
         Effect = "Allow"
         Action = [
@@ -365,7 +382,6 @@ resource "aws_iam_role_policy" "stepfunctions" {
         Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
         Resource = "*"
       },
-      local.kms_use,
     ]
   })
 }
@@ -648,6 +664,13 @@ resource "aws_iam_role_policy" "learner" {
       },
       local.athena_results,
       local.athena_results_list,
+      {
+        # The published dbt docs site (docs/analysts.md): read-only, SSE-KMS with the platform key.
+        Sid      = "ReadDocsSite"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${local.artifacts_bucket}/docs/*"]
+      },
       local.kms_use,
     ]
   })

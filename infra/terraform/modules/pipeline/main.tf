@@ -35,8 +35,11 @@ locals {
   lambda_package_path = coalesce(var.lambda_package_path, "${path.root}/.terraform/dpc-lambdas-${local.env}.zip")
   lambda_files        = sort(fileset(var.lambda_source_dir, "**/*.py"))
   dpc_files           = sort(fileset(var.dpc_package_dir, "**/*.py"))
-  # Hash of the sources (not of the zip), so a plan knows the code changed before the zip is built.
+  lambda_packager     = "${path.module}/../../../../scripts/package_lambdas.py"
+  # Hash of the sources and the packager (not of the zip), so a plan knows the code changed before the zip is
+  # built. It covers all of dpc, a superset of what the packager puts in the zip (it follows the handlers' imports).
   lambda_source_hash = base64sha256(join("\n", concat(
+    ["packager:${filesha256(local.lambda_packager)}"],
     [for f in local.lambda_files : "lambdas/${f}:${filesha256("${var.lambda_source_dir}/${f}")}"],
     [for f in local.dpc_files : "dpc/${f}:${filesha256("${var.dpc_package_dir}/${f}")}"],
   )))
@@ -284,14 +287,16 @@ resource "aws_vpc_security_group_egress_rule" "runner_redshift" {
 
 # ---------------------------------------------------------------------------------------------
 # Lambdas: thin handlers from orchestration/lambdas plus the dpc package, outside the VPC (Data API).
-# The archive provider is not in the provider mirror, so a builtin terraform_data runs the packager.
+# The archive provider is not in the provider mirror, so a builtin terraform_data runs the project's one
+# packager, scripts/package_lambdas.py: it follows the handlers' imports into dpc and fails on anything beyond
+# the standard library and boto3 (DECISIONS 14); the zip is byte-identical for identical sources.
 # ---------------------------------------------------------------------------------------------
 resource "terraform_data" "lambda_package" {
   triggers_replace = [local.lambda_source_hash, local.lambda_package_path]
 
   provisioner "local-exec" {
     when    = create
-    command = var.build_lambda_package ? "python3 '${abspath("${path.module}/../../../scripts/package_lambdas.py")}' --handlers '${abspath(var.lambda_source_dir)}' --dpc '${abspath(var.dpc_package_dir)}' --out '${abspath(local.lambda_package_path)}'" : "true"
+    command = var.build_lambda_package ? "python3 '${abspath(local.lambda_packager)}' --handlers '${abspath(var.lambda_source_dir)}' --dpc '${abspath(var.dpc_package_dir)}' --out '${abspath(local.lambda_package_path)}'" : "true"
   }
 }
 

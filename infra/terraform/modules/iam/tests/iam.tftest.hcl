@@ -58,6 +58,28 @@ run "roles_and_least_privilege" {
     error_message = "PassRole must be limited to ECS tasks."
   }
 
+  # role-stepfunctions-dpc: the build lock (putItem/deleteItem states) on the deliveries table only, and the
+  # platform key for the KMS-encrypted topic (SNS publish) and table.
+  assert {
+    condition = (toset(one([for s in jsondecode(aws_iam_role_policy.stepfunctions.policy).Statement : s.Action if s.Sid == "BuildLock"])) == toset(["dynamodb:PutItem", "dynamodb:DeleteItem"]) &&
+    one([for s in jsondecode(aws_iam_role_policy.stepfunctions.policy).Statement : s.Resource if s.Sid == "BuildLock"]) == "arn:aws:dynamodb:ap-northeast-1:123456789012:table/dpc-learning-dev-deliveries")
+    error_message = "role-stepfunctions-dpc needs PutItem/DeleteItem on dpc-learning-dev-deliveries (build lock), nothing wider."
+  }
+  assert {
+    condition = alltrue([for a in ["kms:GenerateDataKey", "kms:Decrypt"] :
+      contains(flatten([for s in jsondecode(aws_iam_role_policy.stepfunctions.policy).Statement : s.Action if s.Resource == var.kms_key_arn]), a)
+    ])
+    error_message = "role-stepfunctions-dpc needs kms:GenerateDataKey and kms:Decrypt on the platform key (encrypted SNS topic)."
+  }
+
+  # role-learner-dpc opens the published docs site: docs/* of the artifacts bucket, decrypted with the platform key.
+  assert {
+    condition = (one([for s in jsondecode(aws_iam_role_policy.learner.policy).Statement : s.Resource if s.Sid == "ReadDocsSite"]) == ["arn:aws:s3:::dpc-learning-artifacts-dev/docs/*"] &&
+      contains(one([for s in jsondecode(aws_iam_role_policy.learner.policy).Statement : s.Action if s.Sid == "ReadDocsSite"]), "s3:GetObject") &&
+    contains(flatten([for s in jsondecode(aws_iam_role_policy.learner.policy).Statement : s.Action if s.Resource == var.kms_key_arn]), "kms:Decrypt"))
+    error_message = "role-learner-dpc needs s3:GetObject on <artifacts>/docs/* and kms:Decrypt on the platform key."
+  }
+
   # role-dbt-runner: raw read, stage write, the pseudonymisation key, task tokens.
   assert {
     condition = (one([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Resource if s.Sid == "PseudonymisationKey"]) == var.pseudonymisation_key_secret_arn &&

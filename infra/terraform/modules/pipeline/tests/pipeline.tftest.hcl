@@ -112,3 +112,23 @@ run "s3_trigger_and_schedule_overrides" {
     error_message = "Optional S3 trigger and schedule expression variable."
   }
 }
+
+# The Lambda zip is built at apply by the project's one packager (scripts/package_lambdas.py): handlers at the
+# root, only the dpc modules they import. The fixture handler imports nothing, so the zip holds it alone.
+run "lambda_package_built_by_scripts_packager" {
+  command = apply
+
+  variables {
+    build_lambda_package = true
+    lambda_package_path  = ".terraform/dpc-lambdas-test.zip"
+  }
+
+  assert {
+    condition     = terraform_data.lambda_package.id != "" && fileexists(".terraform/dpc-lambdas-test.zip")
+    error_message = "terraform apply must build the Lambda zip with scripts/package_lambdas.py."
+  }
+  assert {
+    condition     = aws_lambda_function.this["dispatch"].filename == ".terraform/dpc-lambdas-test.zip" && aws_lambda_function.this["dispatch"].source_code_hash == local.lambda_source_hash
+    error_message = "Every function deploys the built zip, versioned by the source hash."
+  }
+}
