@@ -124,7 +124,8 @@ def _step_compare(spec: dict) -> dict:
 
 
 def _step_decode(spec: dict) -> dict:
-    """cp932 decoding speed of one EF file: DuckDB's encodings extension vs Python's codec (CPU seconds)."""
+    """One EF file: cp932 decoding by DuckDB's encodings extension vs Python's codec (CPU seconds), and the
+    project's reader (dpc.readers.read_delivered_file) on it, in lines per second."""
     from dpc.duck import CP932, connect, load_encodings
 
     path = Path(spec["file"])
@@ -152,8 +153,16 @@ def _step_decode(spec: dict) -> dict:
                 utf8_cpu = cpu
             else:
                 duck_cpu = cpu
+    from dpc.readers import read_delivered_file
+
+    w0, c0 = time.monotonic(), time.process_time()
+    read = read_delivered_file(str(path), data, key=BENCH_KEY.encode())
+    reader_wall, reader_cpu = time.monotonic() - w0, time.process_time() - c0
     mb = len(data) / 1e6
     return {
+        "reader_lines": read.data_rows,
+        "reader_lines_per_s": round(read.data_rows / max(reader_wall, 1e-9)),
+        "reader_lines_per_cpu_s": round(read.data_rows / max(reader_cpu, 1e-9)),
         "file_mb": round(mb, 1),
         "duckdb_encodings_cpu_s": round(duck_cpu, 2),
         "duckdb_utf8_cpu_s": round(utf8_cpu, 2),
@@ -556,7 +565,8 @@ def print_table(r: dict) -> None:
         elif name == "decode_diagnostic":
             detail = (
                 f"cp932 MB/CPU-s: DuckDB encodings {res['duckdb_encodings_mb_per_cpu_s']}, "
-                f"Python codec {res['python_cp932_mb_per_cpu_s']}"
+                f"Python codec {res['python_cp932_mb_per_cpu_s']}; dpc reader {res['reader_lines_per_s']:,} EF "
+                f"lines/s ({res['reader_lines_per_cpu_s']:,}/CPU-s)"
             )
         elif name == "transcode":
             detail = f"{res['bytes'] / 1e6:,.0f} MB cp932 → UTF-8 in Python"
