@@ -20,19 +20,35 @@ d_rows as (
 ),
 
 period_days as (
-    select stay_id, facility_code, fiscal_year, 1 as billing_period,
+    select
+        stay_id,
+        facility_code,
+        fiscal_year,
+        1 as billing_period,
         least(los_days, period_1_days) as inpatient_days
     from stays
     union all
-    select stay_id, facility_code, fiscal_year, 2 as billing_period,
+    select
+        stay_id,
+        facility_code,
+        fiscal_year,
+        2 as billing_period,
         greatest(0, least(los_days, period_2_days) - period_1_days) as inpatient_days
     from stays
     union all
-    select stay_id, facility_code, fiscal_year, 3 as billing_period,
+    select
+        stay_id,
+        facility_code,
+        fiscal_year,
+        3 as billing_period,
         greatest(0, least(los_days, period_3_days) - period_2_days) as inpatient_days
     from stays
     union all
-    select stay_id, facility_code, fiscal_year, 4 as billing_period,
+    select
+        stay_id,
+        facility_code,
+        fiscal_year,
+        4 as billing_period,
         greatest(0, los_days - period_3_days) as inpatient_days
     from stays
 ),

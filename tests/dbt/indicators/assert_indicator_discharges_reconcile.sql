@@ -15,18 +15,27 @@ with stays as (
 ),
 
 fiscal_years as (
-    select facility_code, fiscal_year, discharges
+    select
+        facility_code,
+        fiscal_year,
+        discharges
     from {{ ref('int_indicators__facility_fiscal_year') }}
 ),
 
 mdcs as (
-    select facility_code, fiscal_year, sum(discharges) as discharges
+    select
+        facility_code,
+        fiscal_year,
+        sum(discharges) as discharges
     from {{ ref('int_indicators__facility_fiscal_year_mdc') }}
     group by 1, 2
 ),
 
 months as (
-    select facility_code, fiscal_year, sum(discharges) as discharges
+    select
+        facility_code,
+        fiscal_year,
+        sum(discharges) as discharges
     from {{ ref('int_indicators__case_mix_monthly') }}
     group by 1, 2
 )

@@ -34,5 +34,5 @@ where summary.fiscal_year is null
     or derived.fiscal_year is null
     or abs(summary.national_mean_los - derived.fy_national_mean_los) > 0.05
     or abs(summary.national_mean_points_per_stay - derived.fy_national_mean_points_per_stay)
-        > 0.001 * derived.fy_national_mean_points_per_stay
+    > 0.001 * derived.fy_national_mean_points_per_stay
     or summary.national_cases <> derived.fy_national_cases
