@@ -579,7 +579,8 @@ def print_table(r: dict) -> None:
     gen = r["dataset"]
     print(
         f"{'generator':<20}{gen['wall_s']:>10.1f}{gen['cpu_s']:>10.1f}{gen['peak_rss_bytes'] / 2**20:>10,.0f}"
-        f"{'':>12}  {gen['lines_per_s']:,} lines/s, {gen['mb_per_s']} MB/s"
+        f"{'':>12}  {gen['lines_per_s']:,} lines/s, {gen['mb_per_s']} MB/s, "
+        f"{round(sum(gen['rows'].values()) / gen['cpu_s']):,} lines/CPU-s"
         + (f" (cached from {gen.get('generated_at')})" if gen.get("cached") else "")
     )
     print()

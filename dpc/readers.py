@@ -250,7 +250,8 @@ def read_delivered_file(
     raw_lines, final_newline = _split_lines(data)  # as dpc.manifest.count_data_rows counts: BOM in line 1
     if bom:
         raw_lines[0] = raw_lines[0][3:]
-    ends, crlf = body.count(b"\n"), body.count(b"\r\n")
+    ends = len(raw_lines) - (0 if final_newline else 1)  # = body.count(b"\n"), without another pass
+    crlf = body.count(b"\r\n")
     line_ending = "none" if ends == 0 else "CRLF" if crlf == ends else "LF" if crlf == 0 else "mixed"
 
     header = bool(raw_lines) and has_title_row(raw_lines[0])
@@ -279,7 +280,10 @@ def read_delivered_file(
             if encoding == "cp932" and _UTF8_KANA.search(body):
                 undecodable = _utf8_lines_in_cp932(body, len(raw_lines))
             if not undecodable and line_ending in ("CRLF", "LF"):
-                fast = _read_tsv_fast(ctx, text.encode("utf-8") if encoding == "cp932" else body, start, n_data)
+                # UTF-8 and ASCII files are their own UTF-8 lines: no second split
+                utf8_lines = None if encoding == "cp932" else raw_lines
+                utf8 = text.encode("utf-8") if encoding == "cp932" else body
+                fast = _read_tsv_fast(ctx, utf8, start, n_data, crlf, utf8_lines)
             if fast is None:
                 text_lines = text.split("\n")
                 if final_newline:
@@ -416,7 +420,7 @@ def _trim(layout: Layout, cols: list[pa.Array]) -> list[pa.Array]:
 
 
 def _read_tsv_fast(
-    ctx: _Context, utf8: bytes, start: int, n_data: int
+    ctx: _Context, utf8: bytes, start: int, n_data: int, crlf: int, lines: list[bytes] | None = None
 ) -> tuple[dict[str, pa.Array], pa.Array, None, list[Finding]] | None:
     """The common case in C++: a well-formed TSV (uniform line ends, every row the layout's column count, no
     repeated line), parsed by Arrow's CSV reader. Returns None — and the caller takes the line-by-line path,
@@ -425,11 +429,15 @@ def _read_tsv_fast(
     Row checks (:func:`_validate`) still run; a rejected row's text comes from its physical line.
     """
     layout = ctx.layout
-    lines = utf8.split(b"\n")
-    if ctx.final_newline:
-        lines.pop()
-    if len(lines) != start + n_data or len(set(lines[start:])) != n_data:
-        return None  # repeated lines: the exact duplicate check needs the slow path
+    if lines is None:
+        lines = utf8.split(b"\n")
+        if ctx.final_newline:
+            lines.pop()
+    if len(lines) != start + n_data or utf8.count(b"\r") != crlf:
+        return None  # a carriage return inside a line: Arrow would end the row there
+    distinct = set(lines[start:])
+    if len(distinct) != n_data or b"" in distinct or b"\r" in distinct:
+        return None  # repeated or empty lines (Arrow would make an empty line a row of empty values)
     irregular: list[object] = []
 
     def invalid(row: object) -> str:
@@ -706,7 +714,9 @@ def _validate(
             checks.append(_Check("missing_value", c.name, empty, lambda i, c=c: f"{c.ja} is empty"))
         pattern = {"int": _INT_RE, "decimal": _DECIMAL_RE, "code": _DIGITS_RE}.get(c.type)
         if pattern:
-            digits = pc.utf8_is_digit(arr)  # fast path; digits-only values are valid when short enough
+            # fast path: ASCII digits only are valid when short enough (utf8_is_digit alone also accepts
+            # full-width and other Unicode digits, which the typed cast then cannot parse)
+            digits = pc.and_(pc.string_is_ascii(arr), pc.utf8_is_digit(arr))
             if c.type != "code":
                 digits = pc.and_(digits, pc.less_equal(pc.binary_length(arr), 14))
             bad = pc.and_(pc.invert(empty), pc.invert(digits))
