@@ -11,7 +11,8 @@ import pytest
 
 from bench.floor import compare, run_floor
 from bench.run import correct_delivery
-from tests.python.conftest import TEST_KEY
+from dpc.duck import connect
+from tests.python.conftest import TEST_KEY, environment
 
 pytestmark = pytest.mark.slow
 
@@ -67,3 +68,9 @@ def test_corrected_redelivery_is_valid_and_withdraws_one_stay(tmp_path: Path) ->
     report = validate_delivery(LocalStorage(tmp_path / "lake"), delivery.facility_code, delivery.yyyymm)
     assert report.ok, report.findings
     assert report.manifest is not None and report.manifest["files"][0]["sha256"] != before["sha256"]
+
+
+def test_duck_connections_honour_the_resource_variables() -> None:
+    with environment(DPC_DUCKDB_THREADS="1", DPC_DUCKDB_MEMORY_LIMIT="512MB"), connect() as con:
+        threads, memory = con.execute("select current_setting('threads'), current_setting('memory_limit')").fetchone()
+    assert (threads, memory) == (1, "488.2 MiB")  # 512 MB as DuckDB reports it
