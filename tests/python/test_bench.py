@@ -14,8 +14,6 @@ from bench.run import correct_delivery
 from dpc.duck import connect
 from tests.python.conftest import TEST_KEY, environment
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def floor_db(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -24,6 +22,7 @@ def floor_db(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return db
 
 
+@pytest.mark.slow
 def test_floor_equals_mart_row_for_row(demo_build: Path, floor_db: Path) -> None:
     with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
         stays = con.execute("select count(*) from mart.fct_admissions").fetchone()[0]
@@ -35,6 +34,7 @@ def test_floor_equals_mart_row_for_row(demo_build: Path, floor_db: Path) -> None
     assert (admissions.floor_rows, kpi.floor_rows) == (stays, kpis)
 
 
+@pytest.mark.slow
 def test_comparison_reports_a_differing_value_and_a_missing_row(
     demo_build: Path, floor_db: Path, tmp_path: Path
 ) -> None:
@@ -51,6 +51,7 @@ def test_comparison_reports_a_differing_value_and_a_missing_row(
     assert not kpi.equal and (kpi.only_in_pipeline, kpi.only_in_floor) == (1, 0)
 
 
+@pytest.mark.slow
 def test_a_wrong_key_maps_no_stay(demo_build: Path, floor_db: Path) -> None:
     admissions, _ = compare(demo_build / "dpc.duckdb", floor_db, b"another-key")
     assert admissions.only_in_pipeline == admissions.pipeline_rows
