@@ -265,7 +265,7 @@ def run_local(
             )
             summary.published = True
             summary.publication = {"touched": None if touched is None else touched.as_dict(), "tables": tables}
-            summary.exports = export.export_duckdb(con, lake)
+            summary.exports = export.export_duckdb(con, lake, touched, tables)
             summary.headline = headline(con)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)
         else:
