@@ -96,6 +96,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         report=not a.no_report,
         force=a.force,
         quiet=not a.verbose,
+        unit_tests=a.unit_tests,
     )
     print(format_summary(summary.as_dict()))
     if not summary.ok:
@@ -123,6 +124,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
         print(f"Generating demo DPC deliveries into {lake}/raw …")
         _cmd_generate(a_gen)
     a.target, a.select, a.no_docs, a.no_report, a.force = "local", None, False, False, False
+    a.unit_tests = True  # the demo shows the models' unit tests passing too
     return _cmd_run(a)
 
 
@@ -260,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--target", default="local", help="local (DuckDB); AWS runs go through the state machine")
     r.add_argument("--select", default=None, help="dbt selection for the build")
     r.add_argument("--force", action="store_true", help="reload deliveries even if their manifest is unchanged")
+    r.add_argument(
+        "--unit-tests", action="store_true", help="also run dbt's unit tests (model logic; `make test` runs them)"
+    )
     r.add_argument("--no-docs", action="store_true", help="skip the docs site")
     r.add_argument("--no-report", action="store_true", help="skip the KPI report")
     r.set_defaults(func=_cmd_run)

@@ -8,16 +8,19 @@ a rejected delivery is reported and skipped, and nothing of it is loaded.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from dpc import paths
+from dpc import duck, paths
 from dpc.layouts import KIND_SLUG
 from dpc.manifest import MANIFEST_NAME
 from dpc.pseudonymise import load_key
@@ -25,7 +28,7 @@ from dpc.readers import FileRejected
 from dpc.steps import dq, export, load, publish, transform
 from dpc.steps.normalise import normalise_delivery
 from dpc.steps.validate import find_deliveries, validate_delivery
-from dpc.storage import LocalStorage
+from dpc.storage import LocalStorage, delivery_prefix
 
 LAYERS = ("raw", "stage", "mart_build", "mart", "ref", "dq")
 
@@ -97,70 +100,173 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
 
     A delivery is rejected (nothing of it loaded, its previous version left in place) when its manifest check
     fails or the normaliser rejects one of its files; the other deliveries go on. A new version archives the
-    previous one first (:mod:`dpc.steps.load`).
+    previous one first (:mod:`dpc.steps.load`). A delivery whose manifest is the one already loaded is
+    "unchanged"; when its raw files also have the names, sizes and modification times recorded when it was last
+    validated (``state/validated/…/fingerprint.json``) they are not even read again — history grows every month.
+    Deliveries are independent (DECISIONS item 1), so their validation and normalisation — the CPU-heavy part —
+    run in ``DPC_INGEST_WORKERS`` processes (default: the usable cores, at most 4); loading records them in order.
     """
     storage = LocalStorage(lake)
-    outcomes: list[DeliveryOutcome] = []
+    outcomes: dict[tuple[str, int], DeliveryOutcome] = {}
     deliveries = find_deliveries(storage)
     key = load_key() if deliveries else b""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(db_path)) as con:
-        load.ensure_raw_tables(con)
+    jobs: list[_DeliveryJob] = []
+    with duck.connect(db_path) as con:
+        load.ensure_raw_tables(con, lake)
         for facility_code, yyyymm in deliveries:
-            report = validate_delivery(storage, facility_code, yyyymm)
-            if not report.ok:
-                outcomes.append(DeliveryOutcome(facility_code, yyyymm, "rejected", findings=list(report.findings)))
-                continue
-            manifest_sha = report.manifest_sha256 or ""
             previous = load.latest_load(con, facility_code, yyyymm)
-            if not force and previous is not None and previous.manifest_sha256 == manifest_sha:
-                outcomes.append(DeliveryOutcome(facility_code, yyyymm, "unchanged"))
+            if not force and previous is not None and _unchanged_since_load(lake, facility_code, yyyymm, previous):
+                outcomes[(facility_code, yyyymm)] = DeliveryOutcome(facility_code, yyyymm, "unchanged")
                 continue
-            replaces = previous is not None and previous.manifest_sha256 != manifest_sha
-            if replaces:  # keep the version being replaced: its stage Parquet, before the normaliser overwrites it
-                load.archive_stage(storage, facility_code, yyyymm, previous.manifest_sha256)
             load_id = f"{run_id}-{facility_code}-{yyyymm}"
-            try:
-                result = normalise_delivery(storage, storage, facility_code, yyyymm, key=key, load_id=load_id)
-            except FileRejected as exc:
-                finding = {
-                    "file": exc.file,
-                    "line": exc.line,
-                    "column": exc.column,
-                    "reason_code": getattr(exc, "reason_code", "file_rejected"),
-                    "reason": exc.reason,
-                }
-                outcomes.append(DeliveryOutcome(facility_code, yyyymm, "rejected", findings=[finding]))
-                continue
-            files = loaded_files(report.manifest or {}, result.as_dict())
-            load.archive_raw(storage, facility_code, yyyymm, manifest_sha, [f.source_file for f in files])
-            archived_to = None
-            if replaces:
-                archived_to = load.archive_prefix(facility_code, yyyymm, previous.manifest_sha256)
-                if not storage.exists(archived_to + MANIFEST_NAME):  # loaded before archiving existed
-                    archived_to = load.stage_archive_prefix("*", facility_code, yyyymm, previous.manifest_sha256)
-            load.load_delivery_duckdb(
-                con,
-                lake,
-                facility_code,
-                yyyymm,
-                load_id=load_id,
-                files=files,
-                manifest_sha256=manifest_sha,
-                archived_to=archived_to,
-            )
-            rows = {
-                f.kind: {"delivered": f.delivered_rows, "accepted": f.accepted_rows, "quarantined": f.quarantined_rows}
-                for f in files
-            }
-            reasons = {f.source_file: r for f in result.files if (r := f.reasons)}
-            quarantined = [{"file": name, "reasons": r} for name, r in reasons.items()]
-            outcomes.append(
-                DeliveryOutcome(
-                    facility_code, yyyymm, "loaded", rows=rows, quarantined=quarantined, archived_to=archived_to
+            jobs.append(
+                _DeliveryJob(
+                    lake, facility_code, yyyymm, load_id, previous.manifest_sha256 if previous else None, force
                 )
             )
-    return outcomes
+    prepared = _run_jobs(jobs, key)
+    with duck.connect(db_path) as con:
+        load.ensure_raw_tables(con, lake)  # views over every delivery's files, new ones included
+        for job, result in zip(jobs, prepared, strict=True):
+            outcome = DeliveryOutcome(job.facility_code, job.yyyymm, result.status, findings=result.findings)
+            if result.status == "unchanged":  # validated again, same version: next run need not read it
+                _write_fingerprint(lake, job.facility_code, job.yyyymm, result.manifest_sha256, result.fingerprint)
+            if result.status == "loaded":
+                load.load_delivery_duckdb(
+                    con,
+                    lake,
+                    job.facility_code,
+                    job.yyyymm,
+                    load_id=job.load_id,
+                    files=result.files,
+                    manifest_sha256=result.manifest_sha256,
+                    archived_to=result.archived_to,
+                )
+                outcome.rows = {
+                    f.kind: {
+                        "delivered": f.delivered_rows,
+                        "accepted": f.accepted_rows,
+                        "quarantined": f.quarantined_rows,
+                    }
+                    for f in result.files
+                }
+                outcome.quarantined = result.quarantined
+                outcome.archived_to = result.archived_to
+                _write_fingerprint(lake, job.facility_code, job.yyyymm, result.manifest_sha256, result.fingerprint)
+            outcomes[(job.facility_code, job.yyyymm)] = outcome
+    return [outcomes[d] for d in deliveries]
+
+
+@dataclass(frozen=True)
+class _DeliveryJob:
+    lake: Path
+    facility_code: str
+    yyyymm: int
+    load_id: str
+    previous_manifest_sha256: str | None
+    force: bool = False
+
+
+@dataclass
+class _Prepared:
+    status: str  # loaded | unchanged | rejected
+    findings: list[dict[str, object]] = field(default_factory=list)
+    manifest_sha256: str = ""
+    files: list[load.LoadedFile] = field(default_factory=list)
+    quarantined: list[dict[str, object]] = field(default_factory=list)
+    archived_to: str | None = None
+    fingerprint: list[list[object]] = field(default_factory=list)
+
+
+def _fingerprint_path(lake: Path, facility_code: str, yyyymm: int) -> Path:
+    return lake / delivery_prefix("state/validated", facility_code, yyyymm) / "fingerprint.json"
+
+
+def _raw_fingerprint(lake: Path, facility_code: str, yyyymm: int) -> list[list[object]]:
+    """Name, size and modification time of every file in the delivery's raw prefix (what rsync and make trust)."""
+    folder = lake / delivery_prefix("raw", facility_code, yyyymm)
+    stats = ((p.name, p.stat()) for p in folder.iterdir() if p.is_file()) if folder.is_dir() else ()
+    return sorted([name, st.st_size, st.st_mtime_ns] for name, st in stats)
+
+
+def _write_fingerprint(lake: Path, facility_code: str, yyyymm: int, manifest_sha: str, files: list) -> None:
+    path = _fingerprint_path(lake, facility_code, yyyymm)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"manifest_sha256": manifest_sha, "files": files}), encoding="utf-8")
+
+
+def _unchanged_since_load(lake: Path, facility_code: str, yyyymm: int, previous: load.PreviousLoad) -> bool:
+    """True when the delivery's raw files are exactly those of its latest load: same manifest, and no file
+    added, removed, resized or rewritten since it was validated. Anything else is validated again, so a file
+    changed behind an unchanged manifest is still rejected with its reason."""
+    try:
+        recorded = json.loads(_fingerprint_path(lake, facility_code, yyyymm).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return recorded.get("manifest_sha256") == previous.manifest_sha256 and recorded.get("files") == (
+        _raw_fingerprint(lake, facility_code, yyyymm)
+    )
+
+
+def _ingest_workers(jobs: int) -> int:
+    configured = os.environ.get("DPC_INGEST_WORKERS")
+    workers = int(configured) if configured else min(4, len(os.sched_getaffinity(0)))
+    return max(1, min(workers, jobs))
+
+
+def _run_jobs(jobs: list[_DeliveryJob], key: bytes) -> list[_Prepared]:
+    """Prepare every job, in worker processes when there is more than one (spawned: no forked DuckDB state)."""
+    workers = _ingest_workers(len(jobs))
+    if workers <= 1:
+        return [_prepare(job, key) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_prepare, jobs, [key] * len(jobs)))
+
+
+def _prepare(job: _DeliveryJob, key: bytes) -> _Prepared:
+    """Validate and normalise one delivery and archive its versions (files only: DuckDB stays in the parent)."""
+    storage = LocalStorage(job.lake)
+    facility_code, yyyymm = job.facility_code, job.yyyymm
+    fingerprint = _raw_fingerprint(job.lake, facility_code, yyyymm)  # before reading: a later change shows
+    report = validate_delivery(storage, facility_code, yyyymm)
+    if not report.ok:
+        return _Prepared("rejected", findings=list(report.findings))
+    manifest_sha = report.manifest_sha256 or ""
+    previous = job.previous_manifest_sha256
+    if previous == manifest_sha:
+        if not job.force:  # rewritten with the same content (a new upload of the same version): nothing to do
+            return _Prepared("unchanged", manifest_sha256=manifest_sha, fingerprint=fingerprint)
+        previous = None  # --force: the same version again, nothing to archive
+    if previous is not None:  # keep the version being replaced: its stage Parquet, before the normaliser overwrites it
+        load.archive_stage(storage, facility_code, yyyymm, previous)
+    try:
+        result = normalise_delivery(storage, storage, facility_code, yyyymm, key=key, load_id=job.load_id)
+    except FileRejected as exc:
+        finding = {
+            "file": exc.file,
+            "line": exc.line,
+            "column": exc.column,
+            "reason_code": getattr(exc, "reason_code", "file_rejected"),
+            "reason": exc.reason,
+        }
+        return _Prepared("rejected", findings=[finding])
+    files = loaded_files(report.manifest or {}, result.as_dict())
+    load.archive_raw(storage, facility_code, yyyymm, manifest_sha, [f.source_file for f in files])
+    archived_to = None
+    if previous is not None:
+        archived_to = load.archive_prefix(facility_code, yyyymm, previous)
+        if not storage.exists(archived_to + MANIFEST_NAME):  # loaded before archiving existed
+            archived_to = load.stage_archive_prefix("*", facility_code, yyyymm, previous)
+    reasons = {f.source_file: r for f in result.files if (r := f.reasons)}
+    return _Prepared(
+        "loaded",
+        manifest_sha256=manifest_sha,
+        files=files,
+        quarantined=[{"file": name, "reasons": r} for name, r in reasons.items()],
+        archived_to=archived_to,
+        fingerprint=fingerprint,
+    )
 
 
 def loaded_files(manifest: dict[str, object], normalised: dict[str, object]) -> list[load.LoadedFile]:
@@ -223,6 +329,7 @@ def run_local(
     report: bool = True,
     force: bool = False,
     quiet: bool = True,
+    unit_tests: bool = False,
 ) -> RunSummary:
     lake = lake or paths.lake_dir()
     db_path = db_path or paths.duckdb_path()
@@ -235,17 +342,21 @@ def run_local(
 
     # what this publication must copy: every delivery loaded since the last complete publication (a killed or
     # failed run leaves its deliveries pending; this run resumes them from mart_build)
-    with duckdb.connect(str(db_path)) as con:
+    with duck.connect(db_path) as con:
         touched = publish.pending(con)
     build_started_at = datetime.now(UTC)
 
-    args = ["build"] + (["--select", select] if select else [])
-    # incremental models recompute exactly the pending deliveries (DECISIONS item 5, docs/engines.md);
-    # nothing published yet (touched None): no var, dbt recomputes every delivery
+    # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not
+    args = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
+    args += ["--select", select] if select else []
+    # incremental models recompute exactly the pending deliveries (DECISIONS item 5, docs/engines.md), passed in
+    # DPC_DELIVERIES rather than --vars: a changed var forces dbt to re-parse the whole project on every run.
+    # Nothing published yet (touched None): no list, dbt recomputes every delivery.
+    dbt_env = {"DPC_RUN_ID": run_id, "DPC_DELIVERIES": ""}
     if touched is not None:
         pending_deliveries = [{"facility_code": f, "yyyymm": m} for f, m in sorted(touched.facility_months)]
-        args += ["--vars", json.dumps({"deliveries": pending_deliveries})]
-    outcome = transform.run_dbt(args, duckdb_path=db_path, quiet=quiet, extra_env={"DPC_RUN_ID": run_id})
+        dbt_env["DPC_DELIVERIES"] = json.dumps(pending_deliveries)
+    outcome = transform.run_dbt(args, duckdb_path=db_path, quiet=quiet, extra_env=dbt_env)
     summary.seconds["dbt_build"] = outcome.seconds
     summary.dbt = {
         "invocation_id": outcome.invocation_id,
@@ -255,7 +366,7 @@ def run_local(
         "error": outcome.error,
     }
 
-    with duckdb.connect(str(db_path)) as con:
+    with duck.connect(db_path) as con:
         verdict = dq.evaluate(con, outcome.invocation_id or "")
         summary.dq = verdict.as_dict()
         if outcome.success and verdict.ok:

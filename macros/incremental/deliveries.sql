@@ -9,12 +9,19 @@
   - an empty list: nothing (tests still run);
   - a list: exactly those facility-months in row-level models, and in stay-level and KPI models every stay
     and KPI month they change (int_run__touched_stays, int_run__touched_kpi_months).
+  The same JSON list in the environment variable DPC_DELIVERIES (what `dpc run` uses) has the same effect when
+  the var is unset; the var wins when both are given.
   Values are validated before they reach SQL (a facility code is 9 digits, a month is yyyymm).
 -#}
 
 {#- The validated deliveries: a list of {'facility_code': str, 'yyyymm': int}, or none for "every delivery". -#}
 {% macro incremental_deliveries() -%}
     {%- set raw = var('deliveries', none) -%}
+    {#- The pipeline passes its list in DPC_DELIVERIES instead: read only while executing, so the value is not
+        recorded at parse time and a new list does not force the full re-parse a changed var does (≈ 6 s). -#}
+    {%- if (raw is none or raw == '') and execute -%}
+        {%- set raw = env_var('DPC_DELIVERIES', '') -%}
+    {%- endif -%}
     {%- if raw is none or raw == '' -%}{{ return(none) }}{%- endif -%}
     {%- if raw is string -%}{%- set raw = fromjson(raw) -%}{%- endif -%}
     {%- set seen = [] -%}

@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dpc.paths import PROJECT_DIR
@@ -64,7 +65,7 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
             with environment(**demo_env(root)):
                 generate(root / "lake", **DEMO)
-                summary = run_local(lake=root / "lake", db_path=root / "dpc.duckdb")
+                summary = run_local(lake=root / "lake", db_path=root / "dpc.duckdb", unit_tests=True)
             (root / "summary.json").write_text(json.dumps(summary.as_dict(), default=str), encoding="utf-8")
     return root
 
@@ -76,6 +77,10 @@ def demo_copy(demo_build: Path, tmp_path: Path) -> Iterator[Path]:
     root.mkdir()
     shutil.copytree(demo_build / "lake", root / "lake")
     shutil.copy2(demo_build / "dpc.duckdb", root / "dpc.duckdb")
+    from dpc.steps import load
+
+    with duckdb.connect(str(root / "dpc.duckdb")) as con:  # raw.* views follow the copied lake, not the original
+        load.ensure_raw_tables(con, root / "lake")
     with environment(**demo_env(root)):
         yield root
 

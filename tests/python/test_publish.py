@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from dpc.pipeline import run_local
@@ -121,8 +122,11 @@ def test_error_severity_failure_stops_publication(demo_copy: Path) -> None:
     with duckdb.connect(str(db)) as con:
         published = {t: _rows(con, f"mart.{t}") for t in ("fct_admissions", "kpi_monthly_facility_mdc")}
         log_rows = con.execute("select count(*) from dq.publish_log").fetchone()[0]
-        # a raw row goes missing behind the pipeline's back: raw no longer matches the load history
-        con.execute("delete from raw.efn where rowid = (select min(rowid) from raw.efn)")
+    # a raw row goes missing behind the pipeline's back (raw.efn reads the normalised Parquet): raw no longer
+    # matches the load history
+    part = next((demo_copy / "lake" / "stage" / "efn").glob("yyyymm=*/facility=*/part-0.parquet"))
+    table = pq.read_table(part)
+    pq.write_table(table.slice(1), part)
     summary = run_local(lake=demo_copy / "lake", db_path=db, select="source:dpc_raw.efn", docs=False, report=False)
     assert not summary.published and summary.error
     errors = {e["check"] for e in summary.dq["errors"]}
