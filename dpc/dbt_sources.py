@@ -79,6 +79,9 @@ def render() -> str:
             f"      - name: {KIND_SLUG[kind]}",
             f'        description: "{layout.title} — {kind} files ({len(layout.columns)} delivered columns), '
             f'one row per delivered data row that passed validation."',
+            "        config:",
+            "          meta:  # one row = one line of one delivery: column tests read the run's deliveries only",
+            "            test_scope: run_deliveries  # (macros/tests/where_subquery.sql)",
             "        data_tests:",
             "          - dpc_learning.row_count_matches_load_history:",
             "              arguments:",

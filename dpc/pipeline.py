@@ -352,7 +352,12 @@ def run_local(
     # incremental models recompute exactly the pending deliveries (DECISIONS item 5, docs/engines.md), passed in
     # DPC_DELIVERIES rather than --vars: a changed var forces dbt to re-parse the whole project on every run.
     # Nothing published yet (touched None): no list, dbt recomputes every delivery.
-    dbt_env = {"DPC_RUN_ID": run_id, "DPC_DELIVERIES": ""}
+    # logs/dbt.log at info, not debug, unless asked: debug logs every query of every node (≈ 10 % of a run)
+    dbt_env = {
+        "DPC_RUN_ID": run_id,
+        "DPC_DELIVERIES": "",
+        "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "info"),
+    }
     if touched is not None:
         pending_deliveries = [{"facility_code": f, "yyyymm": m} for f, m in sorted(touched.facility_months)]
         dbt_env["DPC_DELIVERIES"] = json.dumps(pending_deliveries)

@@ -3,8 +3,8 @@
 One scenario, built once for the module on DuckDB (dbt really runs):
 
 1. two months (2 facilities × 202404–202405) loaded and built from scratch;
-2. the third month (202406) loaded and built incrementally, with the deliveries passed as the dbt var
-   ``deliveries`` the way the pipeline passes them;
+2. the third month (202406) loaded and built incrementally, with the deliveries passed the way the pipeline
+   passes them (``DPC_DELIVERIES``, read as the dbt var ``deliveries``);
 3. a corrected re-delivery of one facility's 202406 that drops a stay — a readmission of a patient discharged
    in May, so the May KPIs change although May was not re-delivered — built incrementally with ``dbt build``
    (every dbt test runs on the incremental state).
@@ -320,3 +320,36 @@ def test_delivery_versions_keep_the_previous_load(scenario: Scenario) -> None:
         assert con.execute(query, args).fetchone() == (2, 1)
     with duckdb.connect(str(scenario.full_refresh), read_only=True) as con:
         assert con.execute(query, args).fetchone() == (1, 0)
+
+
+def test_row_level_tests_read_the_runs_deliveries_only(scenario: Scenario, tmp_path: Path) -> None:
+    """A null in a delivery the run did not touch is not re-checked by a scoped run (its rows were tested when
+    built); the same null in a touched delivery, or in any delivery on a full run, fails the test."""
+    db = tmp_path / "dpc.duckdb"
+    shutil.copy2(scenario.after_redelivery, db)
+    untouched, touched = ("131000017", 202404), ("271000023", 202405)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update stage.stg_dpc__efn set stay_id = null where billing_line_id = (select min(billing_line_id) "
+            "from stage.stg_dpc__efn where facility_code = ? and yyyymm = ?)",
+            list(untouched),
+        )
+
+    def not_null_failures(deliveries: list[tuple[str, int]] | None) -> int:
+        env = {"DPC_DELIVERIES": json.dumps([{"facility_code": f, "yyyymm": m} for f, m in deliveries or []])}
+        if deliveries is None:
+            env["DPC_DELIVERIES"] = ""  # every delivery
+        with environment(**demo_env(scenario.root)):
+            outcome = transform.run_dbt(
+                ["test", "--select", "not_null_stg_dpc__efn_stay_id"],
+                duckdb_path=db,
+                quiet=True,
+                extra_env=env,
+            )
+        [node] = [n for n in outcome.nodes if n.resource_type == "test"]
+        assert node.unique_id.startswith("test.dpc_learning.not_null_stg_dpc__efn_stay_id")
+        return int(node.failures or 0)
+
+    assert not_null_failures([touched]) == 0
+    assert not_null_failures([untouched, touched]) == 1
+    assert not_null_failures(None) == 1
