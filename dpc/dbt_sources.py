@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dpc.layouts import KIND_SLUG, LAYOUTS, Layout
+from dpc.layouts import KIND_SLUG, LAYOUTS, Column, Layout
 from dpc.paths import PROJECT_DIR
 
 SOURCES_YML = PROJECT_DIR / "models" / "raw" / "_dpc__sources.yml"
@@ -37,21 +37,30 @@ _TYPE_NOTE = {
 }
 
 
+LINEAGE_COLUMNS = ("yyyymm", "source_file", "line_number", "load_id", "loaded_at")
+
+
+def _column_name(col: Column) -> str:
+    if col.type == "pid":
+        return "patient_key"
+    return "age_at_visit" if col.name == "birth_date" else col.name
+
+
+def _required_columns(layout: Layout) -> list[str]:
+    """Columns the normaliser never leaves empty: the layout's required ones and the lineage columns."""
+    return [_column_name(col) for col in layout.columns if col.required] + list(LINEAGE_COLUMNS)
+
+
 def _column_entries(layout: Layout) -> list[str]:
     lines: list[str] = []
     for col in layout.columns:
-        name = "patient_key" if col.type == "pid" else col.name
-        if col.name == "birth_date":
-            name = "age_at_visit"
+        name = _column_name(col)
         desc = _SPECIAL.get(name) or f"{col.ja} ({col.name.replace('_', ' ')}; {_TYPE_NOTE[col.type]})."
         lines.append(f'          - name: {name}\n            description: "{desc}"')
-        if col.required:
-            lines.append("            data_tests: [not_null]")
     if layout.kind == "FF1":
         lines.append(f'          - name: age_at_admission\n            description: "{_SPECIAL["age_at_admission"]}"')
-    for name in ("yyyymm", "source_file", "line_number", "load_id", "loaded_at"):
+    for name in LINEAGE_COLUMNS:
         lines.append(f'          - name: {name}\n            description: "{_SPECIAL[name]}"')
-        lines.append("            data_tests: [not_null]")
     return lines
 
 
@@ -86,6 +95,9 @@ def render() -> str:
             "          - dpc_learning.row_count_matches_load_history:",
             "              arguments:",
             f"                kind: {kind}",
+            "          - dpc_learning.not_null_columns:  # the required columns, in one scan",
+            "              arguments:",
+            f"                columns: [{', '.join(_required_columns(layout))}]",
             "        columns:",
             *_column_entries(layout),
         ]

@@ -6,10 +6,10 @@
   macros/incremental/deliveries.sql) when the run is scoped to deliveries. Every other delivery's rows are the
   ones the run that built them tested, so adding a month does not re-check years of billing lines. A full build
   ("every delivery") and --full-refresh test every row.
-  Only column tests qualify: on a row-level relation each row belongs to one delivery, so a check of a row
-  (not_null, accepted_values, relationships, an expression) or of a key that contains the delivery
-  (billing_line_id) loses nothing. Table-level tests (row counts against the load history, unique combinations)
-  read everything.
+  Only checks of single rows qualify — column tests and not_null_columns: on a row-level relation each row
+  belongs to one delivery, so a check of a row (not_null, accepted_values, relationships, an expression) or of a
+  key that contains the delivery (billing_line_id) loses nothing. Other table-level tests (row counts against
+  the load history, unique combinations) read everything.
 -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
@@ -29,9 +29,11 @@
 {%- endmacro %}
 
 
-{#- The test_scope meta of the model or source a column test reads ('' for table-level and singular tests). -#}
+{#- The test_scope meta of the model or source a row check reads ('' for other tests and singular tests). -#}
 {% macro tested_relation_scope() -%}
-    {%- if not execute or not model.get('column_name') -%}{{ return('') }}{%- endif -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set generic = (model.get('test_metadata') or {}).get('name') -%}
+    {%- if not model.get('column_name') and generic != 'not_null_columns' -%}{{ return('') }}{%- endif -%}
     {%- set tested = model.get('attached_node') or ((model.get('depends_on') or {}).get('nodes') or [none])[0] -%}
     {%- set node = graph.nodes.get(tested) or graph.sources.get(tested) if tested else none -%}
     {%- if node is none -%}{{ return('') }}{%- endif -%}

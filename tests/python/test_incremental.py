@@ -341,13 +341,13 @@ def test_row_level_tests_read_the_runs_deliveries_only(scenario: Scenario, tmp_p
             env["DPC_DELIVERIES"] = ""  # every delivery
         with environment(**demo_env(scenario.root)):
             outcome = transform.run_dbt(
-                ["test", "--select", "not_null_stg_dpc__efn_stay_id"],
+                ["test", "--select", "stg_dpc__efn,test_name:not_null_columns"],
                 duckdb_path=db,
                 quiet=True,
                 extra_env=env,
             )
         [node] = [n for n in outcome.nodes if n.resource_type == "test"]
-        assert node.unique_id.startswith("test.dpc_learning.not_null_stg_dpc__efn_stay_id")
+        assert node.unique_id.startswith("test.dpc_learning.dpc_learning_not_null_columns_stg_dpc__efn")
         return int(node.failures or 0)
 
     assert not_null_failures([touched]) == 0
