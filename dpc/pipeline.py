@@ -130,8 +130,6 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
         load.ensure_raw_tables(con, lake)  # views over every delivery's files, new ones included
         for job, result in zip(jobs, prepared, strict=True):
             outcome = DeliveryOutcome(job.facility_code, job.yyyymm, result.status, findings=result.findings)
-            if result.status == "unchanged":  # validated again, same version: next run need not read it
-                _write_fingerprint(lake, job.facility_code, job.yyyymm, result.manifest_sha256, result.fingerprint)
             if result.status == "loaded":
                 load.load_delivery_duckdb(
                     con,
@@ -153,6 +151,7 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
                 }
                 outcome.quarantined = result.quarantined
                 outcome.archived_to = result.archived_to
+            if result.status != "rejected":  # loaded, or validated again as the same version: next run need not read it
                 _write_fingerprint(lake, job.facility_code, job.yyyymm, result.manifest_sha256, result.fingerprint)
             outcomes[(job.facility_code, job.yyyymm)] = outcome
     return [outcomes[d] for d in deliveries]
@@ -352,7 +351,7 @@ def run_local(
     # incremental models recompute exactly the pending deliveries (DECISIONS item 5, docs/engines.md), passed in
     # DPC_DELIVERIES rather than --vars: a changed var forces dbt to re-parse the whole project on every run.
     # Nothing published yet (touched None): no list, dbt recomputes every delivery.
-    # logs/dbt.log at info, not debug, unless asked: debug logs every query of every node (≈ 10 % of a run)
+    # logs/dbt.log at info, not debug, unless asked: debug logs every query of every node (1–3 s a run)
     dbt_env = {
         "DPC_RUN_ID": run_id,
         "DPC_DELIVERIES": "",
