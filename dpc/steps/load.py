@@ -87,9 +87,9 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, lake: Path | None = None) 
             (f"raw.{slug}", slug, normalised_schema(kind)),
             (f"dq.quarantine_{slug}", f"quarantine_{slug}", quarantine_schema()),
         ):
-            files = glob.glob(stage_glob(lake, layer)) if lake is not None else []
-            if files:
-                _create_view_over_stage(con, relation, stage_glob(lake, layer))  # type: ignore[arg-type]
+            pattern = stage_glob(lake, layer) if lake is not None else None
+            if pattern is not None and glob.glob(pattern):
+                _create_view_over_stage(con, relation, pattern)
             else:
                 _create_from_arrow_schema(con, relation, schema)
     con.execute(LOAD_HISTORY_DDL)
