@@ -135,3 +135,42 @@ def test_error_severity_failure_stops_publication(demo_copy: Path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         assert {t: _rows(con, f"mart.{t}") for t in published} == published
         assert con.execute("select count(*) from dq.publish_log").fetchone()[0] == log_rows
+
+
+def test_raw_views_follow_their_lake_and_are_not_rewritten_otherwise(tmp_path: Path) -> None:
+    """raw.* start as empty placeholders, become views once a lake holds normalised files, are re-pointed when
+    the database is used with another lake, and are left alone (no catalog write) when nothing changed."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    load.ensure_raw_tables(con)
+    assert con.execute("select count(*) from raw.efn").fetchone() == (0,)
+    kinds = dict(con.execute("select table_name, 'table' from duckdb_tables() where schema_name = 'raw'").fetchall())
+    assert kinds.get("efn") == "table"
+
+    def lake_with_rows(root: Path, rows: int) -> Path:
+        target = root / "stage" / "efn" / "yyyymm=202404" / "facility=131000017" / "part-0.parquet"
+        target.parent.mkdir(parents=True)
+        empty = con.execute("select * from raw.efn limit 0").arrow()
+        table = empty.schema.empty_table()
+        con.register("empty_efn", table)
+        con.execute(
+            f"copy (select * replace ('131000017' as facility_code, 202404 as yyyymm) "
+            f"from empty_efn right join range({rows}) on true) to '{target}' (format parquet)"
+        )
+        con.unregister("empty_efn")
+        return root
+
+    first, second = lake_with_rows(tmp_path / "a", 2), lake_with_rows(tmp_path / "b", 5)
+    load.ensure_raw_tables(con, first)
+    assert con.execute("select count(*) from raw.efn").fetchone() == (2,)
+
+    def view_oid() -> int:  # a re-created view gets a new oid
+        return con.execute(
+            "select view_oid from duckdb_views() where schema_name = 'raw' and view_name = 'efn'"
+        ).fetchone()[0]
+
+    oid = view_oid()
+    load.ensure_raw_tables(con, first)  # unchanged: the same view, nothing dropped or re-created
+    assert view_oid() == oid
+    load.ensure_raw_tables(con, second)  # a copied database used with another lake reads that lake
+    assert con.execute("select count(*) from raw.efn").fetchone() == (5,)
+    assert view_oid() != oid
