@@ -83,59 +83,48 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, lake: Path | None = None) 
     every load and lookup, so it reads the catalog once and writes only what is missing or stale (re-creating
     ten views per call was ≈ 3 s of a one-month run, plus the checkpoint of every catalog change).
     """
-    existing = _relations(con)
     for schema in ("raw", "dq"):
-        if schema not in existing["schemas"]:
-            con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create schema if not exists {schema}")  # `if not exists` of an existing one writes nothing
+    existing = _raw_relations(con)
     for kind, slug in KIND_SLUG.items():
         for relation, layer, schema in (
             (f"raw.{slug}", slug, normalised_schema(kind)),
             (f"dq.quarantine_{slug}", f"quarantine_{slug}", quarantine_schema()),
         ):
             pattern = stage_glob(lake, layer) if lake is not None else None
-            current = existing["relations"].get(relation)
+            current = existing.get(relation)
             if pattern is not None and glob.glob(pattern):
                 _create_view_over_stage(con, relation, pattern, current)
             elif current is None:
                 _create_from_arrow_schema(con, relation, schema)
-    if "dq.load_history" not in existing["relations"]:
-        con.execute(LOAD_HISTORY_DDL)
+    con.execute(LOAD_HISTORY_DDL)
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """The raw and dq schemas' relations in one catalog query: {"schemas": {…}, "relations": {name: (type, sql)}}."""
+def _raw_relations(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str | None]]:
+    """The raw and dq schemas' relations in one catalog query: name → ("BASE TABLE", None) or ("VIEW", its SQL)."""
     rows = con.execute(
         "select schema_name || '.' || table_name, 'BASE TABLE', null from duckdb_tables() "
         "where database_name = current_database() and schema_name in ('raw', 'dq') "
         "union all select schema_name || '.' || view_name, 'VIEW', sql from duckdb_views() "
         "where database_name = current_database() and schema_name in ('raw', 'dq')"
     ).fetchall()
-    schemas = {
-        r[0]
-        for r in con.execute(
-            "select schema_name from duckdb_schemas() where database_name = current_database()"
-        ).fetchall()
-    }
-    return {"schemas": schemas, "relations": {name: (kind, sql) for name, kind, sql in rows}}
-
-
-def _view_sql(pattern: str) -> str:
-    quoted = pattern.replace("'", "''")
-    # facility_code and yyyymm are columns inside every file (DECISIONS item 2): no hive partitioning needed,
-    # and each file holds one facility-month, so a delivery filter skips the other files by their statistics
-    return f"select * from read_parquet('{quoted}', hive_partitioning = false)"
+    return {name: (kind, sql) for name, kind, sql in rows}
 
 
 def _create_view_over_stage(
     con: duckdb.DuckDBPyConnection, relation: str, pattern: str, current: tuple[str, str | None] | None
 ) -> None:
-    view_sql = _view_sql(pattern)
-    # DuckDB stores the view's SQL re-rendered, so compare the one thing that can differ: the glob's literal
-    if current is not None and current[0] == "VIEW" and "'" + pattern.replace("'", "''") + "'" in (current[1] or ""):
+    literal = "'" + pattern.replace("'", "''") + "'"
+    # DuckDB keeps a view's SQL re-rendered, so compare the one thing that can differ: the glob's literal
+    if current is not None and current[0] == "VIEW" and literal in (current[1] or ""):
         return  # already reads this lake's files
     if current is not None and current[0] == "BASE TABLE":  # empty placeholder, or a database from before views
         con.execute(f"drop table {relation}")
-    con.execute(f"create or replace view {relation} as {view_sql}")
+    # facility_code and yyyymm are columns inside every file (DECISIONS item 2): no hive partitioning needed,
+    # and each file holds one facility-month, so a delivery filter skips the other files by their statistics
+    con.execute(
+        f"create or replace view {relation} as select * from read_parquet({literal}, hive_partitioning = false)"
+    )
 
 
 def _create_from_arrow_schema(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:
