@@ -4,7 +4,9 @@
   seed CSV, and their magnitudes are plausible;
 - properties on facilities that treat every code of the FY2024 reference table (inserted into a copy of the
   demo's stays, then only the indicator models rebuilt): efficiency 1.0 at the national LOS per code, 2.0 at
-  half of it; complexity 1.0 with the national case mix — per fiscal year and per MDC.
+  half of it; complexity 1.0 with the national case mix — per fiscal year and per MDC;
+- a fiscal year whose reference table is not in the seed yet is published (reference-based values null) with a
+  warning, not a failed build.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pyarrow as pa
 import pytest
 
 from dpc.paths import PROJECT_DIR
+from dpc.steps import dq
 from dpc.steps.transform import run_dbt
 
 pytestmark = pytest.mark.slow
@@ -230,6 +233,37 @@ def test_indicator_properties_on_facilities_treating_every_code(demo_copy: Path)
     assert all(v[0] == pytest.approx(1.0, abs=1e-12) for v in by_facility["ZNAT"].values())
     assert all(v[0] == pytest.approx(2.0, abs=1e-12) for v in by_facility["ZHALF"].values())
     assert all(v[1] == pytest.approx(1.0, abs=1e-12) for v in by_facility["ZMIX"].values())
+
+
+@pytest.mark.xdist_group("indicators-synthetic")
+def test_a_fiscal_year_without_a_reference_table_is_published_with_a_warning(demo_copy: Path) -> None:
+    """Months of a new fiscal year arrive before the seed has its reference table (revised every April, updated
+    by hand): the build must not fail. That year's reference-based indicators are null, its readmission rates
+    are published, and a warn-level check names the year. Simulated on a copy of the demo by removing the
+    table of its latest fiscal year from the loaded seed and rebuilding what depends on it."""
+    db = demo_copy / "dpc.duckdb"
+    with duckdb.connect(str(db)) as con:
+        latest = con.execute("select max(fiscal_year) from stage.int_indicators__stays").fetchone()[0]
+        removed = con.execute("delete from ref.ref_dpc_code where fiscal_year = ?", [latest]).fetchone()[0]
+    assert removed > 0, f"the seed should have a table for FY{latest}"
+
+    outcome = run_dbt(
+        ["build", "--select", "int_indicators__national_reference+", "--exclude", "test_type:unit"], duckdb_path=db
+    )
+    assert outcome.success, [(n.unique_id, n.message) for n in outcome.failed()] or outcome.error
+    warned = {n.unique_id.split(".")[2]: n.failures for n in outcome.nodes if n.status == "warn"}
+    assert warned.get("warn_fiscal_years_without_reference") == 1, warned
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        cells = con.execute(
+            "select reference_codes, efficiency_index, complexity_index, coverage_rate, period_2_overrun_rate,"
+            " readmission_rate_4w from mart_build.ind_facility_fiscal_year where fiscal_year = ? and not is_suppressed",
+            [latest],
+        ).fetchall()
+        dq_warnings = [w["check"] for w in dq.evaluate(con, outcome.invocation_id or "").warnings]
+    assert cells, f"the demo should publish FY{latest} cells"
+    assert all(cell[:5] == (None,) * 5 and cell[5] is not None for cell in cells), cells
+    assert any("warn_fiscal_years_without_reference" in check for check in dq_warnings), dq_warnings
 
 
 def _metric_sql(name: str, metrics: dict, measures: dict) -> str:
