@@ -42,6 +42,9 @@ STATE_FILE = "_export_state.json"
 TMP_PREFIX = ".export-tmp-"
 PART_FILE = "part-0.parquet"
 PARQUET = "format parquet, compression zstd"
+# facility-months written by one partitioned COPY: DuckDB keeps at most partitioned_write_max_open_files (100)
+# partition files open and, past that, closes one and later starts another file for the same partition
+PARTITIONS_PER_COPY = 64
 # how DuckDB names the folders of COPY … (partition_by (yyyymm, facility_code)) in the scratch folder
 _DUCKDB_PART = re.compile(r"yyyymm=([^/]+)/facility_code=([^/]+)/[^/]+\.parquet$")
 
@@ -140,32 +143,48 @@ def _export_whole(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> Non
 def _export_partitions(con: duckdb.DuckDBPyConnection, table: str, table_dir: Path, touched: Touched | None) -> None:
     """Rewrite the touched facility-months of a ``delivery`` table (all of them when touched is None).
 
-    One COPY … partition_by writes the rows into a scratch folder beside processed/<table>/; each file then
-    replaces its partition. A touched facility-month without rows loses its file; a full export also removes every
-    file the new export did not write.
+    COPY … partition_by writes the rows into a scratch folder beside processed/<table>/, at most
+    PARTITIONS_PER_COPY facility-months at a time; each file then replaces its partition. A touched facility-month
+    without rows loses its file; a full export also removes every file the new export did not write.
     """
-    keys = None if touched is None else sorted(touched.facility_months)
-    if keys == []:
-        return
-    where = ""
-    if keys is not None:
-        values = ", ".join(f"({_sql_str(f)}, {int(m)})" for f, m in keys)
-        where = f" where (facility_code, yyyymm) in (select * from (values {values}))"
-    nulls = con.execute(
-        f"select count(*) from {PUBLISHED_SCHEMA}.{table}{where}"
-        + (" and " if where else " where ")
-        + "(facility_code is null or yyyymm is null)"
-    ).fetchone()[0]
-    if nulls:
-        raise ValueError(f"{PUBLISHED_SCHEMA}.{table} has {nulls} rows without facility_code or yyyymm")
+    if touched is None:
+        nulls = con.execute(
+            f"select count(*) from {PUBLISHED_SCHEMA}.{table} where facility_code is null or yyyymm is null"
+        ).fetchone()[0]
+        if nulls:
+            raise ValueError(f"{PUBLISHED_SCHEMA}.{table} has {nulls} rows without facility_code or yyyymm")
+        keys = con.execute(f"select distinct facility_code, yyyymm from {PUBLISHED_SCHEMA}.{table} order by all")
+        keys = [(str(f), int(m)) for f, m in keys.fetchall()]
+    else:
+        keys = sorted(touched.facility_months)
+    written: set[Path] = set()
+    for start in range(0, len(keys), PARTITIONS_PER_COPY):
+        written |= _copy_partitions(con, table, table_dir, keys[start : start + PARTITIONS_PER_COPY])
+    if touched is None:
+        stale = [p for p in table_dir.rglob("*") if p.is_file() and p not in written] if table_dir.is_dir() else []
+    else:
+        stale = [p for f, m in keys if (p := partition_path(table_dir, f, m)) not in written and p.exists()]
+    for path in stale:
+        path.unlink()
+    if table_dir.is_dir():
+        _prune_empty_dirs(table_dir)
+
+
+def _copy_partitions(
+    con: duckdb.DuckDBPyConnection, table: str, table_dir: Path, keys: list[tuple[str, int]]
+) -> set[Path]:
+    """One COPY of the given facility-months into a scratch folder, each file moved onto its partition; returns
+    the partition files written (a facility-month without rows writes none)."""
+    values = ", ".join(f"({_sql_str(f)}, {int(m)})" for f, m in keys)
     scratch = table_dir.parent / f"{TMP_PREFIX}{table}-{uuid.uuid4().hex[:8]}"
+    written: set[Path] = set()
     try:
         con.execute(
-            f"copy (select * from {PUBLISHED_SCHEMA}.{table}{where}) to '{_sql_path(scratch)}' "
+            f"copy (select * from {PUBLISHED_SCHEMA}.{table}"
+            f" where (facility_code, yyyymm) in (select * from (values {values}))) to '{_sql_path(scratch)}' "
             f"({PARQUET}, partition_by (yyyymm, facility_code), write_partition_columns true, "
             "filename_pattern 'part-{i}')"
         )
-        written: set[Path] = set()
         for file in sorted(scratch.rglob("*.parquet")) if scratch.exists() else []:
             match = _DUCKDB_PART.search(file.relative_to(scratch).as_posix())
             if match is None:
@@ -178,13 +197,7 @@ def _export_partitions(con: duckdb.DuckDBPyConnection, table: str, table_dir: Pa
             written.add(target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if keys is None:
-        stale = [p for p in table_dir.rglob("*") if p.is_file() and p not in written]
-    else:
-        stale = [p for f, m in keys if (p := partition_path(table_dir, f, m)) not in written and p.exists()]
-    for path in stale:
-        path.unlink()
-    _prune_empty_dirs(table_dir)
+    return written
 
 
 def _prune_empty_dirs(root: Path) -> None:

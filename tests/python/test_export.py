@@ -169,3 +169,25 @@ def test_partition_path_layout(tmp_path: Path) -> None:
         tmp_path / "yyyymm=202404" / "facility=131000017" / "part-0.parquet"
     )
     assert export.is_partitioned(LINES) and not export.is_partitioned("fct_admissions")
+
+
+def test_years_of_deliveries_export_one_file_per_partition(tmp_path: Path) -> None:
+    """More facility-months than DuckDB keeps partition files open (partitioned_write_max_open_files, 100), rows
+    arriving interleaved and more of them than its flush threshold: a single COPY starts second files for some
+    partitions (found by the benchmark at 3 facilities × 36 months)."""
+    lake = tmp_path / "lake"
+    facilities, months = 3, 40
+    with duckdb.connect() as con:
+        con.execute("create schema mart")
+        con.execute(
+            f"create table mart.{LINES} as select printf('%09d', 131000000 + f) as facility_code,"
+            " cast(200001 + 100 * (m // 12) + m % 12 as integer) as yyyymm, line"
+            f" from range(10000) c(line), range({facilities}) a(f), range({months}) b(m)"  # months interleaved
+        )
+        out = export.export_duckdb(con, lake)
+        files = sorted(Path(out[LINES]).rglob("*"))
+        files = [p for p in files if p.is_file()]
+        expected = con.execute(f"select distinct facility_code, yyyymm from mart.{LINES}").fetchall()
+        assert len(expected) == facilities * months > 100
+        assert files == sorted(export.partition_path(Path(out[LINES]), f, m) for f, m in expected)
+        assert _differences(con, f"mart.{LINES}", _read(Path(out[LINES]))) == 0
