@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             "verdict": verdict(ratio_full_floor <= TARGETS["full_over_floor"]),
         },
         "month_le_15pct_full": {
-            "target": "adding one month ≤ 15% of the 12-month full run (wall)",
+            "target": f"adding one month ≤ 15% of the {len(history)}-month full run (wall)",
             "value": ratios["incremental_over_full"],
             "verdict": verdict(ratio_inc_full <= TARGETS["incremental_over_full"]),
         },
