@@ -153,8 +153,8 @@ def _export_partitions(con: duckdb.DuckDBPyConnection, table: str, table_dir: Pa
         ).fetchone()[0]
         if nulls:
             raise ValueError(f"{PUBLISHED_SCHEMA}.{table} has {nulls} rows without facility_code or yyyymm")
-        keys = con.execute(f"select distinct facility_code, yyyymm from {PUBLISHED_SCHEMA}.{table} order by all")
-        keys = [(str(f), int(m)) for f, m in keys.fetchall()]
+        rows = con.execute(f"select distinct facility_code, yyyymm from {PUBLISHED_SCHEMA}.{table} order by all")
+        keys = [(str(f), int(m)) for f, m in rows.fetchall()]
     else:
         keys = sorted(touched.facility_months)
     written: set[Path] = set()
