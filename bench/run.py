@@ -404,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     results_path = args.results or (args.data_dir / "results-quick.json" if args.quick else BENCH_DIR / "results.json")
     args.data_dir = args.data_dir.resolve()
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    from dpc import duck
+
     work = args.data_dir / "work"
     shutil.rmtree(work, ignore_errors=True)
     (work / "logs").mkdir(parents=True)
@@ -414,8 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         "DPC_PSEUDONYMISATION_KEY": BENCH_KEY,
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "dbt-logs"),
-        "DPC_DUCKDB_THREADS": os.environ.get("DPC_DUCKDB_THREADS", "2"),
-        "DPC_DUCKDB_MEMORY_LIMIT": os.environ.get("DPC_DUCKDB_MEMORY_LIMIT", "4GB"),
+        "DPC_DUCKDB_THREADS": os.environ.get("DPC_DUCKDB_THREADS", duck.DEFAULT_THREADS),
+        "DPC_DUCKDB_MEMORY_LIMIT": os.environ.get("DPC_DUCKDB_MEMORY_LIMIT", duck.DEFAULT_MEMORY_LIMIT),
     }
     logs = work / "logs"
     facts = machine(env)

@@ -2,7 +2,11 @@
 
 dbt reads ``DPC_DUCKDB_THREADS`` and ``DPC_DUCKDB_MEMORY_LIMIT`` through ``profiles/profiles.yml``; the
 pipeline's own connections (load, DQ, publish, export, the benchmark's floor) should use :func:`connect` so
-one pair of variables governs every DuckDB in the process. Defaults are the profile's: 2 threads, 4GB.
+one pair of variables governs every DuckDB in the process. Defaults are the profile's: 2 threads, 3GB.
+
+Why 3GB: ``memory_limit`` caps DuckDB's buffer manager, not the process; dbt, Python and Arrow come on top.
+With 4GB a full rebuild of three years of history peaked at 4.3 GiB of RSS; with 3GB at 3.5 GiB, inside the
+4 GiB the project budgets for a run (bench/README.md). Twelve months peak at 1.8 GiB and never reach either.
 
 Also the path of DuckDB's ``encodings`` extension shipped by the PyPI package ``duckdb-extension-encodings``
 (DECISIONS item 2: loaded from the package, never downloaded), for reading cp932 text with ``read_csv``.
@@ -18,7 +22,7 @@ import duckdb
 THREADS_ENV = "DPC_DUCKDB_THREADS"
 MEMORY_ENV = "DPC_DUCKDB_MEMORY_LIMIT"
 DEFAULT_THREADS = "2"
-DEFAULT_MEMORY_LIMIT = "4GB"
+DEFAULT_MEMORY_LIMIT = "3GB"  # keep equal to profiles/profiles.yml (tested)
 CP932 = "ibm-943_P15A-2003"  # DuckDB's name for a cp932-compatible decoder (shift_jis rejects ① and ⅰ)
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from bench.floor import compare, run_floor
 from bench.run import correct_delivery
-from dpc.duck import connect
+from dpc.duck import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS, connect
+from dpc.paths import PROJECT_DIR
 from tests.python.conftest import TEST_KEY, environment
 
 
@@ -75,3 +76,10 @@ def test_duck_connections_honour_the_resource_variables() -> None:
     with environment(DPC_DUCKDB_THREADS="1", DPC_DUCKDB_MEMORY_LIMIT="512MB"), connect() as con:
         threads, memory = con.execute("select current_setting('threads'), current_setting('memory_limit')").fetchone()
     assert (threads, memory) == (1, "488.2 MiB")  # 512 MB as DuckDB reports it
+
+
+def test_dbt_and_the_pipeline_default_to_the_same_duckdb_resources() -> None:
+    """dbt reads the defaults from the profile, the pipeline's own connections from dpc.duck: one budget."""
+    profile = (PROJECT_DIR / "profiles" / "profiles.yml").read_text(encoding="utf-8")
+    assert f"env_var('DPC_DUCKDB_MEMORY_LIMIT', '{DEFAULT_MEMORY_LIMIT}')" in profile
+    assert f"env_var('DPC_DUCKDB_THREADS', '{DEFAULT_THREADS}')" in profile
