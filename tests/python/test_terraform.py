@@ -167,8 +167,15 @@ def tf_copy(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str]) ->
     def init(d: str) -> tuple[str, subprocess.CompletedProcess[str]]:
         return d, run(["terraform", "init", "-backend=false", "-input=false", "-no-color"], root / d, tf_env)
 
-    # The first init fills the shared plugin cache; the rest link from it, two at a time (2 cores).
+    # The first init fills the shared plugin cache; the rest link from it, two at a time (2 cores). Terraform
+    # links from the cache only for a provider whose checksum the directory's lock file records: without one,
+    # every init installs into the cache again, and two at once race on its directories ("mkdir: file exists").
+    # Every directory needs the same provider (hashicorp/aws ~> 5.100), so the first lock file serves all.
     first = init(DIRS[0])
+    lock = root / DIRS[0] / ".terraform.lock.hcl"
+    if first[1].returncode == 0:
+        for d in DIRS[1:]:
+            shutil.copy2(lock, root / d / ".terraform.lock.hcl")
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = [first, *pool.map(init, DIRS[1:])]
     failed = {d: r.stdout + r.stderr for d, r in results if r.returncode != 0}
