@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dpc.layouts import KIND_SLUG, LAYOUTS, Column, Layout
 from dpc.paths import PROJECT_DIR
+from dpc.steps.normalise import normalised_schema
 
 SOURCES_YML = PROJECT_DIR / "models" / "raw" / "_dpc__sources.yml"
 
@@ -26,6 +27,10 @@ _SPECIAL = {
     "A000010 (the birth date itself never leaves the normaliser). Null on other items.",
     "age_at_visit": "Age in whole years at the outpatient visit, computed by the normaliser from 生年月日 (birth date, "
     "which never leaves the normaliser).",
+    "link_key": "Cross-facility link key (K生成用データ): HMAC of the normalised birth date, kana name and sex with its "
+    "own key (docs/pseudonymisation.md); null when the birth date is partly unknown. The names, insurance numbers and "
+    "birth date themselves never leave the normaliser.",
+    "kana_normalisation_version": "Version of the kana normalisation behind link_key (dpc/kana.py).",
 }
 
 _TYPE_NOTE = {
@@ -34,6 +39,7 @@ _TYPE_NOTE = {
     "decimal": "decimal",
     "date": "yyyymmdd text; 00000000 = unknown",
     "str": "text",
+    "token": "short code kept as text",
 }
 
 
@@ -48,19 +54,23 @@ def _column_name(col: Column) -> str:
 
 def _required_columns(layout: Layout) -> list[str]:
     """Columns the normaliser never leaves empty: the layout's required ones and the lineage columns."""
-    return [_column_name(col) for col in layout.columns if col.required] + list(LINEAGE_COLUMNS)
+    present = set(normalised_schema(layout.kind).names)
+    names = [_column_name(col) for col in layout.columns if col.required]
+    return [n for n in names if n in present] + list(LINEAGE_COLUMNS)
 
 
 def _column_entries(layout: Layout) -> list[str]:
+    """One entry per column the normaliser writes (normalised_schema), described from the layout."""
+    by_name = {_column_name(col): col for col in layout.columns}
     lines: list[str] = []
-    for col in layout.columns:
-        name = _column_name(col)
-        desc = _SPECIAL.get(name) or f"{col.ja} ({col.name.replace('_', ' ')}; {_TYPE_NOTE[col.type]})."
+    for name in normalised_schema(layout.kind).names:
+        col = by_name.get(name)
+        if name in _SPECIAL or col is None:
+            desc = _SPECIAL[name]
+        else:
+            page = f", p{col.page}" if col.page else ""
+            desc = f"{col.ja} ({col.name.replace('_', ' ')}; {_TYPE_NOTE[col.type]}{page})."
         lines.append(f'          - name: {name}\n            description: "{desc}"')
-    if layout.kind == "FF1":
-        lines.append(f'          - name: age_at_admission\n            description: "{_SPECIAL["age_at_admission"]}"')
-    for name in LINEAGE_COLUMNS:
-        lines.append(f'          - name: {name}\n            description: "{_SPECIAL[name]}"')
     return lines
 
 

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pyarrow.compute as pc
 
-from dpc.readers import FileRejected, ReadResult, read_delivered_file
+from dpc.readers import FileRejected, ReadResult, read_delivered_file, reject_if_nothing_accepted
 
 FIRST_LINES = 5
 
 
 def _date_column(kind: str) -> str:
-    return "admission_date" if kind == "FF1" else "service_date"
+    return "admission_date" if kind in ("FF1", "FF4", "K") else "service_date"
 
 
 def summarise(path: str, result: ReadResult) -> dict[str, object]:
@@ -65,13 +66,17 @@ def summarise(path: str, result: ReadResult) -> dict[str, object]:
         "first_lines": first_lines,
         "warning_reasons": result.warning_reasons,
         "warning_first_lines": warning_lines,
+        "fields_nulled": len(result.field_findings),
+        "field_reasons": dict(sorted(Counter(f.reason_code for f in result.field_findings).items())),
     }
 
 
 def inspect_file(path: str | Path) -> dict[str, object]:
     """Facts about one delivered file (raises :class:`FileRejected` for a file-level fault)."""
     p = Path(path)
-    return summarise(str(path), read_delivered_file(p.name, p.read_bytes()))
+    result = read_delivered_file(p.name, p.read_bytes())
+    reject_if_nothing_accepted(result)  # as the normaliser would: such a file rejects its delivery
+    return summarise(str(path), result)
 
 
 def _table(rows: list[dict[str, object]]) -> str:
@@ -89,6 +94,7 @@ def _table(rows: list[dict[str, object]]) -> str:
         "date_to",
         "accepted",
         "quarantined",
+        "fields_nulled",
         "warnings",
     )
     cells = [[str(r.get(c, "")) if r.get(c) is not None else "" for c in cols] for r in rows]

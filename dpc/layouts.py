@@ -1,17 +1,26 @@
-"""The published DPC file layouts, as data.
+"""The DPC survey file layouts, as data, transcribed from the official specification.
 
-One table that the readers, the generator, the normaliser, the docs and the tests
-all read (see ../shared/dpc/README.md for the source of each layout). A column has
-a Japanese name (as printed in the title row), an English snake_case name (used in
-the normalised Parquet and in every dbt model), a maximum width (in cp932 bytes, used
-to slice the old fixed-width EF and D files) and a type:
+The authority is the ministry's 令和7年度「DPCの評価・検証等に係る調査」実施説明資料 (edition of 2025-05-30);
+every layout, column and code list below cites its printed page (``p146``). Readers, the normaliser, the
+generator, the docs (``docs/files.md``) and the tests all read this one table (docs/decisions/0002).
+
+A column has the Japanese name the specification prints (the canonical title-row wording), other wordings
+real exports use, an English snake_case name (used in the normalised Parquet and in every dbt model), a width
+in cp932 bytes (the fixed-width EF/D records are sliced by it; wider values are a warning) and a type:
 
 - ``str``      text, kept as delivered (trailing spaces trimmed, leading kept for insurer numbers)
-- ``code``     digits kept as text because leading zeros matter (施設コード, データ区分 …)
-- ``int``      zero-padded integer
-- ``decimal``  zero-padded decimal (quantities, yen amounts, coefficients)
-- ``date``     ``yyyymmdd`` text; ``00000000`` means unknown (undischarged stay)
-- ``pid``      the patient identifier (データ識別番号): replaced by ``patient_key`` in the normaliser
+- ``code``     digits kept as text because leading zeros matter (施設コード, 順序番号 …)
+- ``token``    a short code that is not all digits (統括診療情報番号 ``0``–``9``/``A``/``B``; 外来EF データ区分 ``SY``)
+- ``int``      integer (zero-padded in files; may be negative)
+- ``decimal``  decimal (quantities, yen amounts, coefficients; adjustment points may be negative, p194)
+- ``date``     ``yyyymmdd``; ``00000000`` means not yet known (an undischarged stay, p197)
+- ``pid``      データ識別番号: 10 digits (p20), replaced by ``patient_key`` in the normaliser
+- ``direct``   a direct identifier (K生成用データ's カナ氏名 and insurance numbers, p154): never leaves the
+  normaliser (docs/decisions/0003)
+
+``codes`` names a code list in ``dpc/specdata/code_lists/`` (transcribed per kind where the kinds differ,
+each code with its page and the survey years it was verified for); an ``extendable`` list (診療科, p53) is
+checked by shape and an unknown code is a warning.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-COLUMN_TYPES = ("str", "code", "int", "decimal", "date", "pid")
+COLUMN_TYPES = ("str", "code", "token", "int", "decimal", "date", "pid", "direct")
 
 
 @dataclass(frozen=True)
@@ -29,8 +38,14 @@ class Column:
     width: int
     type: str = "str"
     required: bool = False
-    # names this column had in layouts up to 2015 (header detection accepts them)
+    # other wordings of the title (older layouts, the specification's own variants, real exports): accepted,
+    # reported as a `title_wording` warning naming the column
     old_ja: tuple[str, ...] = ()
+    codes: str | None = None  # code list id (dpc/specdata/code_lists/<id>.json)
+    page: int | None = None  # printed page of the specification that defines the column
+    de: str = ""  # the specification's data-element number (EF-9, D-30 …)
+    partial_date: bool = False  # a birth date: unknown parts written as 0 (19710000, 00000000; p42, p154)
+    key: bool = False  # part of the unit's key: a fault here quarantines the whole 様式1 form / EF act
 
 
 @dataclass(frozen=True)
@@ -38,11 +53,18 @@ class Layout:
     kind: str
     title: str
     columns: tuple[Column, ...]
-    # file-name prefixes (matched case-insensitively); D and H are unconfirmed, so configurable
+    # file-name prefixes (matched case-insensitively; `<prefix>_<facility>_<yymm>`, p17)
     prefixes: tuple[str, ...] = ()
-    # column index (0-based) of each date column that the "month of delivery" check applies to
+    pages: tuple[int, ...] = ()
+    delimiter: str = "\t"
+    # "required" (FF1, H: p17), "optional" (real exports of EF/D have one or not), "none"
+    title_row: str = "optional"
+    # how many trailing columns may be left out of a record (K: 枝番 "記録を省略しても可", p154)
+    omissible_trailing: int = 0
     service_date_column: str | None = None
     fixed_width_allowed: bool = False
+    # columns identifying the unit of quarantine (docs/decisions/0025): a 様式1 form, an EF act
+    unit: tuple[str, ...] = ()
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -61,158 +83,319 @@ class Layout:
         raise KeyError(f"{self.kind} has no column {name!r}")
 
 
-def _c(ja: str, name: str, width: int, type_: str = "str", required: bool = False, old: tuple[str, ...] = ()) -> Column:
+def _c(
+    ja: str,
+    name: str,
+    width: int,
+    type_: str = "str",
+    required: bool = False,
+    old: tuple[str, ...] = (),
+    *,
+    codes: str | None = None,
+    page: int | None = None,
+    de: str = "",
+    partial_date: bool = False,
+    key: bool = False,
+) -> Column:
     assert type_ in COLUMN_TYPES, type_
-    return Column(ja=ja, name=name, width=width, type=type_, required=required, old_ja=old)
+    return Column(ja, name, width, type_, required, old, codes, page, de, partial_date, key)
 
 
-# EF: 31 columns, E rows (行為明細番号 000) followed by their F rows (001, 002 …)
+# The header part of EF/D records (E-1…E-6, F-1…F-7, D-1…D-6; p197–200): the unit of an act
+_FAC = _c("施設コード", "facility_code", 9, "code", True, page=197, de="1", key=True)
+_PID = _c("データ識別番号", "data_id", 10, "pid", True, page=197, de="2", key=True)
+_DIS = _c("退院年月日", "discharge_date", 8, "date", True, ("退院年月日(西暦)",), page=197, de="3", key=True)
+_ADM = _c("入院年月日", "admission_date", 8, "date", True, ("入院年月日(西暦)",), page=197, de="4", key=True)
+
+# 入院EF統合 (p200): 31 columns; the E record (行為明細番号 000) and its F records (001 …) form one act
 _EF_COLUMNS = (
-    _c("施設コード", "facility_code", 9, "code", True),
-    _c("データ識別番号", "data_id", 10, "pid", True),
-    _c("退院年月日", "discharge_date", 8, "date", True),
-    _c("入院年月日", "admission_date", 8, "date", True),
-    _c("データ区分", "data_category", 2, "code", True),
-    _c("順序番号", "sequence_no", 4, "int", True),
-    _c("行為明細番号", "detail_no", 3, "int", True),
-    _c("病院点数マスタコード", "hospital_master_code", 12, "str"),
-    _c("レセプト電算処理システム用コード", "receipt_code", 9, "code"),
-    _c("解釈番号", "interpretation_no", 8, "str"),
-    _c("診療明細名称", "item_name", 254, "str"),
-    _c("使用量", "quantity", 11, "decimal"),
-    _c("基準単位", "unit_code", 3, "code"),
-    _c("明細点数・金額", "item_points", 12, "decimal", old=("明細点数",)),
-    _c("円・点区分", "yen_point_flag", 1, "code"),
-    _c("出来高実績点数", "ffs_points", 8, "decimal"),
-    _c("行為明細区分情報", "detail_flags", 12, "code", old=("出来高・包括フラグ",)),
-    _c("行為点数", "act_points", 8, "decimal"),
-    _c("行為薬剤料", "act_drug_points", 8, "decimal"),
-    _c("行為材料料", "act_material_points", 8, "decimal"),
-    _c("行為回数", "act_count", 3, "int"),
-    _c("保険者番号", "insurer_no", 8, "str"),
-    _c("レセプト種別コード", "receipt_type", 4, "code"),
-    _c("実施年月日", "service_date", 8, "date", True),
-    _c("レセプト科区分", "receipt_dept", 2, "code"),
-    _c("診療科区分", "clinical_dept", 3, "code"),
-    _c("医師コード", "doctor_code", 10, "str"),
-    _c("病棟コード", "ward_code", 10, "str"),
-    _c("病棟区分", "ward_type", 1, "code"),
-    _c("入外区分", "in_out_flag", 1, "code"),
-    _c("施設タイプ", "facility_type", 3, "str"),
+    _FAC,
+    _PID,
+    _DIS,
+    _ADM,
+    _c(
+        "データ区分",
+        "data_category",
+        2,
+        "code",
+        True,
+        codes="ef_data_category_inpatient",
+        page=200,
+        de="EF-5",
+        key=True,
+    ),
+    _c("順序番号", "sequence_no", 4, "int", True, page=200, de="EF-6", key=True),
+    _c("行為明細番号", "detail_no", 3, "int", True, page=200, de="EF-7", key=True),
+    _c("病院点数マスタコード", "hospital_master_code", 12, "str", page=200, de="EF-8"),
+    _c(
+        "レセプト電算処理システム用コード",
+        "receipt_code",
+        9,
+        "code",
+        old=("レセプト電算コード", "レセプト電算処理システムコード"),  # p200 prints both
+        page=200,
+        de="EF-9",
+    ),
+    _c("解釈番号", "interpretation_no", 8, "str", old=("解釈番号(基本)",), page=200, de="EF-10"),
+    _c("診療明細名称", "item_name", 254, "str", old=("診療行為名称",), page=200, de="EF-11"),
+    _c("使用量", "quantity", 11, "decimal", page=200, de="EF-12"),
+    _c("基準単位", "unit_code", 3, "code", page=200, de="EF-13"),
+    _c("明細点数・金額", "item_points", 12, "decimal", old=("明細点数",), page=200, de="EF-14"),
+    _c("円・点区分", "yen_point_flag", 1, "code", old=("円点区分",), codes="yen_point_flag", page=200, de="EF-15"),
+    _c("出来高実績点数", "ffs_points", 8, "decimal", page=200, de="EF-16"),
+    _c("行為明細区分情報", "detail_flags", 12, "code", old=("出来高・包括フラグ",), page=200, de="EF-17"),
+    _c("行為点数", "act_points", 8, "decimal", page=200, de="EF-18"),
+    _c("行為薬剤料", "act_drug_points", 8, "decimal", page=200, de="EF-19"),
+    _c("行為材料料", "act_material_points", 8, "decimal", page=200, de="EF-20"),
+    _c("行為回数", "act_count", 3, "int", page=200, de="EF-21"),
+    _c("保険者番号", "insurer_no", 8, "str", page=200, de="EF-22"),
+    _c("レセプト種別コード", "receipt_type", 4, "code", page=200, de="EF-23"),
+    _c("実施年月日", "service_date", 8, "date", True, page=200, de="EF-24", key=True),
+    _c("レセプト科区分", "receipt_dept", 2, "code", codes="receipt_department", page=200, de="EF-25"),
+    _c("診療科区分", "clinical_dept", 3, "code", codes="department", page=200, de="EF-26"),
+    _c("医師コード", "doctor_code", 10, "str", page=200, de="EF-27"),
+    _c("病棟コード", "ward_code", 10, "str", page=200, de="EF-28"),
+    _c("病棟区分", "ward_type", 1, "code", codes="ward_type_inpatient", page=200, de="EF-29"),
+    _c("入外区分", "in_out_flag", 1, "code", codes="in_out_flag", page=200, de="EF-30"),
+    _c("施設タイプ", "facility_type", 3, "str", page=200, de="EF-31"),
 )
 
-# Outpatient EF: same 31 columns, but column 3 is the birth date and column 4 the visit date
+
+def _outpatient(c: Column) -> Column:
+    """外来EF統合 (p201–207): the same 31 columns, with the outpatient code lists and the SY 傷病名 rows."""
+    changes: dict[str, dict[str, object]] = {
+        "data_category": {"type": "token", "codes": "ef_data_category_outpatient", "page": 204},
+        "receipt_code": {"page": 204},  # 7-digit 傷病名コード on SY rows, incl. 0000999 (p201 (6))
+        "service_date": {"ja": "実施年月日・診療開始日", "old_ja": ("実施年月日",), "page": 207},
+        "ward_code": {"page": 202},  # always 9999999999 (p202 (10))
+        "ward_type": {"codes": "ward_type_outpatient", "page": 202},
+        "in_out_flag": {"codes": "in_out_flag_outpatient", "page": 202},
+    }
+    if c.name not in changes:
+        return c
+    values = dict(c.__dict__)
+    values.update(changes[c.name])
+    return Column(**values)  # type: ignore[arg-type]
+
+
 _EFG_COLUMNS = (
     _EF_COLUMNS[0],
     _EF_COLUMNS[1],
-    _c("生年月日", "birth_date", 8, "date", True),
-    _c("外来受診年月日", "visit_date", 8, "date", True),
-    *_EF_COLUMNS[4:],
+    _c("生年月日", "birth_date", 8, "date", True, ("生年月日(西暦)",), page=201, de="EF-3", partial_date=True),
+    # yyyymm00 on SY rows (p201 (3)): checked by the reader, not as a calendar date
+    _c("外来受診年月日", "visit_date", 8, "date", True, ("外来受診年月日(西暦)",), page=201, de="EF-4", key=True),
+    *(_outpatient(c) for c in _EF_COLUMNS[4:]),
 )
 
+# D (p199): 30 columns
 _D_COLUMNS = (
-    _c("施設コード", "facility_code", 9, "code", True),
-    _c("データ識別番号", "data_id", 10, "pid", True),
-    _c("退院年月日", "discharge_date", 8, "date", True),
-    _c("入院年月日", "admission_date", 8, "date", True),
-    _c("データ区分", "data_category", 2, "code", True),
-    _c("順序番号", "sequence_no", 4, "int", True),
-    _c("病院点数マスタコード", "hospital_master_code", 12, "str"),
-    _c("レセプト電算処理システム用コード", "receipt_code", 9, "code"),
-    _c("解釈番号", "interpretation_no", 8, "str"),
-    _c("診療行為名称", "act_name", 254, "str"),
-    _c("行為点数", "act_points", 8, "decimal"),
-    _c("行為薬剤料", "act_drug_points", 8, "decimal"),
-    _c("行為材料料", "act_material_points", 8, "decimal"),
-    _c("円・点区分", "yen_point_flag", 1, "code"),
-    _c("行為回数", "act_count", 3, "int"),
-    _c("保険者番号", "insurer_no", 8, "str"),
-    _c("レセプト種別コード", "receipt_type", 4, "code"),
-    _c("実施年月日", "service_date", 8, "date", True),
-    _c("レセプト科区分", "receipt_dept", 2, "code"),
-    _c("診療科区分", "clinical_dept", 3, "code"),
-    _c("医師コード", "doctor_code", 10, "str"),
-    _c("病棟コード", "ward_code", 10, "str"),
-    _c("病棟区分", "ward_type", 1, "code"),
-    _c("入外区分", "in_out_flag", 1, "code"),
-    _c("施設タイプ", "facility_type", 3, "str"),
-    _c("算定開始日", "billing_start_date", 8, "date"),
-    _c("算定終了日", "billing_end_date", 8, "date"),
-    _c("算定起算日", "billing_origin_date", 8, "date"),
-    _c("分類番号", "dpc_code", 14, "str"),
-    _c("医療機関係数", "hospital_coefficient", 7, "decimal"),
+    _FAC,
+    _PID,
+    _DIS,
+    _ADM,
+    _c("データ区分", "data_category", 2, "code", True, codes="d_data_category", page=199, de="D-5", key=True),
+    _c("順序番号", "sequence_no", 4, "int", True, page=199, de="D-6", key=True),
+    _c("病院点数マスタコード", "hospital_master_code", 12, "str", page=199, de="D-7"),
+    _c(
+        "レセプト電算処理システム用コード",
+        "receipt_code",
+        9,
+        "code",
+        old=("レセプト電算コード", "レセプト電算処理システムコード"),
+        page=199,
+        de="D-8",
+    ),
+    _c("解釈番号", "interpretation_no", 8, "str", old=("解釈番号(基本)",), page=199, de="D-9"),
+    _c("診療行為名称", "act_name", 254, "str", page=199, de="D-10"),
+    _c("行為点数", "act_points", 8, "decimal", page=199, de="D-11"),
+    _c("行為薬剤料", "act_drug_points", 8, "decimal", page=199, de="D-12"),
+    _c("行為材料料", "act_material_points", 8, "decimal", page=199, de="D-13"),
+    _c("円・点区分", "yen_point_flag", 1, "code", old=("円点区分",), codes="yen_point_flag", page=199, de="D-14"),
+    _c("行為回数", "act_count", 3, "int", page=199, de="D-15"),
+    _c("保険者番号", "insurer_no", 8, "str", page=199, de="D-16"),
+    _c("レセプト種別コード", "receipt_type", 4, "code", page=199, de="D-17"),
+    _c("実施年月日", "service_date", 8, "date", True, page=199, de="D-18"),
+    _c("レセプト科区分", "receipt_dept", 2, "code", codes="receipt_department", page=199, de="D-19"),
+    _c("診療科区分", "clinical_dept", 3, "code", codes="department", page=199, de="D-20"),
+    _c("医師コード", "doctor_code", 10, "str", page=199, de="D-21"),
+    _c("病棟コード", "ward_code", 10, "str", page=199, de="D-22"),
+    _c("病棟区分", "ward_type", 1, "code", codes="ward_type_inpatient", page=199, de="D-23"),
+    _c("入外区分", "in_out_flag", 1, "code", codes="in_out_flag", page=199, de="D-24"),
+    _c("施設タイプ", "facility_type", 3, "str", page=199, de="D-25"),
+    _c("算定開始日", "billing_start_date", 8, "date", page=199, de="D-26"),
+    _c("算定終了日", "billing_end_date", 8, "date", page=199, de="D-27"),
+    _c("算定起算日", "billing_origin_date", 8, "date", page=199, de="D-28"),
+    _c("分類番号", "dpc_code", 14, "str", page=199, de="D-29"),
+    # 6 wide: "1.1234", the decimal point counts as a digit (p199); files before FY2025 used 7
+    _c("医療機関別係数", "hospital_coefficient", 6, "decimal", old=("医療機関係数",), page=199, de="D-30"),
 )
 
-# 様式1: code + payload rows. The official title row uses half-width katakana.
+# 様式1 (p19–20): header part + payload part; one form = every record with the same header part
 _FF1_COLUMNS = (
-    _c("施設ｺｰﾄﾞ", "facility_code", 9, "code", True),
-    _c("ﾃﾞｰﾀ識別番号", "data_id", 10, "pid", True),
-    _c("入院年月日", "admission_date", 8, "date", True),
-    _c("回数管理番号", "admission_seq", 1, "int", True),
-    _c("統括診療情報番号", "parent_info_no", 1, "code", True),
-    _c("ｺｰﾄﾞ", "item_code", 7, "str", True),
-    _c("ﾊﾞｰｼﾞｮﾝ", "version", 8, "code", True),
-    _c("連番", "seq", 2, "int", True),
-    *(_c(f"ﾍﾟｲﾛｰﾄﾞ{i}", f"payload_{i}", 254 if i == 9 else 40, "str") for i in range(1, 10)),
+    _c("施設コード", "facility_code", 9, "code", True, page=20, key=True),
+    _c("データ識別番号", "data_id", 10, "pid", True, ("データ識別番", "ﾃﾞｰﾀ識別番号"), page=20, key=True),
+    _c("入院年月日", "admission_date", 8, "date", True, page=20, key=True),
+    _c("回数管理番号", "admission_seq", 1, "int", True, page=20, key=True),
+    _c("統括診療情報番号", "parent_info_no", 1, "token", True, codes="parent_info_no", page=40, key=True),
+    _c("コード", "item_code", 7, "str", True, page=20),
+    _c("バージョン", "version", 8, "code", True, page=20),
+    _c("連番", "seq", 2, "int", True, ("連番号",), page=20),
+    *(
+        _c(
+            f"ペイロード{i}",
+            f"payload_{i}",
+            254 if i == 9 else 40,
+            "str",
+            old=(f"ペイロード{i}({'日付等' if i == 1 else 'コード等' if i == 2 else '可変長文字列'})",)
+            if i in (1, 2, 9)
+            else (),
+            page=20,
+        )
+        for i in range(1, 10)
+    ),
 )
 
-H_PAYLOADS = 11
+# 様式4 (p140): one record per discharge, no title row
+_FF4_COLUMNS = (
+    _c("施設コード", "facility_code", 9, "code", True, page=140),
+    _c("データ識別番号", "data_id", 10, "pid", True, page=140),
+    _c("入院年月日", "admission_date", 8, "date", True, page=140),
+    _c("退院年月日", "discharge_date", 8, "date", True, page=140),
+    _c(
+        "医療保険外との組合せ",
+        "non_insurance_combination",
+        1,
+        "code",
+        True,
+        ("医療保険外との組み合わせ",),
+        codes="ff4_non_insurance_combination",
+        page=140,
+    ),
+)
+
+# H (p146): header part (6) + コード, バージョン, 連番 + ペイロード1–20 = 29 columns; title row required (p17)
+H_PAYLOADS = 20
 _H_COLUMNS = (
-    _c("施設コード", "facility_code", 9, "code", True),
-    _c("病棟コード", "ward_code", 10, "str", True),
-    _c("データ識別番号", "data_id", 10, "pid", True),
-    _c("退院年月日", "discharge_date", 8, "date", True),
-    _c("入院年月日", "admission_date", 8, "date", True),
-    _c("実施年月日", "service_date", 8, "date", True),
-    _c("コード", "item_code", 7, "str", True),
-    _c("バージョン", "version", 8, "code", True),
-    _c("連番", "seq", 2, "int", True),
-    *(_c(f"ペイロード{i}", f"payload_{i}", 4, "str") for i in range(1, H_PAYLOADS + 1)),
+    _c("施設コード", "facility_code", 9, "code", True, page=146),
+    _c("病棟コード", "ward_code", 10, "str", True, page=146),
+    _c("データ識別番号", "data_id", 10, "pid", True, page=146),
+    _c("退院年月日", "discharge_date", 8, "date", True, page=146),
+    _c("入院年月日", "admission_date", 8, "date", True, page=146),
+    _c("実施年月日", "service_date", 8, "date", True, page=146),
+    _c("コード", "item_code", 7, "str", True, page=146),
+    _c("バージョン", "version", 8, "code", True, page=146),
+    _c("連番", "seq", 2, "int", True, page=146),
+    # ペイロード19 and 20 are variable-length text (p146); the others hold short codes (p148–152)
+    *(_c(f"ペイロード{i}", f"payload_{i}", 254 if i >= 19 else 40, "str", page=146) for i in range(1, H_PAYLOADS + 1)),
 )
 
+# K生成用データ (p154–155): comma-separated, no quotes, Shift_JIS, no title row; 枝番 may be omitted.
+# カナ氏名 and the insurance numbers are direct identifiers: they never leave the normaliser.
+_K_COLUMNS = (
+    _c("施設コード", "facility_code", 9, "code", True, page=154),
+    _c("データ識別番号", "data_id", 10, "pid", True, page=154),
+    _c("入院年月日", "admission_date", 8, "date", True, ("入院年月日(西暦)",), page=154),
+    _c("退院年月日", "discharge_date", 8, "date", True, ("退院年月日(西暦)",), page=154),
+    _c("実施年月", "service_month", 6, "code", True, page=154),
+    _c("カナ氏名", "kana_name", 160, "direct", True, page=154),  # up to 80 characters, half or full width
+    _c("性別", "sex", 1, "code", True, codes="k_sex", page=154),
+    _c("生年月日", "birth_date", 8, "date", True, page=154, partial_date=True),
+    _c("保険者番号", "insurer_no", 8, "direct", page=154),  # a 6-digit number follows two spaces
+    _c("被保険者記号", "insured_symbol", 38, "direct", page=154),
+    _c("被保険者番号", "insured_number", 38, "direct", page=154),
+    _c("枝番", "branch_no", 2, "direct", page=154),
+)
+
+_EF_UNIT = ("data_id", "admission_date", "data_category", "sequence_no")
 LAYOUTS: dict[str, Layout] = {
-    "FF1": Layout("FF1", "様式1 (clinical summary)", _FF1_COLUMNS, prefixes=("FF1",)),
+    "FF1": Layout(
+        "FF1",
+        "様式1 (clinical summary)",
+        _FF1_COLUMNS,
+        prefixes=("FF1",),
+        pages=(19, 20, 21, 40),
+        title_row="required",
+        unit=("data_id", "admission_date", "admission_seq", "parent_info_no"),
+    ),
+    "FF4": Layout("FF4", "様式4 (care outside medical insurance)", _FF4_COLUMNS, prefixes=("FF4",), pages=(140,)),
+    "H": Layout(
+        "H",
+        "H (重症度、医療・看護必要度)",
+        _H_COLUMNS,
+        prefixes=("Hn", "H"),
+        pages=(144, 146, 147, 148),
+        title_row="required",
+        service_date_column="service_date",
+    ),
     "EFn": Layout(
         "EFn",
-        "EF inpatient itemised billing",
+        "入院EF統合 (inpatient itemised billing)",
         _EF_COLUMNS,
         prefixes=("EFn",),
+        pages=(197, 198, 200),
         service_date_column="service_date",
         fixed_width_allowed=True,
+        unit=_EF_UNIT,
     ),
     "EFg": Layout(
         "EFg",
-        "EF outpatient itemised billing",
+        "外来EF統合 (outpatient itemised billing)",
         _EFG_COLUMNS,
         prefixes=("EFg",),
+        pages=(201, 202, 204, 205, 206, 207),
         service_date_column="service_date",
         fixed_width_allowed=True,
+        unit=("data_id", "visit_date", "data_category", "sequence_no"),
     ),
     "D": Layout(
         "D",
-        "D bundled (DPC) billing",
+        "D (DPC bundled billing)",
         _D_COLUMNS,
         prefixes=("Dn", "D"),
+        pages=(193, 194, 199),
         service_date_column="service_date",
         fixed_width_allowed=True,
     ),
-    "H": Layout("H", "H nursing necessity", _H_COLUMNS, prefixes=("Hn", "H"), service_date_column="service_date"),
+    "K": Layout(
+        "K",
+        "K生成用データ (link-key source data)",
+        _K_COLUMNS,
+        prefixes=("Kn", "K"),
+        pages=(153, 154, 155),
+        delimiter=",",
+        title_row="none",
+        omissible_trailing=1,
+    ),
 }
 
 # The lower-case name each kind has in the lake (stage/<kind>/…), in the DuckDB raw schema and in dbt.
-KIND_SLUG: dict[str, str] = {"FF1": "ff1", "EFn": "efn", "EFg": "efg", "D": "d", "H": "h"}
+KIND_SLUG: dict[str, str] = {"FF1": "ff1", "FF4": "ff4", "H": "h", "EFn": "efn", "EFg": "efg", "D": "d", "K": "k"}
 
 # Columns the normaliser adds to every kind (lineage), after the layout's own columns.
 LINEAGE_COLUMNS: tuple[str, ...] = ("yyyymm", "source_file", "line_number", "load_id", "loaded_at")
 
+# Code lists checked as a warning only: hospitals may add their own 診療科 (p53), and the specification allows
+# any two digits as レセプト科区分 on an outpatient SY row whose department is not known (p202 Q&A).
+WARN_ONLY_LISTS: frozenset[str] = frozenset({"department", "receipt_department"})
+
+# The old fixed-width D record had a 7-byte 医療機関係数; read either length (docs/files.md).
+LEGACY_WIDTHS: dict[str, dict[str, int]] = {"D": {"hospital_coefficient": 7}}
+
 
 def normalise_header_field(text: str) -> str:
-    """Compare header fields in NFKC form, so half-width katakana (施設ｺｰﾄﾞ) match full-width (施設コード)."""
+    """A title field in comparable form: NFKC (half-width katakana 施設ｺｰﾄﾞ = 施設コード), no spaces, 全角 brackets as ()."""
     return unicodedata.normalize("NFKC", text).strip().replace(" ", "").replace("\u3000", "")
 
 
+def is_facility_code_title(text: str) -> bool:
+    """Whether a field reads as a form of 施設コード (施設コード, 施設ｺｰﾄﾞ, 施設CD, 施設番号 …): how a title row is told
+    from a data row, by structure rather than exact wording (a data row's first field is 9 digits)."""
+    t = normalise_header_field(text).lower().lstrip("\ufeff")
+    return t.startswith("施設") and any(w in t for w in ("コード", "cd", "code", "番号"))
+
+
 def header_names(layout: Layout) -> list[set[str]]:
-    """For each column, every accepted spelling of its title (current and ≤ 2015)."""
+    """For each column, every known spelling of its title (canonical and other wordings)."""
     return [{normalise_header_field(c.ja), *(normalise_header_field(o) for o in c.old_ja)} for c in layout.columns]
 
 
@@ -228,52 +411,25 @@ def kind_for_filename(name: str, prefixes: dict[str, tuple[str, ...]] | None = N
     return best[1] if best else None
 
 
-# Code lists the readers check (row-level `unknown_code`); see ../shared/dpc/README.md.
-DATA_CATEGORIES: frozenset[str] = frozenset(
-    # fmt: off
-    (
-        "11",
-        "12",
-        "13",
-        "14",
-        "21",
-        "22",
-        "23",
-        "24",
-        "25",
-        "26",
-        "27",
-        "28",
-        "31",
-        "32",
-        "33",
-        "39",
-        "40",
-        "50",
-        "54",
-        "60",
-        "70",
-        "80",
-        "90",
-        "92",
-        "93",
-        "97",
-    )
-    # fmt: on
-)
-CODE_SETS: dict[str, frozenset[str]] = {
-    "data_category": DATA_CATEGORIES,
-    "yen_point_flag": frozenset({"0", "1"}),
-    "ward_type": frozenset({"0", "1", "2"}),
-    "in_out_flag": frozenset({"0", "1"}),
-}
-
-
 def pid_index(layout: Layout) -> int:
     """0-based position of the patient identifier (データ識別番号) in a layout."""
     return next(i for i, c in enumerate(layout.columns) if c.type == "pid")
 
 
-def record_length(layout: Layout) -> int:
-    """Bytes per record of the old fixed-width variant (sum of the published widths, cp932)."""
-    return sum(layout.widths)
+def direct_identifier_columns(layout: Layout) -> tuple[str, ...]:
+    """Columns holding direct identifiers (p154): dropped by the normaliser, masked in quarantine."""
+    return tuple(c.name for c in layout.columns if c.type == "direct")
+
+
+def record_length(layout: Layout, widths: list[int] | None = None) -> int:
+    """Bytes per record of the fixed-width variant (sum of the published widths, cp932)."""
+    return sum(widths if widths is not None else layout.widths)
+
+
+def fixed_width_variants(layout: Layout) -> list[tuple[str, list[int]]]:
+    """(variant name, widths) of the fixed-width records a kind may arrive in: the current one, then older ones."""
+    out = [("fixed-width", layout.widths)]
+    legacy = LEGACY_WIDTHS.get(layout.kind)
+    if legacy:
+        out.append(("fixed-width-legacy", [legacy.get(c.name, c.width) for c in layout.columns]))
+    return out

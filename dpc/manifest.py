@@ -21,12 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dpc.layouts import LAYOUTS, kind_for_filename, normalise_header_field
+from dpc.layouts import is_facility_code_title, kind_for_filename
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 DELIVERY_PATH = re.compile(r"yyyymm=(?P<yyyymm>\d{6})/facility=(?P<facility>\d{9})")
-_HEADER_FIRST_FIELDS = {normalise_header_field(lay.columns[0].ja) for lay in LAYOUTS.values()}
 
 
 @dataclass(frozen=True)
@@ -42,14 +41,16 @@ class FileFacts:
 
 
 def has_title_row(first_line: bytes) -> bool:
-    """A title row's first field reads 施設コード (or 施設ｺｰﾄﾞ) in cp932 or UTF-8."""
-    field = first_line.split(b"\t", 1)[0].lstrip(b"\xef\xbb\xbf")
+    """Whether a file's first line is a title row, by structure: its first field (tab- or comma-separated, cp932 or
+    UTF-8) reads as a form of 施設コード (施設コード, 施設ｺｰﾄﾞ, 施設CD …), where a data row has 9 digits (p17, p20)."""
+    line = first_line.lstrip(b"\xef\xbb\xbf")
+    field = line.split(b"\t", 1)[0].split(b",", 1)[0]
     for encoding in ("cp932", "utf-8"):
         try:
             text = field.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if normalise_header_field(text) in _HEADER_FIRST_FIELDS:
+        if is_facility_code_title(text):
             return True
     return False
 

@@ -43,11 +43,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from dpc import checks as rules
 from dpc.config import file_prefixes
 from dpc.layouts import (
-    CODE_SETS,
     LAYOUTS,
+    WARN_ONLY_LISTS,
     Layout,
+    fixed_width_variants,
     header_names,
     kind_for_filename,
     normalise_header_field,
@@ -63,16 +65,36 @@ REASONS: dict[str, str] = {
     "truncated_line": "the last line is incomplete (no line end and too few columns): a truncated upload",
     "missing_value": "a required column is empty",
     "not_numeric": "a number or numeric code column holds something else",
-    "invalid_date": "a date column is not a real yyyymmdd date (00000000 = unknown is allowed)",
+    "invalid_date": "a date column is not a yyyymmdd date the specification allows (00000000 = not yet known; birth "
+    "dates may have unknown parts written as 0, p42, p154; 外来 SY rows have a yyyymm00 visit month, p201)",
+    "invalid_data_id": "データ識別番号 is not 10 digits (p20, p197)",
     "facility_mismatch": "施設コード differs from the delivery's facility",
     "discharge_before_admission": "退院年月日 is before 入院年月日",
     "service_date_outside_month": "実施年月日 is outside the delivery month",
-    "unknown_code": "a coded column holds a value outside its code list",
+    "unknown_code": "a coded column holds a value outside its code list (dpc/specdata/code_lists)",
+    "unknown_version": "a 様式1/H record's バージョン is not one of its item's versions (p20, p147)",
+    "empty_payload_record": "every payload of a 様式1/H record is empty: the record must not be written (p20)",
+    "invalid_detail_flags": "行為明細区分情報 is not 12 digits (p198 F-19, p206)",
     "duplicate_row": "the row repeats an earlier row of the file exactly",
+    "form_key_fault": "another record of the same 様式1 form has a fault in the form's key (the form is one unit)",
+    "act_key_fault": "another record of the same EF act has a fault in the act's key (the act is one unit)",
+}
+# findings on a kept row: the field is nulled and the finding recorded against the row (docs/decisions/0025)
+FIELD_FINDINGS: dict[str, str] = {
+    "payload_unknown_code": "a payload value outside its item's code list: the field is nulled",
+    "payload_invalid_date": "a payload date the specification does not allow: the field is nulled",
+    "payload_bad_format": "a payload value without the shape the specification gives: the field is nulled",
+    "payload_not_blank": "a value in a payload the item leaves empty (空欄) or does not define: the field is nulled",
 }
 WARNINGS: dict[str, str] = {
     "value_too_wide": "a value is longer than the layout's width (kept)",
     "no_final_newline": "the last line has no line end but is complete (kept)",
+    "title_wording": "a title-row column reads differently from the specification's wording (kept: titles are "
+    "recognised by structure)",
+    "title_row_missing": "the specification requires a title row for this kind (p17); the file has none (read anyway)",
+    "unknown_code": "a code outside a list hospitals may extend (診療科 p53) or one the specification lets be free",
+    "code_other_year": "a code the specification defines for another survey year",
+    "unknown_item": "a 様式1/H item code the transcribed item table does not list",
 }
 STRUCTURAL = frozenset({"wrong_column_count", "undecodable", "truncated_line"})
 REJECT_SHARE = 0.5  # more than this share of structurally broken rows rejects the whole file
@@ -128,6 +150,8 @@ class ReadResult:
     warnings: list[Finding] = field(default_factory=list)
     facility_code: str | None = None
     yyyymm: int | None = None
+    # kept rows with a field the specification forbids: the field is nulled, the finding recorded (FIELD_FINDINGS)
+    field_findings: list[Finding] = field(default_factory=list)
 
     @property
     def reasons(self) -> dict[str, int]:
@@ -255,22 +279,37 @@ def read_delivered_file(
     line_ending = "none" if ends == 0 else "CRLF" if crlf == ends else "LF" if crlf == 0 else "mixed"
 
     header = bool(raw_lines) and has_title_row(raw_lines[0])
-    variant = "tsv"
+    variant = "tsv" if layout.delimiter == "\t" else "csv"
     start = 0
+    title_warnings: list[Finding] = []
     if header:
-        variant = _check_header(name, layout, raw_lines[0].rstrip(b"\r"), encoding)
+        variant, title_warnings = _check_header(name, layout, raw_lines[0].rstrip(b"\r"), encoding)
         start = 1
+    elif layout.title_row == "required" and raw_lines:
+        title_warnings.append(
+            Finding(
+                1,
+                None,
+                "title_row_missing",
+                f"the specification requires a title row in {layout.kind} files (p17); line 1 is data (read anyway)",
+            )
+        )
     n_data = len(raw_lines) - start
     ctx = _Context(name, layout, facility, yyyymm, key, n_data + start, final_newline)
+    ctx.raw_lines, ctx.codec = raw_lines, _codec(encoding)
 
     if n_data == 0:
         accepted = _empty_accepted(layout)
-        return ReadResult(name, kind, variant, encoding, header, line_ending, 0, accepted, [], [], facility, yyyymm)
+        return ReadResult(
+            name, kind, variant, encoding, header, line_ending, 0, accepted, [], title_warnings, facility, yyyymm
+        )
 
     first = raw_lines[start].rstrip(b"\r")
-    if layout.fixed_width_allowed and b"\t" not in first and len(first) == record_length(layout):
-        variant = "fixed-width" + variant[3:]
-        cols, line_numbers, findings, good_text = _read_fixed_width(ctx, raw_lines, start, encoding)
+    fixed = _fixed_width_variant(layout, first)
+    if fixed is not None:
+        variant = fixed[0] + variant[3:]
+        ctx.widths = fixed[1]
+        cols, line_numbers, findings, good_text = _read_fixed_width(ctx, raw_lines, start, encoding, fixed[1])
         chunks = [(cols, line_numbers, good_text)]
     else:
         chunks, findings = [], []
@@ -311,13 +350,53 @@ def read_delivered_file(
     if structural and len(structural) > REJECT_SHARE * n_data:
         raise FileRejected(name, structural[0].line, None, _structural_message(layout, structural, n_data, variant))
 
-    accepted, dup_findings = _assemble(ctx, chunks)
-    findings.extend(dup_findings)
+    accepted, more = _assemble(ctx, chunks)
+    findings.extend(more)
     findings.sort(key=lambda f: f.line)
-    warnings = _warnings(ctx, accepted, raw_lines)
+    warnings = title_warnings + _warnings(ctx, accepted, raw_lines) + ctx.warnings
+    warnings.sort(key=lambda f: f.line)
+    ctx.field_findings.sort(key=lambda f: f.line)
     return ReadResult(
-        name, kind, variant, encoding, header, line_ending, n_data, accepted, findings, warnings, facility, yyyymm
+        name,
+        kind,
+        variant,
+        encoding,
+        header,
+        line_ending,
+        n_data,
+        accepted,
+        findings,
+        warnings,
+        facility,
+        yyyymm,
+        ctx.field_findings,
     )
+
+
+def reject_if_nothing_accepted(read: ReadResult) -> None:
+    """A file with data rows and none accepted rejects its delivery (docs/decisions/0025): publishing its
+    facility-month without that file would silently drop a whole kind. An empty file is not a failed file."""
+    if read.data_rows == 0 or read.accepted.num_rows > 0:
+        return
+    reasons = ", ".join(f"{code} × {n}" for code, n in sorted(read.reasons.items(), key=lambda kv: -kv[1]))
+    first = read.quarantined[0] if read.quarantined else None
+    raise FileRejected(
+        read.name,
+        first.line if first else 0,
+        first.column if first else None,
+        f"none of its {read.data_rows} data rows was accepted ({reasons})"
+        + (f"; line {first.line}: {first.reason}" if first else ""),
+    )
+
+
+def _fixed_width_variant(layout: Layout, first: bytes) -> tuple[str, list[int]] | None:
+    """The fixed-width variant whose record length the first data line has (no tabs), or None."""
+    if not layout.fixed_width_allowed or b"\t" in first:
+        return None
+    for variant, widths in fixed_width_variants(layout):
+        if len(first) == record_length(layout, widths):
+            return variant, widths
+    return None
 
 
 @dataclass
@@ -329,50 +408,84 @@ class _Context:
     key: bytes | None
     n_lines: int
     final_newline: bool
+    warnings: list[Finding] = field(default_factory=list)
+    field_findings: list[Finding] = field(default_factory=list)
+    # faults in a unit's key (docs/decisions/0025): unit key as delivered → (line, reason) of the first fault
+    unit_faults: dict[str, tuple[int, str]] = field(default_factory=dict)
+    raw_lines: list[bytes] = field(default_factory=list)
+    codec: str = "utf-8"
+    widths: list[int] | None = None  # set when the file is fixed-width
+
+    def raw_of(self, line: int) -> str:
+        """The quarantine text of physical line ``line`` (1-based)."""
+        rec = self.raw_lines[line - 1].rstrip(b"\r")
+        if self.widths is not None:
+            return _raw_fixed(self, rec, self.codec, self.widths)
+        return self.raw(rec.decode(self.codec, errors="replace"))
 
     def raw(self, line_text: str) -> str:
-        """The line for quarantine: データ識別番号 replaced by its pseudonym when a key is given."""
+        """The line for quarantine: データ識別番号 pseudonymised when a key is given, direct identifiers (K生成用データ's
+        names and insurance numbers, p154) always masked, other 10-digit numbers masked."""
+        layout = self.layout
+        fields = line_text.split(layout.delimiter)
+        idx = pid_index(layout)
+        if len(fields) <= idx:
+            return _TEN_DIGITS.sub("##########", line_text) if self.key is not None else line_text
+        # direct identifiers and birth dates (p154; docs/decisions/0003) are never shown, nor 様式1's A000010
+        # 生年月日 and 郵便番号 (payloads 1 and 3, p21)
+        direct = [i for i, c in enumerate(layout.columns) if c.type == "direct" or c.partial_date]
+        if layout.kind == "FF1" and len(fields) > 8 and fields[5].strip() == "A000010":
+            direct += [8, 10]
+        for i in direct:
+            if i < len(fields) and fields[i]:
+                fields[i] = "*" * 3
+        if direct and len(fields) > len(layout.columns):
+            fields = fields[: len(layout.columns)] + ["***"]  # a shifted line: nothing after may be shown
         if self.key is None:
-            return line_text
-        from dpc.pseudonymise import pseudonym
-
-        fields = line_text.split("\t")
-        idx = pid_index(self.layout)
-        if len(fields) > idx:
-            fields[idx] = pseudonym(fields[idx], self.key) if fields[idx].strip() else fields[idx]
-            fields = [_TEN_DIGITS.sub("##########", f) if i != idx else f for i, f in enumerate(fields)]
-            return "\t".join(fields)
-        return _TEN_DIGITS.sub("##########", line_text)
+            return layout.delimiter.join(fields)
+        fields[idx] = _pseudonym_for_quarantine(self, fields[idx])
+        fields = [_TEN_DIGITS.sub("##########", f) if i != idx else f for i, f in enumerate(fields)]
+        return layout.delimiter.join(fields)
 
 
-def _check_header(name: str, layout: Layout, raw: bytes, encoding: str) -> str:
+def _check_header(name: str, layout: Layout, raw: bytes, encoding: str) -> tuple[str, list[Finding]]:
+    """Recognise the title row by structure (first field a form of 施設コード, the kind's column count) and report
+    each column whose wording differs from the specification's as a `title_wording` warning, never a rejection."""
     line, why = _decode_line(raw.removeprefix(_BOM), encoding)
     if line is None:
         raise FileRejected(name, 1, None, f"title row does not decode: {why}")
-    fields = [normalise_header_field(f) for f in line.split("\t")]
+    fields = [normalise_header_field(f) for f in line.split(layout.delimiter)]
     expected = header_names(layout)
-    if len(fields) != len(expected):
+    n_min = len(expected) - layout.omissible_trailing
+    if not n_min <= len(fields) <= len(expected):
         others = [k for k, lay in LAYOUTS.items() if k != layout.kind and _header_matches(lay, fields)]
         hint = (
             f": it is the {others[0]} title row (is the file named right?)"
             if others
-            else (" (a column added or removed by a newer survey year, or the wrong kind)")
+            else " (a column added or removed by a newer survey year, or the wrong kind)"
         )
         raise FileRejected(
             name, 1, None, f"title row has {len(fields)} columns, the {layout.kind} layout has {len(expected)}{hint}"
         )
-    old = False
-    for i, (got, names) in enumerate(zip(fields, expected, strict=True)):
-        if got not in names:
-            raise FileRejected(
-                name,
+    warnings: list[Finding] = []
+    other = False
+    for i, (got, names) in enumerate(zip(fields, expected, strict=False)):
+        c = layout.columns[i]
+        canonical = normalise_header_field(c.ja)
+        if got == canonical:
+            continue
+        other = True
+        known = " (a wording in use: read as this column)" if got in names else ""
+        warnings.append(
+            Finding(
                 1,
-                layout.columns[i].name,
-                f"title row column {i + 1} reads {got!r}, the {layout.kind} layout has {layout.columns[i].ja!r}",
+                c.name,
+                "title_wording",
+                f"title row column {i + 1} reads {got!r}, the specification's {layout.kind} layout names it "
+                f"{c.ja!r}{f' (p{c.page})' if c.page else ''}{known}",
             )
-        if got != normalise_header_field(layout.columns[i].ja):
-            old = True
-    return "tsv-2015-header" if old else "tsv-header"
+        )
+    return ("tsv-other-header" if other else "tsv-header"), warnings
 
 
 def _header_matches(layout: Layout, fields: list[str]) -> bool:
@@ -413,9 +526,17 @@ def _empty_accepted(layout: Layout) -> pa.Table:
 
 
 def _trim(layout: Layout, cols: list[pa.Array]) -> list[pa.Array]:
+    """Trim (text right-trimmed only: a 6-digit 保険者番号 keeps its two leading spaces, p154, p197) and read the
+    literal ``NULL`` (any case: p228 prints ``NULL``, p215 ``Null``) as empty, as 空欄（Null） means (p20, p146)."""
     out = []
     for c, arr in zip(layout.columns, cols, strict=True):
-        out.append(pc.utf8_rtrim_whitespace(arr) if c.type == "str" else pc.utf8_trim_whitespace(arr))
+        arr = pc.utf8_rtrim_whitespace(arr) if c.type in ("str", "direct") else pc.utf8_trim_whitespace(arr)
+        four = pc.equal(pc.binary_length(arr), 4)
+        if pc.any(four).as_py():
+            null = pc.and_(four, pc.equal(pc.ascii_upper(arr), "NULL"))
+            if pc.any(null).as_py():
+                arr = pc.if_else(null, "", arr)
+        out.append(arr)
     return out
 
 
@@ -449,7 +570,7 @@ def _read_tsv_fast(
             pa.py_buffer(utf8),
             read_options=pacsv.ReadOptions(column_names=layout.names, skip_rows=start, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(
-                delimiter="\t",
+                delimiter=layout.delimiter,
                 quote_char=False,
                 double_quote=False,
                 escape_char=False,
@@ -489,8 +610,17 @@ def _read_tsv_chunk(
     ncol = len(layout.columns)
     arr = pa.array(lines, pa.string())
     arr = pc.if_else(pc.ends_with(arr, "\r"), pc.utf8_slice_codeunits(arr, 0, -1), arr)
-    parts = pc.split_pattern(arr, "\t")
+    parts = pc.split_pattern(arr, layout.delimiter)
     counts = pc.list_value_length(parts)
+    if layout.omissible_trailing:
+        # K生成用データ may leave 枝番 out (p154): complete such records with empty trailing fields
+        short = pc.and_(pc.less(counts, ncol), pc.greater_equal(counts, ncol - layout.omissible_trailing))
+        if pc.any(short).as_py():
+            pad = pc.subtract(ncol, counts)
+            fill = pc.if_else(short, pc.binary_repeat(layout.delimiter, pad), "")
+            arr = pc.binary_join_element_wise(arr, fill, "")
+            parts = pc.split_pattern(arr, layout.delimiter)
+            counts = pc.list_value_length(parts)
     good = pc.equal(counts, ncol)
     findings: list[Finding] = []
     bad_decode = [i - offset for i in undecodable if offset <= i < offset + len(lines)]
@@ -553,10 +683,10 @@ def _codec_guess(raw: bytes) -> str:
 
 
 def _read_fixed_width(
-    ctx: _Context, raw_lines: list[bytes], start: int, encoding: str
+    ctx: _Context, raw_lines: list[bytes], start: int, encoding: str, widths: list[int]
 ) -> tuple[dict[str, pa.Array], pa.Array, list[Finding], pa.Array]:
     layout = ctx.layout
-    width = record_length(layout)
+    width = record_length(layout, widths)
     codec = _codec(encoding)
     findings: list[Finding] = []
     good_rows: list[bytes] = []
@@ -592,7 +722,7 @@ def _read_fixed_width(
     # slice every column by its byte offsets, decode per column (vectorised), fall back per row on errors
     bounds = []
     pos = 0
-    for w in layout.widths:
+    for w in widths:
         bounds.append((pos, pos + w))
         pos += w
     bad_rows: dict[int, str] = {}
@@ -623,7 +753,9 @@ def _read_fixed_width(
     line_numbers = pa.array(good_ln, pa.int64()).filter(mask)
     good_text = pa.array(text_rows, pa.string()).filter(mask)
     raw_by_line = {ln: r for ln, r in zip(good_ln, good_rows, strict=True)}
-    keep, more = _validate(ctx, cols_d, line_numbers, good_text, lambda ln: _raw_fixed(ctx, raw_by_line[ln], codec))
+    keep, more = _validate(
+        ctx, cols_d, line_numbers, good_text, lambda ln: _raw_fixed(ctx, raw_by_line[ln], codec, widths)
+    )
     findings.extend(more)
     if keep is not None:
         cols_d = {k: v.filter(keep) for k, v in cols_d.items()}
@@ -632,55 +764,35 @@ def _read_fixed_width(
     return cols_d, line_numbers, findings, good_text
 
 
-def _raw_fixed(ctx: _Context, rec: bytes, codec: str) -> str:
+def _raw_fixed(ctx: _Context, rec: bytes, codec: str, widths: list[int] | None = None) -> str:
     if ctx.key is None:
         return rec.decode(codec, errors="replace")
-    from dpc.pseudonymise import pseudonym
-
+    widths = widths if widths is not None else ctx.layout.widths
     idx = pid_index(ctx.layout)
-    a = sum(ctx.layout.widths[:idx])
-    b = a + ctx.layout.widths[idx]
+    a = sum(widths[:idx])
+    b = a + widths[idx]
     if len(rec) < b:
         return _TEN_DIGITS.sub("##########", rec.decode(codec, errors="replace"))
     before = _TEN_DIGITS.sub("##########", rec[:a].decode(codec, errors="replace"))
     after = _TEN_DIGITS.sub("##########", rec[b:].decode(codec, errors="replace"))
     pid = rec[a:b].decode(codec, errors="replace")
-    return before + (pseudonym(pid, ctx.key) if pid.strip() else pid) + after
+    return before + _pseudonym_for_quarantine(ctx, pid) + after
+
+
+def _pseudonym_for_quarantine(ctx: _Context, value: str) -> str:
+    """データ識別番号 in a quarantined line: its pseudonym at the delivery's facility (the same patient_key the
+    accepted rows get); masked when the delivery's facility is not known (a file read outside a delivery)."""
+    from dpc.pseudonymise import patient_key
+
+    if not value.strip():
+        return value
+    if ctx.key is None or not ctx.facility or not re.fullmatch(r"\d{9}", ctx.facility):
+        return "#" * len(value)
+    return patient_key(ctx.facility, value, ctx.key)
 
 
 # ---------------------------------------------------------------------------------------------
 # row checks (vectorised): each check is a boolean mask; a row's first failing check is its reason
-
-
-def _valid_date(col: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """True where col is a real yyyymmdd date or 00000000 (checked once per distinct value: dates repeat)."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    encoded = pc.dictionary_encode(col)
-    return pc.take(_valid_date_values(encoded.dictionary), encoded.indices)
-
-
-def _valid_date_values(col: pa.Array) -> pa.Array:
-    fmt = pc.match_substring_regex(col, _DATE_RE)
-    safe = pc.if_else(fmt, col, "20000101")
-    y = pc.utf8_slice_codeunits(safe, 0, 4).cast(pa.int32())
-    m = pc.utf8_slice_codeunits(safe, 4, 6).cast(pa.int32())
-    d = pc.utf8_slice_codeunits(safe, 6, 8).cast(pa.int32())
-    leap = pc.or_(pc.and_(pc.equal(_mod(y, 4), 0), pc.not_equal(_mod(y, 100), 0)), pc.equal(_mod(y, 400), 0))
-    month_days = pa.array([31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], pa.int32())
-    m_safe = pc.if_else(pc.and_(pc.greater_equal(m, 1), pc.less_equal(m, 12)), m, 0)
-    dim = pc.take(month_days, m_safe)
-    dim = pc.if_else(pc.and_(pc.equal(m, 2), leap), 29, dim)
-    real = pc.and_(
-        pc.and_(pc.greater_equal(m, 1), pc.less_equal(m, 12)),
-        pc.and_(pc.greater_equal(d, 1), pc.less_equal(d, dim)),
-    )
-    real = pc.and_(real, pc.greater_equal(y, 1800))
-    return pc.and_(fmt, pc.or_(real, pc.equal(col, "00000000")))
-
-
-def _mod(a: pa.Array, n: int) -> pa.Array:
-    return pc.subtract(a, pc.multiply(pc.divide(a, n), n))
 
 
 @dataclass
@@ -698,20 +810,42 @@ def _validate(
     texts: pa.Array | None,
     raw_for: Callable[[int], str] | None = None,
 ) -> tuple[pa.Array | None, list[Finding]]:
+    """Row checks: each a boolean mask; a row's first failing check is its reason. Warnings and field findings
+    (a payload value nulled on a kept row) go to ``ctx``; faults in a unit's key are remembered for
+    :func:`_assemble`, which quarantines the rest of the unit."""
     layout = ctx.layout
     n = len(line_numbers)
     if n == 0:
         return None, []
     checks: list[_Check] = []
+    warns: list[_Check] = []
 
     def val(name: str) -> Callable[[int], str]:
+        if name in layout.names and (layout.column(name).type == "direct" or layout.column(name).partial_date):
+            return lambda i: "(a direct identifier, not shown)"
         return lambda i: repr(cols[name][i].as_py())
 
     empties = {name: pc.equal(arr, "") for name, arr in cols.items()}
+    is_sy = (
+        pc.fill_null(pc.equal(cols["data_category"], "SY"), False)
+        if layout.kind == "EFg"
+        else pa.repeat(pa.scalar(False), n)
+    )
+    year = rules.survey_year(ctx.yyyymm) if ctx.yyyymm else None
     for c in layout.columns:
         arr, empty = cols[c.name], empties[c.name]
         if c.required:
             checks.append(_Check("missing_value", c.name, empty, lambda i, c=c: f"{c.ja} is empty"))
+        if c.type == "pid":
+            bad = pc.and_(pc.invert(empty), pc.invert(pc.match_substring_regex(arr, r"^\d{10}$")))
+            checks.append(
+                _Check(
+                    "invalid_data_id",
+                    c.name,
+                    bad,
+                    lambda i, c=c: f"{c.ja} has {len(cols[c.name][i].as_py())} characters: it is 10 digits (p20)",
+                )
+            )
         pattern = {"int": _INT_RE, "decimal": _DECIMAL_RE, "code": _DIGITS_RE}.get(c.type)
         if pattern:
             # fast path: ASCII digits only are valid when short enough (utf8_is_digit alone also accepts
@@ -727,21 +861,69 @@ def _validate(
                 _Check("not_numeric", c.name, bad, lambda i, c=c, k=kind: f"{c.ja} {val(c.name)(i)} is not {k}")
             )
         if c.type == "date":
-            bad = pc.and_(pc.invert(empty), pc.invert(_valid_date(arr)))
+            if c.partial_date:
+                ok, allowed = rules.valid_partial_date(arr), "yyyymmdd, unknown parts as 0 (p42, p154)"
+            elif layout.kind == "EFg" and c.name == "visit_date":
+                ok = pc.or_(rules.valid_date(arr), pc.and_(is_sy, rules.month00(arr)))
+                allowed = "yyyymmdd (yyyymm00 only on SY rows, p201 (3))"
+            else:
+                ok, allowed = rules.valid_date(arr), "yyyymmdd or 00000000"
+            bad = pc.and_(pc.invert(empty), pc.invert(ok))
             checks.append(
-                _Check("invalid_date", c.name, bad, lambda i, c=c: f"{c.ja} {val(c.name)(i)} is not a yyyymmdd date")
+                _Check(
+                    "invalid_date",
+                    c.name,
+                    bad,
+                    lambda i, c=c, a=allowed: f"{c.ja} {val(c.name)(i)} is not a date the specification allows: {a}",
+                )
             )
-    if layout.kind == "FF1":
-        birth = pc.and_(pc.equal(cols["item_code"], "A000010"), pc.invert(empties["payload_1"]))
-        bad = pc.and_(birth, pc.invert(_valid_date(cols["payload_1"])))
+        if c.codes:
+            chk = rules.code_check(c.codes, year, c.codes in WARN_ONLY_LISTS)
+            outside = pc.and_(pc.invert(empty), pc.invert(pc.is_in(arr, chk.allowed)))
+            if not pc.any(outside).as_py():
+                continue
+            other = pc.and_(outside, pc.is_in(arr, chk.other_years))
+            pages = ", ".join(f"p{p}" for p in chk.pages)
+            warns.append(
+                _Check(
+                    "code_other_year",
+                    c.name,
+                    other,
+                    lambda i, c=c, p=pages: f"{c.ja} {val(c.name)(i)} is defined for another survey year ({p})",
+                )
+            )
+            unknown = pc.and_(outside, pc.invert(other))
+            target = warns if chk.warn_only else checks
+            target.append(
+                _Check(
+                    "unknown_code",
+                    c.name,
+                    unknown,
+                    lambda i, c=c, p=pages, w=chk.warn_only: (
+                        f"{c.ja} {val(c.name)(i)} is not in the code list {c.codes} ({p})"
+                        + (": kept (hospitals may add codes, or the specification lets this one be free)" if w else "")
+                    ),
+                )
+            )
+    if "detail_flags" in cols:
+        arr = cols["detail_flags"]
+        bad = pc.and_(pc.invert(empties["detail_flags"]), pc.not_equal(pc.binary_length(arr), 12))
         checks.append(
             _Check(
-                "invalid_date",
-                "payload_1",
+                "invalid_detail_flags",
+                "detail_flags",
                 bad,
-                lambda i: f"A000010 birth date {val('payload_1')(i)} is not a yyyymmdd date",
+                lambda i: f"行為明細区分情報 {val('detail_flags')(i)} is not 12 digits (p198 F-19, p206)",
             )
         )
+    if layout.kind in ("FF1", "H"):
+        from dpc.payload_checks import payload_checks
+
+        record, fields, warned = payload_checks(layout, cols, empties)
+        checks.extend(_Check(*r) for r in record)
+        warns.extend(_Check(*w) for w in warned)
+    else:
+        fields = []
     if ctx.facility:
         bad = pc.not_equal(cols["facility_code"], ctx.facility)
         checks.append(
@@ -773,13 +955,14 @@ def _validate(
                 "invalid_date",
                 "birth_date",
                 bad,
-                lambda i: f"生年月日 {val('birth_date')(i)} is after 外来受診年月日 {val('visit_date')(i)}",
+                lambda i: f"生年月日 is after 外来受診年月日 {val('visit_date')(i)}",
             )
         )
     if layout.service_date_column and ctx.yyyymm:
         svc = cols[layout.service_date_column]
+        # an outpatient SY row carries its 診療開始日, which may be earlier than the month (p202 (8))
         bad = pc.and_(
-            pc.invert(empties[layout.service_date_column]),
+            pc.and_(pc.invert(empties[layout.service_date_column]), pc.invert(is_sy)),
             pc.not_equal(pc.utf8_slice_codeunits(svc, 0, 6), str(ctx.yyyymm)),
         )
         checks.append(
@@ -790,19 +973,29 @@ def _validate(
                 lambda i: f"実施年月日 {val(layout.service_date_column)(i)} is outside the delivery month {ctx.yyyymm}",
             )
         )
-    for name, allowed in CODE_SETS.items():
-        if name in cols:
-            bad = pc.and_(pc.invert(empties[name]), pc.invert(pc.is_in(cols[name], pa.array(sorted(allowed)))))
-            checks.append(
-                _Check(
-                    "unknown_code",
-                    name,
-                    bad,
-                    lambda i, name=name, allowed=allowed: (
-                        f"{layout.column(name).ja} {val(name)(i)} is not one of {sorted(allowed)}"
-                    ),
-                )
+    if "visit_date" in cols and ctx.yyyymm:
+        bad = pc.and_(
+            pc.invert(empties["visit_date"]),
+            pc.not_equal(pc.utf8_slice_codeunits(cols["visit_date"], 0, 6), str(ctx.yyyymm)),
+        )
+        checks.append(
+            _Check(
+                "service_date_outside_month",
+                "visit_date",
+                bad,
+                lambda i: f"外来受診年月日 {val('visit_date')(i)} is outside the delivery month {ctx.yyyymm}",
             )
+        )
+    if "service_month" in cols and ctx.yyyymm:
+        bad = pc.and_(pc.invert(empties["service_month"]), pc.not_equal(cols["service_month"], str(ctx.yyyymm)))
+        checks.append(
+            _Check(
+                "service_date_outside_month",
+                "service_month",
+                bad,
+                lambda i: f"実施年月 {val('service_month')(i)} is not the delivery month {ctx.yyyymm} (p154)",
+            )
+        )
 
     reason = pa.nulls(n, pa.int16())
     any_bad = None
@@ -812,18 +1005,61 @@ def _validate(
             continue
         reason = pc.if_else(pc.and_(mask, pc.is_null(reason)), pa.scalar(k, pa.int16()), reason)
         any_bad = mask if any_bad is None else pc.or_(any_bad, mask)
+    kept = pa.repeat(pa.scalar(True), n) if any_bad is None else pc.invert(any_bad)
+    for w in warns:
+        mask = pc.and_(pc.fill_null(w.mask, False), kept)
+        for i in pc.indices_nonzero(mask).to_pylist():
+            ctx.warnings.append(Finding(line_numbers[i].as_py(), w.column, w.code, w.describe(i), ""))
+    for column, mask, code, describe in fields:
+        mask = pc.and_(pc.fill_null(mask, False), kept)
+        if not pc.any(mask).as_py():
+            continue
+        for i in pc.indices_nonzero(mask).to_pylist():
+            ctx.field_findings.append(Finding(line_numbers[i].as_py(), column, code, describe(i), ""))
+        cols[column] = pc.if_else(mask, "", cols[column])
     if any_bad is None:
         return None, []
     findings = []
+    key_columns = {c.name for c in layout.columns if c.key}
+    unit_keys = _unit_keys(layout, cols) if layout.unit else None
     for i in pc.indices_nonzero(any_bad).to_pylist():
         chk = checks[reason[i].as_py()]
         ln = line_numbers[i].as_py()
         raw = raw_for(ln) if raw_for else ctx.raw(texts[i].as_py())
         findings.append(Finding(ln, chk.column, chk.code, chk.describe(i), raw))
+        if unit_keys is not None and (chk.column in key_columns or chk.code == "invalid_data_id"):
+            ctx.unit_faults.setdefault(unit_keys[i].as_py(), (ln, chk.describe(i)))
     return pc.invert(any_bad), findings
 
 
+def _unit_keys(layout: Layout, cols: dict[str, pa.Array]) -> pa.Array:
+    """The unit (様式1 form, EF act) of each row, as delivered: its unit columns joined."""
+    return pc.binary_join_element_wise(*(cols[c] for c in layout.unit), "\x1f")
+
+
 def _assemble(
+    ctx: _Context, chunks: list[tuple[dict[str, pa.Array], pa.Array, pa.Array | None]]
+) -> tuple[pa.Table, list[Finding]]:
+    accepted, findings = _drop_duplicates(ctx, chunks)
+    if not ctx.unit_faults or accepted.num_rows == 0:
+        return accepted, findings
+    # a fault in a unit's key quarantines the whole unit (docs/decisions/0025): the form / act's other records
+    layout = ctx.layout
+    keys = _unit_keys(layout, {c: accepted[c].combine_chunks() for c in layout.unit})
+    hit = pc.is_in(keys, pa.array(sorted(ctx.unit_faults), pa.string()))
+    if not pc.any(hit).as_py():
+        return accepted, findings
+    code, what = ("form_key_fault", "様式1 form") if layout.kind == "FF1" else ("act_key_fault", "act")
+    for i in pc.indices_nonzero(hit).to_pylist():
+        ln_fault, why = ctx.unit_faults[keys[i].as_py()]
+        ln = accepted["line_number"][i].as_py()
+        findings.append(
+            Finding(ln, None, code, f"line {ln_fault} of the same {what} is quarantined ({why})", ctx.raw_of(ln))
+        )
+    return accepted.filter(pc.invert(hit)), findings
+
+
+def _drop_duplicates(
     ctx: _Context, chunks: list[tuple[dict[str, pa.Array], pa.Array, pa.Array | None]]
 ) -> tuple[pa.Table, list[Finding]]:
     layout = ctx.layout

@@ -19,6 +19,7 @@ class Storage(Protocol):
     def size(self, key: str) -> int: ...
     def exists(self, key: str) -> bool: ...
     def delete_prefix(self, prefix: str) -> None: ...
+    def delete(self, key: str) -> None: ...
     def uri(self, key: str) -> str: ...
 
 
@@ -56,6 +57,9 @@ class LocalStorage:
     def delete_prefix(self, prefix: str) -> None:
         for key in self.list(prefix):
             self._path(key).unlink()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def uri(self, key: str) -> str:
         return self._path(key).resolve().as_uri()
@@ -100,6 +104,9 @@ class S3Storage:
             self.client.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]], "Quiet": True}
             )
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from dpc.layouts import KIND_SLUG
 from dpc.manifest import MANIFEST_NAME
+from dpc.steps.identifiers import holds_direct_identifiers
 from dpc.steps.normalise import normalised_schema, quarantine_schema
 from dpc.storage import Storage, delivery_prefix, stage_prefix
 
@@ -237,7 +238,8 @@ def archive_raw(storage: Storage, facility_code: str, yyyymm: int, manifest_sha2
     """Copy a delivery version's raw files and manifest into its archive folder (write-once); returns the folder."""
     source = delivery_prefix("raw", facility_code, yyyymm)
     target = archive_prefix(facility_code, yyyymm, manifest_sha256)
-    for name in [*names, MANIFEST_NAME]:
+    # never the raw K生成用データ: names and insurance numbers are not kept (docs/decisions/0003)
+    for name in [*(n for n in names if not holds_direct_identifiers(n)), MANIFEST_NAME]:
         _copy_once(storage, source + name, target + name)
     return target
 

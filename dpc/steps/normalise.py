@@ -16,6 +16,7 @@ Reconciliation holds per file: delivered data rows = accepted + quarantined.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,15 +26,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from dpc.kana import KANA_NORMALISATION_VERSION
 from dpc.layouts import KIND_SLUG, LAYOUTS, Layout, kind_for_filename
+from dpc.linkkey import LinkKeyer, link_keys, load_link_keyer
 from dpc.manifest import MANIFEST_NAME
-from dpc.pseudonymise import load_key, pseudonym
-from dpc.readers import FileRejected, ReadResult, read_delivered_file
+from dpc.pseudonymise import load_key, patient_key
+from dpc.readers import FileRejected, Finding, ReadResult, read_delivered_file, reject_if_nothing_accepted
+from dpc.steps.identifiers import delete_after_normalising, deletion_marker, holds_direct_identifiers
 from dpc.storage import Storage, delivery_prefix, stage_prefix
 
 DECIMAL = pa.decimal128(18, 4)
 LOADED_AT = pa.timestamp("us", tz="UTC")
-_ARROW_TYPE = {"str": pa.string(), "code": pa.string(), "date": pa.string(), "int": pa.int64(), "decimal": DECIMAL}
+_ARROW_TYPE = {
+    "str": pa.string(),
+    "code": pa.string(),
+    "token": pa.string(),
+    "date": pa.string(),
+    "int": pa.int64(),
+    "decimal": DECIMAL,
+}
+# K生成用データ (p154): every direct identifier and the birth date are dropped; the link key stands for them
+_K_DROPPED = frozenset({"birth_date"})
 
 
 def _lineage_fields() -> list[pa.Field]:
@@ -49,21 +62,27 @@ def _lineage_fields() -> list[pa.Field]:
 def normalised_schema(kind: str) -> pa.Schema:
     """The Arrow schema of stage/<slug>/ for a kind: the layout's columns typed, then the lineage columns.
 
-    str/code/date → string (dates stay 'yyyymmdd', '00000000' kept; empty → null); int → int64;
-    decimal → decimal128(18, 4); データ識別番号 → ``patient_key`` (64 hex); EFg 生年月日 → ``age_at_visit``
-    (int64); 様式1 gets ``age_at_admission`` (int64) after payload_9.
+    str/code/token/date → string (dates stay 'yyyymmdd', '00000000' kept; empty and NULL → null); int → int64;
+    decimal → decimal128(18, 4); データ識別番号 → ``patient_key`` (64 hex, per facility); EFg 生年月日 →
+    ``age_at_visit`` (int64); 様式1 gets ``age_at_admission`` (int64) after payload_9; K生成用データ loses its
+    direct identifiers (カナ氏名, insurance numbers) and birth date and gets ``link_key`` (64 hex or null: the
+    cross-facility link key, docs/pseudonymisation.md) and ``kana_normalisation_version``.
     """
     layout = LAYOUTS[kind]
     fields: list[pa.Field] = []
     for c in layout.columns:
         if c.type == "pid":
             fields.append(pa.field("patient_key", pa.string()))
+        elif c.type == "direct" or (kind == "K" and c.name in _K_DROPPED):
+            continue
         elif kind == "EFg" and c.name == "birth_date":
             fields.append(pa.field("age_at_visit", pa.int64()))
         else:
             fields.append(pa.field(c.name, _ARROW_TYPE[c.type]))
     if kind == "FF1":
         fields.append(pa.field("age_at_admission", pa.int64()))
+    if kind == "K":
+        fields += [pa.field("link_key", pa.string()), pa.field("kana_normalisation_version", pa.string())]
     return pa.schema(fields + _lineage_fields())
 
 
@@ -80,6 +99,8 @@ def quarantine_schema() -> pa.Schema:
             pa.field("reason_code", pa.string(), nullable=False),
             pa.field("reason", pa.string(), nullable=False),
             pa.field("raw_line", pa.string()),
+            # quarantined = the row was taken out; field_nulled = the row was kept with one field nulled
+            pa.field("disposition", pa.string(), nullable=False),
             pa.field("load_id", pa.string(), nullable=False),
             pa.field("loaded_at", LOADED_AT, nullable=False),
         ]
@@ -138,6 +159,8 @@ def _age(birth: pa.ChunkedArray | pa.Array, at: pa.ChunkedArray | pa.Array) -> p
     """Whole years between two 'yyyymmdd' strings (null when either is null/unknown)."""
     ok = pc.and_(pc.match_substring_regex(birth, r"^\d{8}$"), pc.match_substring_regex(at, r"^\d{8}$"))
     ok = pc.and_(ok, pc.and_(pc.not_equal(birth, "00000000"), pc.not_equal(at, "00000000")))
+    # a partly unknown birth date (19710000, 19710500: p42, p154) or a yyyymm00 visit month gives no exact age
+    ok = pc.and_(ok, pc.and_(pc.invert(pc.ends_with(birth, "00")), pc.invert(pc.ends_with(at, "00"))))
     b = pc.if_else(ok, birth, "00000000")
     a = pc.if_else(ok, at, "00000000")
     years = pc.subtract(
@@ -148,9 +171,11 @@ def _age(birth: pa.ChunkedArray | pa.Array, at: pa.ChunkedArray | pa.Array) -> p
     return pc.if_else(ok, age, pa.scalar(None, pa.int64()))
 
 
-def _pseudonymise_memo(ids: pa.ChunkedArray | pa.Array, key: bytes, memo: dict[str, str]) -> pa.Array:
-    """:func:`dpc.pseudonymise.pseudonymise` with one HMAC per distinct id per delivery: the files of a
-    delivery share their patients, and a chunked column would otherwise hash its ids once per chunk."""
+def _pseudonymise_memo(
+    ids: pa.ChunkedArray | pa.Array, key: bytes, memo: dict[str, str], facility_code: str
+) -> pa.Array:
+    """:func:`dpc.pseudonymise.patient_keys` with one HMAC per distinct id per delivery: the files of a
+    delivery (one facility) share their patients, and a chunked column would otherwise hash its ids once per chunk."""
     stripped = pc.utf8_trim_whitespace(ids)
     if isinstance(stripped, pa.ChunkedArray):
         stripped = stripped.combine_chunks()
@@ -159,7 +184,7 @@ def _pseudonymise_memo(ids: pa.ChunkedArray | pa.Array, key: bytes, memo: dict[s
     values = encoded.dictionary.to_pylist()
     for v in values:
         if v not in memo:
-            memo[v] = pseudonym(v, key)
+            memo[v] = patient_key(facility_code, v, key)
     return pc.take(pa.array([memo[v] for v in values], pa.string()), encoded.indices)
 
 
@@ -172,20 +197,27 @@ def typed_table(
     load_id: str,
     loaded_at: datetime,
     memo: dict[str, str] | None = None,
+    facility_code: str | None = None,
+    link_keyer: LinkKeyer | None = None,
 ) -> pa.Table:
     """The accepted rows of one read file, typed as :func:`normalised_schema` says (``memo``: pseudonyms already
-    computed for this key, shared by the files of a delivery)."""
+    computed for this key, shared by the files of a delivery; ``link_keyer``: the link key's keyer, K only)."""
     memo = {} if memo is None else memo
     kind = result.kind
     layout: Layout = LAYOUTS[kind]
     schema = normalised_schema(kind)
     acc = result.accepted
     n = acc.num_rows
+    facility = facility_code or result.facility_code
+    if facility is None:
+        raise ValueError(f"{result.name}: the delivery's facility is needed to pseudonymise データ識別番号")
     cols: list[pa.ChunkedArray | pa.Array] = []
     for c in layout.columns:
         raw = _null_if_empty(acc[c.name])
         if c.type == "pid":
-            cols.append(_pseudonymise_memo(raw, key, memo))
+            cols.append(_pseudonymise_memo(raw, key, memo, facility))
+        elif c.type == "direct" or (kind == "K" and c.name in _K_DROPPED):
+            continue
         elif kind == "EFg" and c.name == "birth_date":
             cols.append(_age(raw, _null_if_empty(acc["visit_date"])))
         elif c.type in ("int", "decimal"):
@@ -200,6 +232,10 @@ def typed_table(
         cols.append(pc.if_else(is_birth, age, pa.scalar(None, pa.int64())))
         cols[p1] = pc.if_else(is_birth, pa.scalar(None, pa.string()), cols[p1])
         cols[p3] = pc.if_else(is_birth, pc.utf8_slice_codeunits(cols[p3], 0, 3), cols[p3])
+    if kind == "K":
+        keyer = link_keyer if link_keyer is not None else load_link_keyer()
+        links = link_keys(acc["birth_date"], acc["kana_name"], acc["sex"], keyer)
+        cols += [pa.array(links, pa.string()), pa.repeat(pa.scalar(KANA_NORMALISATION_VERSION, pa.string()), n)]
     cols += [
         pa.repeat(pa.scalar(yyyymm, pa.int32()), n),
         pa.repeat(pa.scalar(source_file, pa.string()), n),
@@ -216,8 +252,9 @@ def typed_table(
 def quarantine_table(
     result: ReadResult, *, facility_code: str, yyyymm: int, source_file: str, load_id: str, loaded_at: datetime
 ) -> pa.Table:
-    q = result.quarantined
+    q: list[Finding] = [*result.quarantined, *result.field_findings]
     n = len(q)
+    disposition = ["quarantined"] * len(result.quarantined) + ["field_nulled"] * len(result.field_findings)
     return pa.Table.from_pydict(
         {
             "facility_code": [facility_code] * n,
@@ -229,6 +266,7 @@ def quarantine_table(
             "reason_code": [f.reason_code for f in q],
             "reason": [f.reason for f in q],
             "raw_line": [f.raw_line for f in q],
+            "disposition": disposition,
             "load_id": [load_id] * n,
             "loaded_at": [loaded_at] * n,
         },
@@ -271,38 +309,56 @@ def normalise_delivery(
     prefix = delivery_prefix("raw", facility_code, yyyymm)
     result = NormaliseResult(facility_code, int(yyyymm), load_id)
     memo: dict[str, str] = {}  # pseudonyms of this delivery's patients, shared by its files
+    keyer: LinkKeyer | None = None
     data_tables: dict[str, list[pa.Table]] = {k: [] for k in LAYOUTS}
     q_tables: dict[str, list[pa.Table]] = {k: [] for k in LAYOUTS}
+    identifying: dict[str, tuple[str, FileResult]] = {}  # raw files to delete once normalised: name → (sha, result)
+    kept_kinds: set[str] = set()  # kinds whose raw file was deleted after an earlier normalise: outputs kept
     # read everything first: a rejected file must leave stage untouched
     for name in delivery_files(source, facility_code, yyyymm):
         if kind_for_filename(name) is None and name.lower().endswith((".json", ".md", ".pdf")):
             continue
+        if holds_direct_identifiers(name) and not source.exists(prefix + name):
+            marker = deletion_marker(source, facility_code, yyyymm, name)
+            if marker is not None and isinstance(marker.get("result"), dict):
+                # normalised before and deleted on purpose: keep what it produced (its link keys cannot be redone)
+                kept_kinds.add(str(kind_for_filename(name)))
+                result.files.append(FileResult(**marker["result"]))
+                continue
+        data = source.read_bytes(prefix + name)
         read = read_delivered_file(
             prefix + name,
-            source.read_bytes(prefix + name),
+            data,
             expected_yyyymm=int(yyyymm),
             expected_facility=facility_code,
             key=key,
         )
+        reject_if_nothing_accepted(read)
         common = {"yyyymm": int(yyyymm), "source_file": name, "load_id": load_id, "loaded_at": loaded_at}
-        data_tables[read.kind].append(typed_table(read, key, memo=memo, **common))
+        if read.kind == "K" and keyer is None:
+            keyer = load_link_keyer()
+        typed = typed_table(read, key, memo=memo, facility_code=facility_code, link_keyer=keyer, **common)
+        data_tables[read.kind].append(typed)
         q_tables[read.kind].append(quarantine_table(read, facility_code=facility_code, **common))
-        result.files.append(
-            FileResult(
-                source_file=name,
-                kind=read.kind,
-                layout_variant=read.layout_variant,
-                encoding=read.encoding,
-                header=read.header,
-                delivered=read.data_rows,
-                accepted=read.accepted.num_rows,
-                quarantined=len(read.quarantined),
-                warnings=len(read.warnings),
-                reasons=read.reasons,
-                warning_reasons=read.warning_reasons,
-            )
+        file_result = FileResult(
+            source_file=name,
+            kind=read.kind,
+            layout_variant=read.layout_variant,
+            encoding=read.encoding,
+            header=read.header,
+            delivered=read.data_rows,
+            accepted=read.accepted.num_rows,
+            quarantined=len(read.quarantined),
+            warnings=len(read.warnings),
+            reasons=read.reasons,
+            warning_reasons=read.warning_reasons,
         )
+        result.files.append(file_result)
+        if holds_direct_identifiers(name):
+            identifying[name] = (hashlib.sha256(data).hexdigest(), file_result)
     for kind, slug in KIND_SLUG.items():
+        if kind in kept_kinds:
+            continue
         for out_slug, tables, schema in (
             (slug, data_tables[kind], normalised_schema(kind)),
             (f"quarantine_{slug}", q_tables[kind], quarantine_schema()),
@@ -312,6 +368,9 @@ def normalise_delivery(
             target.delete_prefix(out_prefix)
             target.write_bytes(out_prefix + "part-0.parquet", _parquet_bytes(table))
             result.outputs[out_slug] = out_prefix + "part-0.parquet"
+    # the raw K生成用データ holds names and insurance numbers: deleted once its link keys are written (never archived)
+    for name, (sha256, file_result) in identifying.items():
+        delete_after_normalising(source, facility_code, yyyymm, name, sha256, file_result.as_dict())
     return result
 
 

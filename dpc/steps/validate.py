@@ -54,6 +54,15 @@ class ValidationReport:
         }
 
 
+def deleted_after_normalising(storage: Storage, facility_code: str, yyyymm: int, name: str, sha256: str) -> bool:
+    """Whether the normaliser deleted this exact file (same name and checksum) after normalising it: raw
+    K生成用データ files hold names and insurance numbers and are not kept (docs/decisions/0003)."""
+    from dpc.steps.identifiers import deletion_marker
+
+    marker = deletion_marker(storage, facility_code, yyyymm, name)
+    return marker is not None and marker.get("sha256") == sha256
+
+
 def _short(digest: str) -> str:
     return digest[:12] + "…"
 
@@ -141,6 +150,8 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
         elif entry.get("kind") not in (None, kind):
             report.add(key, "kind_mismatch", f"manifest says kind {entry.get('kind')}, the file name says {kind}")
         if name not in present:
+            if deleted_after_normalising(storage, facility_code, yyyymm, name, str(entry.get("sha256", ""))):
+                continue  # a K生成用データ file the normaliser deleted on purpose (docs/decisions/0003)
             report.add(
                 key, "missing_file", "listed in the manifest but not present (upload incomplete or file renamed)"
             )

@@ -3,7 +3,7 @@
 The Glue tables over stage/<kind>/ must list exactly the columns the normaliser writes, so they are
 generated from the same layout table (LAYOUT.md: layouts are data). ``python infra/scripts/glue_columns.py``
 rewrites the file; tests/python/test_terraform.py fails when the committed file is stale.
-GLUE_TYPE below maps each layout type to the Parquet/Glue type the normaliser must write.
+The columns and types are read from the normaliser's own Arrow schemas (one definition).
 """
 
 from __future__ import annotations
@@ -15,19 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from dpc.layouts import KIND_SLUG, LAYOUTS, LINEAGE_COLUMNS  # noqa: E402
+from dpc.layouts import KIND_SLUG, LAYOUTS  # noqa: E402
 
 OUT = ROOT / "infra" / "terraform" / "modules" / "glue_athena" / "stage_columns.json"
 
-GLUE_TYPE = {
-    "str": "string",
-    "code": "string",
-    "date": "string",
-    "int": "bigint",
-    "decimal": "decimal(18,4)",
-    "pid": "string",
-}
-LINEAGE_TYPE = {"source_file": "string", "line_number": "bigint", "load_id": "string", "loaded_at": "timestamp"}
 # yyyymm is a real column in the files (DECISIONS 2) but it is also the partition key of the Glue
 # tables (stage/<kind>/yyyymm=…/facility=…/); Glue forbids a column and a partition key of one name,
 # so the table takes it from the partition, whose value is the same.
@@ -35,21 +26,19 @@ PARTITION_COLUMNS = ("yyyymm",)
 
 
 def columns(kind: str) -> list[dict[str, str]]:
-    layout = LAYOUTS[kind]
-    out: list[dict[str, str]] = []
-    for col in layout.columns:
-        if col.type == "pid":
-            out.append({"name": "patient_key", "type": "string"})
-        elif col.name == "birth_date":
-            out.append({"name": "age_at_visit", "type": "bigint"})
-        else:
-            out.append({"name": col.name, "type": GLUE_TYPE[col.type]})
-    if kind == "FF1":
-        out.append({"name": "age_at_admission", "type": "bigint"})
-    for name in LINEAGE_COLUMNS:
-        if name not in PARTITION_COLUMNS:
-            out.append({"name": name, "type": LINEAGE_TYPE[name]})
-    return out
+    """The columns of stage/<slug>/: exactly the normaliser's normalised_schema(kind), yyyymm from the partition."""
+    from dpc.steps.normalise import normalised_schema  # pyarrow: only needed here
+
+    types = {
+        "string": "string",
+        "int64": "bigint",
+        "int32": "int",
+        "decimal128(18, 4)": "decimal(18,4)",
+        "timestamp[us, tz=UTC]": "timestamp",
+    }
+    return [
+        {"name": f.name, "type": types[str(f.type)]} for f in normalised_schema(kind) if f.name not in PARTITION_COLUMNS
+    ]
 
 
 def quarantine_columns(kind: str) -> list[dict[str, str]]:

@@ -51,6 +51,60 @@ CREATE TABLE IF NOT EXISTS raw.ff1 (
 DISTSTYLE AUTO
 SORTKEY (yyyymm, facility_code);
 
+CREATE TABLE IF NOT EXISTS raw.ff4 (
+  facility_code varchar(65535),
+  patient_key varchar(65535),
+  admission_date varchar(65535),
+  discharge_date varchar(65535),
+  non_insurance_combination varchar(65535),
+  yyyymm integer not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS raw.h (
+  facility_code varchar(65535),
+  ward_code varchar(65535),
+  patient_key varchar(65535),
+  discharge_date varchar(65535),
+  admission_date varchar(65535),
+  service_date varchar(65535),
+  item_code varchar(65535),
+  version varchar(65535),
+  seq bigint,
+  payload_1 varchar(65535),
+  payload_2 varchar(65535),
+  payload_3 varchar(65535),
+  payload_4 varchar(65535),
+  payload_5 varchar(65535),
+  payload_6 varchar(65535),
+  payload_7 varchar(65535),
+  payload_8 varchar(65535),
+  payload_9 varchar(65535),
+  payload_10 varchar(65535),
+  payload_11 varchar(65535),
+  payload_12 varchar(65535),
+  payload_13 varchar(65535),
+  payload_14 varchar(65535),
+  payload_15 varchar(65535),
+  payload_16 varchar(65535),
+  payload_17 varchar(65535),
+  payload_18 varchar(65535),
+  payload_19 varchar(65535),
+  payload_20 varchar(65535),
+  yyyymm integer not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
 CREATE TABLE IF NOT EXISTS raw.efn (
   facility_code varchar(65535),
   patient_key varchar(65535),
@@ -173,27 +227,15 @@ CREATE TABLE IF NOT EXISTS raw.d (
 DISTSTYLE AUTO
 SORTKEY (yyyymm, facility_code);
 
-CREATE TABLE IF NOT EXISTS raw.h (
+CREATE TABLE IF NOT EXISTS raw.k (
   facility_code varchar(65535),
-  ward_code varchar(65535),
   patient_key varchar(65535),
-  discharge_date varchar(65535),
   admission_date varchar(65535),
-  service_date varchar(65535),
-  item_code varchar(65535),
-  version varchar(65535),
-  seq bigint,
-  payload_1 varchar(65535),
-  payload_2 varchar(65535),
-  payload_3 varchar(65535),
-  payload_4 varchar(65535),
-  payload_5 varchar(65535),
-  payload_6 varchar(65535),
-  payload_7 varchar(65535),
-  payload_8 varchar(65535),
-  payload_9 varchar(65535),
-  payload_10 varchar(65535),
-  payload_11 varchar(65535),
+  discharge_date varchar(65535),
+  service_month varchar(65535),
+  sex varchar(65535),
+  link_key varchar(65535),
+  kana_normalisation_version varchar(65535),
   yyyymm integer not null,
   source_file varchar(65535) not null,
   line_number bigint not null,
@@ -213,13 +255,14 @@ CREATE TABLE IF NOT EXISTS dq.quarantine_ff1 (
   reason_code varchar(65535) not null,
   reason varchar(65535) not null,
   raw_line varchar(65535),
+  disposition varchar(65535) not null,
   load_id varchar(65535) not null,
   loaded_at timestamptz not null
 )
 DISTSTYLE AUTO
 SORTKEY (yyyymm, facility_code);
 
-CREATE TABLE IF NOT EXISTS dq.quarantine_efn (
+CREATE TABLE IF NOT EXISTS dq.quarantine_ff4 (
   facility_code varchar(65535) not null,
   yyyymm integer not null,
   kind varchar(65535) not null,
@@ -229,38 +272,7 @@ CREATE TABLE IF NOT EXISTS dq.quarantine_efn (
   reason_code varchar(65535) not null,
   reason varchar(65535) not null,
   raw_line varchar(65535),
-  load_id varchar(65535) not null,
-  loaded_at timestamptz not null
-)
-DISTSTYLE AUTO
-SORTKEY (yyyymm, facility_code);
-
-CREATE TABLE IF NOT EXISTS dq.quarantine_efg (
-  facility_code varchar(65535) not null,
-  yyyymm integer not null,
-  kind varchar(65535) not null,
-  source_file varchar(65535) not null,
-  line_number bigint not null,
-  column_name varchar(65535),
-  reason_code varchar(65535) not null,
-  reason varchar(65535) not null,
-  raw_line varchar(65535),
-  load_id varchar(65535) not null,
-  loaded_at timestamptz not null
-)
-DISTSTYLE AUTO
-SORTKEY (yyyymm, facility_code);
-
-CREATE TABLE IF NOT EXISTS dq.quarantine_d (
-  facility_code varchar(65535) not null,
-  yyyymm integer not null,
-  kind varchar(65535) not null,
-  source_file varchar(65535) not null,
-  line_number bigint not null,
-  column_name varchar(65535),
-  reason_code varchar(65535) not null,
-  reason varchar(65535) not null,
-  raw_line varchar(65535),
+  disposition varchar(65535) not null,
   load_id varchar(65535) not null,
   loaded_at timestamptz not null
 )
@@ -277,6 +289,75 @@ CREATE TABLE IF NOT EXISTS dq.quarantine_h (
   reason_code varchar(65535) not null,
   reason varchar(65535) not null,
   raw_line varchar(65535),
+  disposition varchar(65535) not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_efn (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  disposition varchar(65535) not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_efg (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  disposition varchar(65535) not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_d (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  disposition varchar(65535) not null,
+  load_id varchar(65535) not null,
+  loaded_at timestamptz not null
+)
+DISTSTYLE AUTO
+SORTKEY (yyyymm, facility_code);
+
+CREATE TABLE IF NOT EXISTS dq.quarantine_k (
+  facility_code varchar(65535) not null,
+  yyyymm integer not null,
+  kind varchar(65535) not null,
+  source_file varchar(65535) not null,
+  line_number bigint not null,
+  column_name varchar(65535),
+  reason_code varchar(65535) not null,
+  reason varchar(65535) not null,
+  raw_line varchar(65535),
+  disposition varchar(65535) not null,
   load_id varchar(65535) not null,
   loaded_at timestamptz not null
 )

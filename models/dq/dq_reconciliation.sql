@@ -3,7 +3,7 @@
   from the latest load of the delivery) = rows in stage + rows quarantined. Any difference means a row
   was lost or counted twice; the test on `difference` fails the run.
 -#}
-{%- set kinds = {'FF1': 'ff1', 'EFn': 'efn', 'EFg': 'efg', 'D': 'd', 'H': 'h'} %}
+{%- set kinds = {'FF1': 'ff1', 'FF4': 'ff4', 'H': 'h', 'EFn': 'efn', 'EFg': 'efg', 'D': 'd', 'K': 'k'} %}
 
 with load_history as (
     select * from {{ source('dpc_dq', 'load_history') }}
@@ -51,6 +51,7 @@ quarantined as (
         yyyymm,
         count(*) as quarantined_rows
     from {{ source('dpc_dq', 'quarantine_' ~ slug) }}
+    where disposition = 'quarantined'
     group by facility_code, yyyymm
     {%- if not loop.last %}
     union all

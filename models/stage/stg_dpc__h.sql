@@ -1,4 +1,5 @@
-{#- H file (重症度、医療・看護必要度, nursing necessity): one row per patient × ward × evaluation day × item. -#}
+{#- H file (重症度、医療・看護必要度, nursing necessity; spec p144–152): one row per patient × ward × evaluation day ×
+    item. Header part + コード/バージョン/連番 + ペイロード1–20 (p146). -#}
 {{
     config(
         materialized='incremental',
@@ -38,6 +39,15 @@ final as (
         payload_9,
         payload_10,
         payload_11,
+        payload_12,
+        payload_13,
+        payload_14,
+        payload_15,
+        payload_16,
+        payload_17,
+        payload_18,
+        payload_19,
+        payload_20,
         yyyymm,
         source_file,
         line_number,

@@ -16,12 +16,13 @@ from dpc.manifest import build_manifest, file_facts
 
 FACILITY = "131000001"
 YYYYMM = 202404
-PREFIX = {"FF1": "FF1", "EFn": "EFn", "EFg": "EFg", "D": "Dn", "H": "Hn"}
+PREFIX = {"FF1": "FF1", "FF4": "FF4", "EFn": "EFn", "EFg": "EFg", "D": "Dn", "H": "Hn", "K": "Kn"}
 PATIENTS = ("0000012345", "0000067890", "0000011111")
 
 
 def file_name(kind: str, facility: str = FACILITY, yyyymm: int = YYYYMM) -> str:
-    return f"{PREFIX[kind]}_{facility}_{yyyymm % 10000:04d}.txt"
+    extension = "csv" if kind == "K" else "txt"  # K生成用データ is a CSV file (p154)
+    return f"{PREFIX[kind]}_{facility}_{yyyymm % 10000:04d}.{extension}"
 
 
 def _blank(kind: str) -> dict[str, str]:
@@ -89,6 +90,9 @@ def _ef_pair(kind: str, facility: str, pid: str, adm: str, dis: str, svc: str, s
     f2.update(
         detail_no="002", item_name="ステント", quantity="0000001.000", item_points="000000200.5", ffs_points="00000201"
     )
+    if kind == "EFg":  # outpatient: 病棟コード 9999999999, 病棟区分 9 on every record (p202 (10), (11))
+        for r in (e, f1, f2):
+            r.update(ward_code="9999999999", ward_type="9")
     return [_ordered(kind, e), _ordered(kind, f1), _ordered(kind, f2)]
 
 
@@ -142,13 +146,14 @@ def rows(kind: str, facility: str = FACILITY, yyyymm: int = YYYYMM) -> list[list
         return out
     if kind == "FF1":
         for pid, adm, dis in stays:
+            # values and versions as the specification's item table gives them (p21–22, p42–52, dpc/specdata)
             items = [
                 ("A000010", {"payload_1": "19450310", "payload_2": "1", "payload_3": "1000001"}),
                 ("A000020", {"payload_1": adm, "payload_2": "1", "payload_5": "200"}),
                 ("A006010", {"payload_2": "J189", "payload_4": "4868003", "payload_9": "肺炎、詳細不明"}),
             ]
             if dis != "00000000":
-                items.append(("A000030", {"payload_1": dis, "payload_2": "1", "payload_3": "1"}))
+                items.append(("A000030", {"payload_1": dis, "payload_2": "1", "payload_3": "1", "payload_4": "0"}))
             for code, payload in items:
                 r = _blank("FF1")
                 r.update(
@@ -158,7 +163,7 @@ def rows(kind: str, facility: str = FACILITY, yyyymm: int = YYYYMM) -> list[list
                     admission_seq="0",
                     parent_info_no="0",
                     item_code=code,
-                    version="20240601",
+                    version="20140401",
                     seq="0",
                     **payload,
                 )
@@ -166,7 +171,22 @@ def rows(kind: str, facility: str = FACILITY, yyyymm: int = YYYYMM) -> list[list
         return out
     if kind == "H":
         for pid, adm, dis in stays:
-            for code in ("ASS0013", "TAR0010"):
+            # ASS0013 (p148, version オ 20240601) and TAR0010 (p145, p150: version 20180401)
+            h_items = {
+                "ASS0013": (
+                    "20240601",
+                    {
+                        "payload_1": "1",
+                        "payload_2": "0",
+                        "payload_5": "0",
+                        "payload_6": "0",
+                        "payload_7": "000",
+                        "payload_8": "0",
+                    },
+                ),
+                "TAR0010": ("20180401", {"payload_1": "0"}),
+            }
+            for code, (version, payload) in h_items.items():
                 r = _blank("H")
                 r.update(
                     facility_code=facility,
@@ -176,12 +196,35 @@ def rows(kind: str, facility: str = FACILITY, yyyymm: int = YYYYMM) -> list[list
                     admission_date=adm,
                     service_date=adm,
                     item_code=code,
-                    version="20240601",
+                    version=version,
                     seq="0",
-                    payload_1="1",
-                    payload_2="0",
+                    **payload,
                 )
                 out.append(_ordered("H", r))
+        return out
+    if kind == "FF4":  # p140: discharges of the month only
+        for pid, adm, dis in stays:
+            if dis != "00000000":
+                out.append([facility, pid, adm, dis, "1"])
+        return out
+    if kind == "K":  # p154: synthetic names only; a 6-digit insurer after two spaces; 枝番 left out once
+        names = ("ﾔﾏﾀﾞ ﾀﾛｳ", "スズキハナコ", "ｻﾄｳｼﾞﾛｳ")
+        for i, (pid, adm, dis) in enumerate(stays):
+            row = [
+                facility,
+                pid,
+                adm,
+                dis,
+                ym,
+                names[i],
+                "1" if i != 1 else "2",
+                f"19{50 + i}0310",
+                "  200055" if i == 0 else "06130017",
+                "ｷｺﾞｳ",
+                f"{1000 + i}",
+                "01",
+            ]
+            out.append(row[:-1] if i == 2 else row)
         return out
     raise KeyError(kind)
 
@@ -256,10 +299,13 @@ def render(
     """The bytes of a delivered file. ``title=None`` writes no title row; ``encoding`` is a Python codec."""
     nl = newline.encode("ascii")
     lines: list[bytes] = []
+    sep = LAYOUTS[kind].delimiter
+    if LAYOUTS[kind].title_row == "none":
+        title = None  # 様式4 and K生成用データ are delivered without a title row (p140, p154)
     if title is not None:
-        lines.append("\t".join(header(kind, title)).encode(encoding))
+        lines.append(sep.join(header(kind, title)).encode(encoding))
     for r in data_rows:
-        lines.append(fixed_width(kind, r, encoding) if fixed else "\t".join(r).encode(encoding))
+        lines.append(fixed_width(kind, r, encoding) if fixed else sep.join(r).encode(encoding))
     data = nl.join(lines) + (nl if final_newline and lines else b"")
     return (b"\xef\xbb\xbf" + data) if bom else data
 

@@ -52,15 +52,31 @@ def test_inspect_facts(tmp_path: Path) -> None:
         "header": True,
         "line_ending": "LF",
         "rows": 9,
-        "patients": 3,
-        "stays": 3,
-        "accepted": 7,
-        "quarantined": 2,
+        "patients": 1,
+        "stays": 1,
+        "accepted": 3,
+        "quarantined": 6,  # two acts (E record + 2 F records) whose 実施年月日 is outside the month
         "warnings": 0,
-        "reasons": {"service_date_outside_month": 2},
-        "first_lines": {"service_date_outside_month": [4, 7]},
+        "reasons": {"act_key_fault": 4, "service_date_outside_month": 2},
+        "first_lines": {"act_key_fault": [2, 3, 5, 6], "service_date_outside_month": [4, 7]},
     }
-    assert (info["date_from"], info["date_to"]) == ("20240402", "20240411")
+    assert (info["date_from"], info["date_to"]) == ("20240411", "20240411")
+
+
+def test_a_file_with_rows_and_none_accepted_is_rejected(tmp_path: Path, capsys) -> None:
+    """As the normaliser would reject its delivery, inspect exits non-zero; an empty file is not a failed file."""
+    rows = F.rows("D")
+    for r in rows:
+        r[LAYOUTS["D"].names.index("facility_code")] = "131000002"
+    bad = tmp_path / F.file_name("D")
+    bad.write_bytes(F.render("D", rows))
+    empty = tmp_path / F.file_name("H")
+    empty.write_bytes(F.render("H", []))
+    assert main_inspect([str(empty)], True) == 0
+    capsys.readouterr()
+    assert main_inspect([str(bad)], False) == 2
+    err = capsys.readouterr().err
+    assert "none of its 3 data rows was accepted (facility_mismatch × 3)" in err and ":2: column facility_code:" in err
 
 
 def test_main_inspect_json_and_exit_codes(tmp_path: Path, capsys) -> None:
@@ -73,7 +89,7 @@ def test_main_inspect_json_and_exit_codes(tmp_path: Path, capsys) -> None:
     bad.write_bytes(F.render("D", F.rows("D")))
     assert main_inspect([str(good), str(bad)], False) == 2
     out = capsys.readouterr()
-    assert "title row has 30 columns, the H layout has 20" in out.err and "D " in out.out
+    assert "title row has 30 columns, the H layout has 29" in out.err and "D " in out.out
 
 
 def _agree(lake: Path, facility: str, yyyymm: int) -> None:

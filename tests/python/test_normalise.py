@@ -42,6 +42,8 @@ def test_every_kind_typed_with_lineage(tmp_path: Path) -> None:
     result = run(tmp_path)
     assert {f["kind"]: (f["delivered"], f["accepted"], f["quarantined"]) for f in result.as_dict()["files"]} == {
         "FF1": (11, 11, 0),
+        "FF4": (2, 2, 0),
+        "K": (3, 3, 0),
         "EFn": (9, 9, 0),
         "EFg": (9, 9, 0),
         "D": (3, 3, 0),
@@ -74,12 +76,13 @@ def test_quarantine_counts_and_pseudonymised_raw_line(tmp_path: Path) -> None:
     F.write_delivery(tmp_path, {F.file_name("EFn"): F.render("EFn", rows)})
     result = run(tmp_path)
     [f] = result.files
+    # データ区分 99 puts line 2 in no act of the file (the act's key as delivered): it alone is quarantined
     assert (f.delivered, f.accepted, f.quarantined) == (9, 7, 2)
     assert f.reasons == {"unknown_code": 1, "wrong_column_count": 1}
     q = stage(tmp_path, "quarantine_efn").to_pylist()
-    assert [(r["line_number"], r["reason_code"], r["column_name"]) for r in q] == [
-        (2, "unknown_code", "data_category"),
-        (6, "wrong_column_count", None),
+    assert [(r["line_number"], r["reason_code"], r["column_name"], r["disposition"]) for r in q] == [
+        (2, "unknown_code", "data_category", "quarantined"),
+        (6, "wrong_column_count", None, "quarantined"),
     ]
     assert stage(tmp_path, "efn").num_rows == 7
     for kind in ("efg", "d", "h", "ff1"):  # absent kinds: empty Parquet with the schema
@@ -97,6 +100,58 @@ def test_key_never_in_output_and_ids_never_in_stage(tmp_path: Path) -> None:
         text = str(pq.read_table(p).to_pylist())
         for pid in F.PATIENTS:
             assert pid not in text, p
+
+
+def test_k_identifiers_never_leave_the_normaliser_and_the_raw_k_file_is_deleted(tmp_path: Path, monkeypatch) -> None:
+    """K生成用データ (p154): no カナ氏名 or insurance number in any stage or quarantine file; a link key per record
+    (none for a partly unknown birth date); the raw file deleted with a marker; validating again accepts that."""
+    from dpc.steps.identifiers import deletion_marker
+    from dpc.steps.validate import validate_delivery
+
+    monkeypatch.setenv("DPC_LINK_KEY", "ab" * 32)
+    rows = F.rows("K")
+    rows[1][LAYOUTS["K"].names.index("birth_date")] = "19710000"  # partly unknown: no link key
+    bad = list(rows[0])
+    bad[LAYOUTS["K"].names.index("sex")] = "3"  # quarantined: its raw_line must not show the name
+    files = {F.file_name("K"): F.render("K", [*rows, bad])}
+    folder = F.write_delivery(tmp_path, files)
+    result = run(tmp_path)
+    [f] = result.files
+    assert (f.kind, f.delivered, f.accepted, f.quarantined) == ("K", 4, 3, 1)
+    k = stage(tmp_path, "k")
+    assert "kana_name" not in k.schema.names and "birth_date" not in k.schema.names
+    links = k["link_key"].to_pylist()
+    assert links[1] is None and all(re.fullmatch(r"[0-9a-f]{64}", x) for x in (links[0], links[2]))
+    identifiers = ["ﾔﾏﾀﾞ", "ヤマダ", "スズキ", "ｻﾄｳ", "200055", "06130017", "ｷｺﾞｳ", "19500310", "19710000"]
+    for p in tmp_path.rglob("*"):
+        if p.is_file():
+            text = p.read_bytes().decode("utf-8", errors="replace")
+            if p.suffix == ".parquet":
+                text += str(pq.read_table(p).to_pylist())
+            assert not [x for x in identifiers if x in text], p
+    assert not (folder / F.file_name("K")).exists()
+    marker = deletion_marker(LocalStorage(tmp_path), F.FACILITY, F.YYYYMM, F.file_name("K"))
+    assert marker is not None and marker["result"]["accepted"] == 3
+    assert validate_delivery(LocalStorage(tmp_path), F.FACILITY, F.YYYYMM).ok
+    again = run(tmp_path)  # the same version again: the link keys already written are kept
+    assert [x.as_dict() for x in again.files] == [f.as_dict()]
+    assert stage(tmp_path, "k")["link_key"].to_pylist() == links
+
+
+def test_the_same_number_at_two_facilities_is_two_patients(tmp_path: Path) -> None:
+    """データ識別番号 is a hospital's own number (p20): its pseudonym depends on the facility too."""
+    for facility in ("131000001", "131000002"):
+        F.write_delivery(tmp_path, {F.file_name("D", facility): F.render("D", F.rows("D", facility))}, facility)
+        run(tmp_path, facility)
+    keys = [
+        set(
+            pq.read_table(tmp_path / f"stage/d/yyyymm={F.YYYYMM}/facility={fac}/part-0.parquet")[
+                "patient_key"
+            ].to_pylist()
+        )
+        for fac in ("131000001", "131000002")
+    ]
+    assert len(keys[0]) == 3 and keys[0].isdisjoint(keys[1])
 
 
 def test_pseudonymise_deterministic_and_keyed() -> None:

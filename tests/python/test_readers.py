@@ -25,7 +25,7 @@ VARIANTS = {
     "fullwidth-header": ({"title": "fullwidth"}, "cp932", True, "CRLF", "tsv-header"),
     "hankaku-header": ({"title": "hankaku"}, "cp932", True, "CRLF", "tsv-header"),
 }
-EXPECTED_ROWS = {"FF1": 11, "EFn": 9, "EFg": 9, "D": 3, "H": 6}
+EXPECTED_ROWS = {"FF1": 11, "FF4": 2, "EFn": 9, "EFg": 9, "D": 3, "H": 6, "K": 3}
 
 
 def read(kind: str, data: bytes, **kw):
@@ -38,19 +38,40 @@ def test_every_variant_reads_with_exact_counts(kind: str, variant: str) -> None:
     kw, encoding, header, ending, layout = VARIANTS[variant]
     data = F.render(kind, F.rows(kind), **kw)
     r = read(kind, data)
-    if kind == "H" and encoding == "cp932" and not header:
-        encoding = "ascii"  # an H file without title row is pure ASCII
+    if LAYOUTS[kind].title_row == "none":  # 様式4 and K生成用データ have no title row (p140, p154)
+        header, layout = False, "csv" if kind == "K" else "tsv"
+    if kind in ("H", "FF4") and encoding == "cp932" and not header:
+        encoding = "ascii"  # an H or 様式4 file without title row is pure ASCII
     assert (r.kind, r.encoding, r.header, r.line_ending, r.layout_variant) == (kind, encoding, header, ending, layout)
     assert r.data_rows == EXPECTED_ROWS[kind] == count_data_rows(data)
     assert r.accepted.num_rows == EXPECTED_ROWS[kind]
-    assert r.quarantined == [] and r.warnings == []
+    assert r.quarantined == [] and r.field_findings == []
+    # 様式1 and H without their title row are read, with a warning: the specification requires one (p17)
+    missing = not header and LAYOUTS[kind].title_row == "required"
+    assert [w.reason_code for w in r.warnings] == (["title_row_missing"] if missing else [])
     first = 2 if header else 1
     assert r.accepted["line_number"].to_pylist() == list(range(first, first + EXPECTED_ROWS[kind]))
 
 
-def test_2015_header_names_are_detected() -> None:
+def test_other_title_wordings_are_read_with_a_warning_per_column() -> None:
+    """Titles are recognised by structure, never by wording (the ≤ 2015 names here): each other wording is a
+    `title_wording` warning naming its column, and every row is read."""
     r = read("EFn", F.render("EFn", F.rows("EFn"), title="2015"))
-    assert r.layout_variant == "tsv-2015-header" and r.accepted.num_rows == 9
+    assert r.layout_variant == "tsv-other-header" and r.accepted.num_rows == 9 and r.quarantined == []
+    old = [c.name for c in LAYOUTS["EFn"].columns if c.old_ja]
+    assert [(w.reason_code, w.column) for w in r.warnings] == [("title_wording", c) for c in old]
+
+
+def test_a_title_row_in_words_the_project_has_never_seen_is_read() -> None:
+    """A real hospital's export with its own wording (here p200's レセプト電算コード and an invented 施設ＣＤ) loads."""
+    data = F.render("EFn", F.rows("EFn"))
+    lines = data.split(b"\r\n")
+    title = lines[0].decode("cp932").split("\t")
+    title[0], title[8], title[10] = "施設ＣＤ", "レセプト電算コード", "名称"
+    lines[0] = "\t".join(title).encode("cp932")
+    r = read("EFn", b"\r\n".join(lines))
+    assert r.header and r.accepted.num_rows == 9 and r.quarantined == []
+    assert [w.column for w in r.warnings] == ["facility_code", "receipt_code", "item_name"]
 
 
 @pytest.mark.parametrize("kind", ["EFn", "D"])
@@ -148,14 +169,23 @@ ROW_FAULTS = [
     ("EFn", 0, "sequence_no", "00a1", "not_numeric"),
     ("EFn", 1, "quantity", "1.23456", "not_numeric"),
     ("EFn", 0, "admission_date", "20240230", "invalid_date"),
+    ("EFn", 0, "data_category", "99", "unknown_code"),
+    ("EFn", 0, "data_category", "93", "unknown_code"),  # 93 is D's alone (p199 vs p200)
+    ("D", 0, "data_id", "", "missing_value"),
+    ("D", 0, "data_id", "12345", "invalid_data_id"),  # 10 digits (p20, p199)
+    ("D", 0, "data_category", "12", "unknown_code"),  # 12 再診 is outpatient only (p199 ※1)
+    ("H", 0, "service_date", "2024041", "invalid_date"),
+    ("H", 1, "version", "20240601", "unknown_version"),  # TAR0010 is a 20180401 item (p147, p150)
+    ("EFg", 0, "birth_date", "20250101", "invalid_date"),
+    ("EFg", 1, "detail_flags", "0000100000", "invalid_detail_flags"),  # 12 digits (p206)
+    ("K", 0, "sex", "3", "unknown_code"),  # 1 or 2 (p154)
+    ("FF4", 0, "non_insurance_combination", "6", "unknown_code"),  # 1–5 (p140)
+]
+# a fault in a field of the act's key (EF: the E record and its F records are one act) quarantines the whole act
+ACT_FAULTS = [
     ("EFn", 0, "discharge_date", "20240301", "discharge_before_admission"),
     ("EFn", 2, "service_date", "20240501", "service_date_outside_month"),
     ("EFn", 0, "facility_code", "131000002", "facility_mismatch"),
-    ("EFn", 0, "data_category", "99", "unknown_code"),
-    ("D", 0, "data_id", "", "missing_value"),
-    ("H", 0, "service_date", "2024041", "invalid_date"),
-    ("FF1", 0, "payload_1", "19451301", "invalid_date"),
-    ("EFg", 0, "birth_date", "20250101", "invalid_date"),
 ]
 
 
@@ -165,11 +195,94 @@ def test_row_level_faults_are_quarantined_with_their_reason(kind, idx, column, v
     rows[idx][LAYOUTS[kind].names.index(column)] = value
     r = read(kind, F.render(kind, rows))
     [f] = r.quarantined
-    assert (f.line, f.column, f.reason_code) == (idx + 2, column, code)
+    first = 1 if LAYOUTS[kind].title_row == "none" else 2
+    assert (f.line, f.column, f.reason_code) == (idx + first, column, code)
     assert r.accepted.num_rows == len(rows) - 1
-    assert (
-        f.raw_line.split("\t")[LAYOUTS[kind].names.index("data_id")] == rows[idx][LAYOUTS[kind].names.index("data_id")]
-    )
+    names = LAYOUTS[kind].names
+    assert f.raw_line.split(LAYOUTS[kind].delimiter)[names.index("data_id")] == rows[idx][names.index("data_id")]
+
+
+def _line(kind: str, rows: list[list[str]], idx: int) -> str:
+    return LAYOUTS[kind].delimiter.join(rows[idx])
+
+
+@pytest.mark.parametrize(("kind", "idx", "column", "value", "code"), ACT_FAULTS)
+def test_a_fault_in_an_acts_key_quarantines_the_whole_act(kind, idx, column, value, code) -> None:
+    rows = F.rows(kind)
+    rows[idx][LAYOUTS[kind].names.index(column)] = value
+    r = read(kind, F.render(kind, rows))
+    by_line = {f.line: f for f in r.quarantined}
+    assert (by_line[idx + 2].column, by_line[idx + 2].reason_code) == (column, code)
+    # the act of rows 0–2 (E record 000 and F records 001, 002): the others follow with act_key_fault
+    assert sorted(by_line) == [2, 3, 4]
+    assert {f.reason_code for ln, f in by_line.items() if ln != idx + 2} == {"act_key_fault"}
+    assert all(f"line {idx + 2} of the same act" in f.reason for ln, f in by_line.items() if ln != idx + 2)
+    assert r.accepted.num_rows == len(rows) - 3
+
+
+def test_a_fault_in_a_form_key_quarantines_the_whole_form() -> None:
+    """様式1: a form is every record with the same header part (p19); a key fault quarantines all of them."""
+    rows = F.rows("FF1")
+    rows[1][LAYOUTS["FF1"].names.index("facility_code")] = "131000002"
+    r = read("FF1", F.render("FF1", rows))
+    assert [(f.line, f.reason_code) for f in r.quarantined] == [
+        (2, "form_key_fault"),
+        (3, "facility_mismatch"),
+        (4, "form_key_fault"),
+        (5, "form_key_fault"),
+    ]
+    assert r.accepted.num_rows == len(rows) - 4
+
+
+def test_a_forbidden_payload_value_nulls_the_field_and_keeps_the_record() -> None:
+    """A payload the specification forbids (here an impossible birth date, p21/p42) is nulled with a finding."""
+    rows = F.rows("FF1")
+    rows[0][LAYOUTS["FF1"].names.index("payload_1")] = "19451301"
+    r = read("FF1", F.render("FF1", rows))
+    assert r.quarantined == [] and r.accepted.num_rows == len(rows)
+    [f] = r.field_findings
+    assert (f.line, f.column, f.reason_code) == (2, "payload_1", "payload_invalid_date")
+    assert "19451301" not in f.reason  # a birth date is not repeated in findings
+    assert r.accepted["payload_1"][0].as_py() == ""
+
+
+def test_everything_the_specification_allows_is_accepted() -> None:
+    """NULL (any case) as empty (p228, p215), partly unknown birth dates (p42, p201), A/B forms (p40), D 01/94
+    rows with negative adjustment points (p193–194), 外来 SY rows with a yyyymm00 visit month and an earlier
+    診療開始日 (p201–204), the 7-digit 傷病名コード 0000999 (p201 (6))."""
+    ff1 = F.rows("FF1")
+    names = LAYOUTS["FF1"].names
+    ff1[0][names.index("payload_1")] = "19450000"
+    for r in ff1[:3]:
+        r[names.index("parent_info_no")] = "A"
+    d = F.rows("D")
+    dn = LAYOUTS["D"].names
+    d[1][dn.index("data_category")] = "94"
+    d[1][dn.index("act_points")] = "-120"
+    d[2][dn.index("data_category")] = "01"
+    d[2][dn.index("act_drug_points")] = "Null"
+    efg = F.rows("EFg")
+    gn = LAYOUTS["EFg"].names
+    sy = efg[0]
+    sy[gn.index("data_category")] = "SY"
+    sy[gn.index("visit_date")] = "20240400"
+    sy[gn.index("service_date")] = "20231115"
+    sy[gn.index("receipt_code")] = "0000999"
+    efg[1][gn.index("birth_date")] = "19500000"
+    efn = F.rows("EFn")
+    en = LAYOUTS["EFn"].names
+    efn[1][en.index("act_points")] = "NULL"
+    efn[2][en.index("receipt_code")] = "null"
+    for kind, rows in (("FF1", ff1), ("D", d), ("EFg", efg), ("EFn", efn)):
+        r = read(kind, F.render(kind, rows))
+        assert (r.quarantined, r.field_findings, r.warnings) == ([], [], []), kind
+        assert r.accepted.num_rows == len(rows), kind
+    r = read("D", F.render("D", d))
+    assert r.accepted["act_points"][1].as_py() == "-120" and r.accepted["act_drug_points"][2].as_py() == ""
+    r = read("EFn", F.render("EFn", efn))
+    assert r.accepted["act_points"][1].as_py() == "" and r.accepted["receipt_code"][2].as_py() == ""
+    r = read("EFg", F.render("EFg", efg))
+    assert r.accepted["receipt_code"][0].as_py() == "0000999"
 
 
 def test_admission_before_delivery_month_is_fine() -> None:
@@ -204,7 +317,7 @@ def test_unknown_prefix_and_configured_prefixes(monkeypatch) -> None:
 
 def test_value_too_wide_is_a_warning() -> None:
     rows = F.rows("H")
-    rows[0][LAYOUTS["H"].names.index("payload_1")] = "12345"
+    rows[0][LAYOUTS["H"].names.index("ward_code")] = "W" * 12  # 病棟コード is 10 wide (p146)
     r = read("H", F.render("H", rows))
     assert r.accepted.num_rows == 6 and [w.reason_code for w in r.warnings] == ["value_too_wide"]
 

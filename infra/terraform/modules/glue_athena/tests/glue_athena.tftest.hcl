@@ -18,7 +18,7 @@ run "catalog_and_workgroup" {
     error_message = "One Glue database per layer."
   }
   assert {
-    condition     = toset(output.raw_table_names) == toset(["ff1", "efn", "efg", "d", "h", "quarantine_ff1", "quarantine_efn", "quarantine_efg", "quarantine_d", "quarantine_h"])
+    condition     = toset(output.raw_table_names) == toset(["ff1", "ff4", "h", "efn", "efg", "d", "k", "quarantine_ff1", "quarantine_ff4", "quarantine_h", "quarantine_efn", "quarantine_efg", "quarantine_d", "quarantine_k"])
     error_message = "One raw table per kind and per kind's quarantine."
   }
   assert {
@@ -36,6 +36,11 @@ run "catalog_and_workgroup" {
   assert {
     condition     = !contains([for c in aws_glue_catalog_table.raw["ff1"].storage_descriptor[0].columns : c.name], "data_id")
     error_message = "Only the pseudonymous key reaches the catalog."
+  }
+  assert {
+    condition = length(setintersection(toset([for c in aws_glue_catalog_table.raw["k"].storage_descriptor[0].columns : c.name]),
+    toset(["data_id", "kana_name", "birth_date", "insurer_no", "insured_symbol", "insured_number", "branch_no"]))) == 0
+    error_message = "K生成用データ's direct identifiers never reach the catalog (only the link key)."
   }
   assert {
     condition = (aws_athena_workgroup.this.name == "dpc-learning-dev" && aws_athena_workgroup.this.configuration[0].enforce_workgroup_configuration &&
