@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from dpc.duck import CP932, connect, load_encodings
 from dpc.paths import PROJECT_DIR
-from dpc.pseudonymise import pseudonym
+from dpc.pseudonymise import patient_key
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 SEEDS = PROJECT_DIR / "seeds" / "ref"
@@ -151,8 +151,14 @@ def compare(pipeline_db: Path, floor_db: Path, key: bytes) -> list[Comparison]:
     with connect() as con:
         con.execute(f"attach {_literal(pipeline_db)} as pipeline (read_only)")
         con.execute(f"attach {_literal(floor_db)} as floor (read_only)")
-        ids = [r[0] for r in con.execute("select distinct data_id from floor.floor_admissions").fetchall()]
-        mapping = pa.table({"data_id": ids, "patient_key": [pseudonym(i, key) for i in ids]})  # noqa: F841 — read by DuckDB
+        pairs = con.execute("select distinct facility_code, data_id from floor.floor_admissions").fetchall()
+        mapping = pa.table(  # noqa: F841 — read by DuckDB
+            {
+                "facility_code": [f for f, _ in pairs],
+                "data_id": [i for _, i in pairs],
+                "patient_key": [patient_key(f, i, key) for f, i in pairs],
+            }
+        )
         con.execute("create temp table pseudonyms as select * from mapping")
         con.execute(
             """
@@ -162,7 +168,7 @@ def compare(pipeline_db: Path, floor_db: Path, key: bytes) -> list[Comparison]:
                 f.* exclude (data_id),
                 p.patient_key
             from floor.floor_admissions f
-            join pseudonyms p using (data_id)
+            join pseudonyms p using (facility_code, data_id)
             """
         )
         adm = _schema_of(con, ADMISSIONS_TABLE, ("mart", "mart_build"))

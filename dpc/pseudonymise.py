@@ -12,9 +12,9 @@ checked to be exactly 9 ASCII digits, so the message splits one way only whateve
 line's field is pseudonymised too, for quarantine). Functions: :func:`patient_key` (one value) and
 :func:`patient_keys` (a pyarrow array, one HMAC per distinct id).
 
-Construction v1 (``HMAC-SHA256(key, data_id)``, facility-independent: :func:`pseudonym`, :func:`pseudonymise`)
-is DEPRECATED and kept only until its call sites switch; v1 and v2 keys never match, and v1 keys cannot be
-turned into v2 keys without the raw files (docs/pseudonymisation.md, "Migration").
+Construction v1 (``HMAC-SHA256(key, data_id)``, facility-independent) was used until December 2026 and is
+gone; v1 and v2 keys never match, and v1 keys cannot be turned into v2 keys without the raw files
+(docs/pseudonymisation.md, "Migration").
 
 The key (the same for v1 and v2; the cross-facility link key has its OWN key, :mod:`dpc.linkkey`):
 
@@ -144,23 +144,6 @@ def _hash_distinct(ids: pa.Array | pa.ChunkedArray, fn: Callable[[str], str]) ->
     return pa.chunked_array(out, pa.string()) if chunked else out[0]
 
 
-def pseudonym(value: str, key: bytes) -> str:
-    """DEPRECATED (construction v1, facility-independent): use :func:`patient_key`.
-
-    ``HMAC-SHA256(key, stripped データ識別番号)``: the same number at two hospitals gives the same pseudonym, which
-    wrongly makes them one patient. Kept only until the readers and the normaliser switch to :func:`patient_key`.
-    """
-    return hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def pseudonymise(ids: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array | pa.ChunkedArray:
-    """DEPRECATED (construction v1): use :func:`patient_keys`. HMAC-SHA256 hex of each stripped id; null and
-    empty ids give null. One HMAC per distinct id."""
-    if not isinstance(key, bytes | bytearray) or not key:
-        raise ValueError("pseudonymise needs a non-empty key (bytes)")
-    return _hash_distinct(ids, lambda v: pseudonym(v, key))
-
-
 __all__ = [
     "KEY_ENV",
     "PATIENT_KEY_DOMAIN",
@@ -169,6 +152,4 @@ __all__ = [
     "load_key",
     "patient_key",
     "patient_keys",
-    "pseudonym",
-    "pseudonymise",
 ]

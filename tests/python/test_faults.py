@@ -39,7 +39,7 @@ from dpc.layouts import KIND_SLUG, LAYOUTS, kind_for_filename
 from dpc.manifest import count_data_rows, write_manifest
 from dpc.paths import PROJECT_DIR
 from dpc.pipeline import RunSummary, run_local
-from dpc.pseudonymise import pseudonym
+from dpc.pseudonymise import patient_key
 from dpc.readers import REASONS, FileRejected
 from dpc.steps import load
 from dpc.steps.normalise import normalise_delivery
@@ -213,7 +213,7 @@ def test_row_fault_is_quarantined_with_its_reason(row_batch: Batch, fault: str) 
             assert delivered[int(m[1]) - 1] == delivered[line - 1]
         # quarantine keeps the line, but never the clear patient identifier
         data_id = delivered[line - 1].split(b"\t")[LAYOUTS[kind].names.index("data_id")].decode("ascii")
-        assert data_id not in raw_line and pseudonym(data_id, TEST_KEY.encode()) in raw_line
+        assert data_id not in raw_line and patient_key(A, data_id, TEST_KEY.encode()) in raw_line
 
 
 def test_row_faults_quarantine_exactly_the_bad_rows_and_change_nothing_else(row_batch: Batch) -> None:
@@ -325,7 +325,7 @@ def test_corrected_month_replaces_exactly_its_delivery_and_archives_the_previous
         # history is kept: the first version's 4 files, then the correction's 4 files naming the archive
         assert [(h[1], h[2]) for h in history] == [(None, 4), (archive, 4)] and history[0][0] == old_sha
         # raw: that delivery's rows are the previous rows minus the removed stay; line numbers moved up
-        patient = pseudonym(c.stay[0], TEST_KEY.encode())
+        patient = patient_key(A, c.stay[0], TEST_KEY.encode())
         admitted = c.stay[1]
         for kind, slug in KIND_SLUG.items():
             cols = _select_list(con, "raw", slug, exclude=("load_id", "loaded_at", "line_number"))

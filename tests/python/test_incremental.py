@@ -27,7 +27,8 @@ import pytest
 from dpc.layouts import LAYOUTS, kind_for_filename
 from dpc.manifest import MANIFEST_NAME, write_manifest
 from dpc.pipeline import RunSummary, run_local
-from dpc.pseudonymise import load_key, pseudonym
+from dpc.pseudonymise import load_key
+from dpc.pseudonymise import patient_key as patient_key_of
 from dpc.steps import transform
 from tests.python.conftest import demo_env, environment
 
@@ -134,7 +135,7 @@ def _drop_stay(delivery_dir: Path, patient_key: str, admission_yyyymmdd: str) ->
             if (
                 len(fields) > i_adm
                 and fields[i_adm] == admission_yyyymmdd
-                and pseudonym(fields[i_id], key) == patient_key
+                and patient_key_of(fields[0], fields[i_id], key) == patient_key
             ):
                 removed += 1
                 continue

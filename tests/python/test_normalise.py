@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dpc.layouts import KIND_SLUG, LAYOUTS
-from dpc.pseudonymise import load_key, pseudonymise
+from dpc.pseudonymise import load_key, patient_keys
 from dpc.readers import FileRejected
 from dpc.steps.normalise import normalise_delivery, normalised_schema, quarantine_schema
 from dpc.storage import LocalStorage
@@ -156,12 +156,12 @@ def test_the_same_number_at_two_facilities_is_two_patients(tmp_path: Path) -> No
 
 def test_pseudonymise_deterministic_and_keyed() -> None:
     ids = pa.array(["0000012345", " 0000012345 ", "0000067890", None, ""])
-    a = pseudonymise(ids, b"k1").to_pylist()
+    a = patient_keys(F.FACILITY, ids, b"k1").to_pylist()
     assert a[0] == a[1] != a[2] and a[3] is None and a[4] is None
     assert re.fullmatch(r"[0-9a-f]{64}", a[0])
-    assert pseudonymise(ids, b"k1").to_pylist() == a
-    assert pseudonymise(ids, b"k2").to_pylist()[0] != a[0]
-    chunked = pseudonymise(pa.chunked_array([ids[:2], ids[2:]]), b"k1")
+    assert patient_keys(F.FACILITY, ids, b"k1").to_pylist() == a
+    assert patient_keys(F.FACILITY, ids, b"k2").to_pylist()[0] != a[0]
+    chunked = patient_keys(F.FACILITY, pa.chunked_array([ids[:2], ids[2:]]), b"k1")
     assert chunked.to_pylist() == a
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from dpc import pseudonymise as P
-from dpc.pseudonymise import PATIENT_KEY_DOMAIN, patient_key, patient_keys, pseudonym, pseudonymise
+from dpc.pseudonymise import PATIENT_KEY_DOMAIN, patient_key, patient_keys
 
 KEY = b"pytest-only-pseudonymisation-key-not-a-secret"
 FACILITY_A, FACILITY_B = "131000017", "271000025"
@@ -24,7 +24,7 @@ PINNED_V2 = {
     (FACILITY_A, DATA_ID): "22d30675d5c16bebb0cc3ca04de10b8ffe910e2225cdfaa7684587aeed0393ac",
     (FACILITY_B, DATA_ID): "336aa58049d210590eaacb7ff4a908cc1e7c464a8ba4470f1519747651b58725",
 }
-PINNED_V1 = "22752e533eb99399e8bfbafaba03af660fc1b6feb9c392d1e55a1efa915e6b3a"  # deprecated pseudonym()
+PINNED_V1 = "22752e533eb99399e8bfbafaba03af660fc1b6feb9c392d1e55a1efa915e6b3a"  # the retired v1 of DATA_ID
 
 
 def test_same_number_at_two_facilities_is_two_patients() -> None:
@@ -35,7 +35,8 @@ def test_same_number_at_two_facilities_is_two_patients() -> None:
 def test_pinned_vectors() -> None:
     for (facility, data_id), expected in PINNED_V2.items():
         assert patient_key(facility, data_id, KEY) == expected
-    assert pseudonym(DATA_ID, KEY) == PINNED_V1  # v1 unchanged until its call sites switch
+    # v1 (HMAC-SHA256(key, data_id), facility-independent) is gone: the new construction never gives its value
+    assert patient_key(FACILITY_A, DATA_ID, KEY) != PINNED_V1
 
 
 def test_construction_is_the_documented_one() -> None:
@@ -52,7 +53,7 @@ def test_stable_lower_hex_and_whitespace_ignored() -> None:
 
 def test_depends_on_key_and_differs_from_v1() -> None:
     assert patient_key(FACILITY_A, DATA_ID, KEY) != patient_key(FACILITY_A, DATA_ID, KEY + b"2")
-    assert patient_key(FACILITY_A, DATA_ID, KEY) != pseudonym(DATA_ID, KEY)
+    assert patient_key(FACILITY_A, DATA_ID, KEY) != hmac.new(KEY, DATA_ID.encode(), hashlib.sha256).hexdigest()
 
 
 def test_no_ambiguity_between_facility_and_number() -> None:
@@ -114,9 +115,3 @@ def test_patient_keys_one_hmac_per_distinct_id(monkeypatch: pytest.MonkeyPatch) 
     out = patient_keys(FACILITY_A, ids, KEY)
     assert len(calls) == 2
     assert out.null_count == 10
-
-
-def test_deprecated_pseudonymise_still_works() -> None:
-    out = pseudonymise(pa.array([DATA_ID, "", None]), KEY)
-    assert out.to_pylist() == [PINNED_V1, None, None]
-    assert "DEPRECATED" in (pseudonym.__doc__ or "") and "DEPRECATED" in (pseudonymise.__doc__ or "")
