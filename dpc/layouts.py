@@ -65,6 +65,10 @@ class Layout:
     fixed_width_allowed: bool = False
     # columns identifying the unit of quarantine (docs/decisions/0025): a 様式1 form, an EF act
     unit: tuple[str, ...] = ()
+    # EF: columns required on the act's E record (行為明細番号 000) only, and on its F records only (p200: the E
+    # columns EF-18–20, EF-25 and the F columns EF-12, 14, 16, 17 are 必須 where their record carries them)
+    required_on_act: tuple[str, ...] = ()
+    required_on_items: tuple[str, ...] = ()
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -147,15 +151,15 @@ _EF_COLUMNS = (
     _c("行為点数", "act_points", 8, "decimal", page=200, de="EF-18"),
     _c("行為薬剤料", "act_drug_points", 8, "decimal", page=200, de="EF-19"),
     _c("行為材料料", "act_material_points", 8, "decimal", page=200, de="EF-20"),
-    _c("行為回数", "act_count", 3, "int", page=200, de="EF-21"),
+    _c("行為回数", "act_count", 3, "int", True, page=200, de="EF-21"),
     _c("保険者番号", "insurer_no", 8, "str", page=200, de="EF-22"),
     _c("レセプト種別コード", "receipt_type", 4, "code", page=200, de="EF-23"),
     _c("実施年月日", "service_date", 8, "date", True, page=200, de="EF-24", key=True),
     _c("レセプト科区分", "receipt_dept", 2, "code", codes="receipt_department", page=200, de="EF-25"),
-    _c("診療科区分", "clinical_dept", 3, "code", codes="department", page=200, de="EF-26"),
+    _c("診療科区分", "clinical_dept", 3, "code", True, codes="department", page=200, de="EF-26"),
     _c("医師コード", "doctor_code", 10, "str", page=200, de="EF-27"),
-    _c("病棟コード", "ward_code", 10, "str", page=200, de="EF-28"),
-    _c("病棟区分", "ward_type", 1, "code", codes="ward_type_inpatient", page=200, de="EF-29"),
+    _c("病棟コード", "ward_code", 10, "str", True, page=200, de="EF-28"),
+    _c("病棟区分", "ward_type", 1, "code", True, codes="ward_type_inpatient", page=200, de="EF-29"),
     _c("入外区分", "in_out_flag", 1, "code", codes="in_out_flag", page=200, de="EF-30"),
     _c("施設タイプ", "facility_type", 3, "str", page=200, de="EF-31"),
 )
@@ -207,19 +211,19 @@ _D_COLUMNS = (
     ),
     _c("解釈番号", "interpretation_no", 8, "str", old=("解釈番号(基本)",), page=199, de="D-9"),
     _c("診療行為名称", "act_name", 254, "str", page=199, de="D-10"),
-    _c("行為点数", "act_points", 8, "decimal", page=199, de="D-11"),
-    _c("行為薬剤料", "act_drug_points", 8, "decimal", page=199, de="D-12"),
-    _c("行為材料料", "act_material_points", 8, "decimal", page=199, de="D-13"),
+    _c("行為点数", "act_points", 8, "decimal", True, page=199, de="D-11"),
+    _c("行為薬剤料", "act_drug_points", 8, "decimal", True, page=199, de="D-12"),
+    _c("行為材料料", "act_material_points", 8, "decimal", True, page=199, de="D-13"),
     _c("円・点区分", "yen_point_flag", 1, "code", old=("円点区分",), codes="yen_point_flag", page=199, de="D-14"),
-    _c("行為回数", "act_count", 3, "int", page=199, de="D-15"),
+    _c("行為回数", "act_count", 3, "int", True, page=199, de="D-15"),
     _c("保険者番号", "insurer_no", 8, "str", page=199, de="D-16"),
     _c("レセプト種別コード", "receipt_type", 4, "code", page=199, de="D-17"),
     _c("実施年月日", "service_date", 8, "date", True, page=199, de="D-18"),
-    _c("レセプト科区分", "receipt_dept", 2, "code", codes="receipt_department", page=199, de="D-19"),
-    _c("診療科区分", "clinical_dept", 3, "code", codes="department", page=199, de="D-20"),
+    _c("レセプト科区分", "receipt_dept", 2, "code", True, codes="receipt_department", page=199, de="D-19"),
+    _c("診療科区分", "clinical_dept", 3, "code", True, codes="department", page=199, de="D-20"),
     _c("医師コード", "doctor_code", 10, "str", page=199, de="D-21"),
-    _c("病棟コード", "ward_code", 10, "str", page=199, de="D-22"),
-    _c("病棟区分", "ward_type", 1, "code", codes="ward_type_inpatient", page=199, de="D-23"),
+    _c("病棟コード", "ward_code", 10, "str", True, page=199, de="D-22"),
+    _c("病棟区分", "ward_type", 1, "code", True, codes="ward_type_inpatient", page=199, de="D-23"),
     _c("入外区分", "in_out_flag", 1, "code", codes="in_out_flag", page=199, de="D-24"),
     _c("施設タイプ", "facility_type", 3, "str", page=199, de="D-25"),
     _c("算定開始日", "billing_start_date", 8, "date", page=199, de="D-26"),
@@ -307,6 +311,8 @@ _K_COLUMNS = (
 )
 
 _EF_UNIT = ("data_id", "admission_date", "data_category", "sequence_no")
+_EF_ON_ACT = ("act_points", "act_drug_points", "act_material_points", "receipt_dept")
+_EF_ON_ITEMS = ("quantity", "item_points", "ffs_points", "detail_flags")
 LAYOUTS: dict[str, Layout] = {
     "FF1": Layout(
         "FF1",
@@ -336,6 +342,8 @@ LAYOUTS: dict[str, Layout] = {
         service_date_column="service_date",
         fixed_width_allowed=True,
         unit=_EF_UNIT,
+        required_on_act=_EF_ON_ACT,
+        required_on_items=_EF_ON_ITEMS,
     ),
     "EFg": Layout(
         "EFg",
@@ -346,6 +354,8 @@ LAYOUTS: dict[str, Layout] = {
         service_date_column="service_date",
         fixed_width_allowed=True,
         unit=("data_id", "visit_date", "data_category", "sequence_no"),
+        required_on_act=_EF_ON_ACT,
+        required_on_items=_EF_ON_ITEMS,
     ),
     "D": Layout(
         "D",

@@ -26,6 +26,7 @@ from dpc.manifest import MANIFEST_NAME
 from dpc.pseudonymise import load_key
 from dpc.readers import FileRejected
 from dpc.steps import dq, export, load, publish, transform
+from dpc.steps.identifiers import holds_direct_identifiers
 from dpc.steps.normalise import normalise_delivery
 from dpc.steps.validate import find_deliveries, validate_delivery
 from dpc.storage import LocalStorage, delivery_prefix
@@ -251,6 +252,8 @@ def _prepare(job: _DeliveryJob, key: bytes) -> _Prepared:
         }
         return _Prepared("rejected", findings=[finding])
     files = loaded_files(report.manifest or {}, result.as_dict())
+    # the normaliser deleted the raw K生成用データ (docs/pseudonymisation.md): the folder as it now is
+    fingerprint = [entry for entry in fingerprint if not holds_direct_identifiers(str(entry[0]))]
     load.archive_raw(storage, facility_code, yyyymm, manifest_sha, [f.source_file for f in files])
     archived_to = None
     if previous is not None:

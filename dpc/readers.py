@@ -616,8 +616,8 @@ def _read_tsv_chunk(
         # K生成用データ may leave 枝番 out (p154): complete such records with empty trailing fields
         short = pc.and_(pc.less(counts, ncol), pc.greater_equal(counts, ncol - layout.omissible_trailing))
         if pc.any(short).as_py():
-            pad = pc.subtract(ncol, counts)
-            fill = pc.if_else(short, pc.binary_repeat(layout.delimiter, pad), "")
+            pad = pc.if_else(short, pc.subtract(ncol, counts), 0)
+            fill = pc.binary_repeat(layout.delimiter, pad)
             arr = pc.binary_join_element_wise(arr, fill, "")
             parts = pc.split_pattern(arr, layout.delimiter)
             counts = pc.list_value_length(parts)
@@ -905,6 +905,22 @@ def _validate(
                     ),
                 )
             )
+    if layout.required_on_act or layout.required_on_items:
+        is_act = pc.match_substring_regex(cols["detail_no"], r"^0+$")
+        for names, on, what in (
+            (layout.required_on_act, is_act, "on the act's E record (行為明細番号 000)"),
+            (layout.required_on_items, pc.invert(is_act), "on an F record"),
+        ):
+            for name in names:
+                c = layout.column(name)
+                checks.append(
+                    _Check(
+                        "missing_value",
+                        name,
+                        pc.and_(on, empties[name]),
+                        lambda i, c=c, w=what: f"{c.ja} is empty {w} (必須, p{c.page})",
+                    )
+                )
     if "detail_flags" in cols:
         arr = cols["detail_flags"]
         bad = pc.and_(pc.invert(empties["detail_flags"]), pc.not_equal(pc.binary_length(arr), 12))

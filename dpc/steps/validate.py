@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from dpc.config import file_prefixes
 from dpc.layouts import kind_for_filename
 from dpc.manifest import MANIFEST_NAME, count_data_rows, delivery_from_path, manifest_sha256
+from dpc.steps.identifiers import deletion_marker
 from dpc.storage import Storage, delivery_prefix
 
 REQUIRED_FIELDS = ("facility_code", "yyyymm", "files")
@@ -57,8 +58,6 @@ class ValidationReport:
 def deleted_after_normalising(storage: Storage, facility_code: str, yyyymm: int, name: str, sha256: str) -> bool:
     """Whether the normaliser deleted this exact file (same name and checksum) after normalising it: raw
     K生成用データ files hold names and insurance numbers and are not kept (docs/decisions/0003)."""
-    from dpc.steps.identifiers import deletion_marker
-
     marker = deletion_marker(storage, facility_code, yyyymm, name)
     return marker is not None and marker.get("sha256") == sha256
 

@@ -260,7 +260,7 @@ def test_everything_the_specification_allows_is_accepted() -> None:
     d[1][dn.index("data_category")] = "94"
     d[1][dn.index("act_points")] = "-120"
     d[2][dn.index("data_category")] = "01"
-    d[2][dn.index("act_drug_points")] = "Null"
+    d[2][dn.index("interpretation_no")] = "Null"
     efg = F.rows("EFg")
     gn = LAYOUTS["EFg"].names
     sy = efg[0]
@@ -278,7 +278,7 @@ def test_everything_the_specification_allows_is_accepted() -> None:
         assert (r.quarantined, r.field_findings, r.warnings) == ([], [], []), kind
         assert r.accepted.num_rows == len(rows), kind
     r = read("D", F.render("D", d))
-    assert r.accepted["act_points"][1].as_py() == "-120" and r.accepted["act_drug_points"][2].as_py() == ""
+    assert r.accepted["act_points"][1].as_py() == "-120" and r.accepted["interpretation_no"][2].as_py() == ""
     r = read("EFn", F.render("EFn", efn))
     assert r.accepted["act_points"][1].as_py() == "" and r.accepted["receipt_code"][2].as_py() == ""
     r = read("EFg", F.render("EFg", efg))

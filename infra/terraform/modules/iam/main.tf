@@ -151,11 +151,18 @@ resource "aws_iam_role_policy" "lambda" {
         Resource = ["${local.data_bucket}/raw/*"]
       },
       {
+        # a K file listed in the manifest but deleted by the normaliser is known from its deletion record
+        Sid      = "ReadDeletionRecords"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${local.data_bucket}/state/deleted/*"]
+      },
+      {
         Sid       = "ListRawAndStage"
         Effect    = "Allow"
         Action    = ["s3:ListBucket"]
         Resource  = local.data_bucket
-        Condition = { StringLike = { "s3:prefix" = ["raw/*", "stage/*"] } }
+        Condition = { StringLike = { "s3:prefix" = ["raw/*", "stage/*", "state/deleted/*"] } }
       },
       {
         Sid      = "ReadDbtArtifacts"
@@ -473,6 +480,20 @@ resource "aws_iam_role_policy" "runner" {
         Resource = ["${local.data_bucket}/stage/*"]
       },
       {
+        # K生成用データ holds names and insurance numbers: the normaliser deletes it once its link keys are written
+        # and records the deletion (docs/pseudonymisation.md); only K files, never another raw file
+        Sid      = "NormaliseDeletesRawKFiles"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject"]
+        Resource = ["${local.data_bucket}/raw/*/Kn_*", "${local.data_bucket}/raw/*/K_*"]
+      },
+      {
+        Sid      = "NormaliseRecordsDeletions"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["${local.data_bucket}/state/deleted/*"]
+      },
+      {
         Sid      = "AthenaTargetWarehouse"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
@@ -483,7 +504,7 @@ resource "aws_iam_role_policy" "runner" {
         Effect    = "Allow"
         Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
         Resource  = local.data_bucket
-        Condition = { StringLike = { "s3:prefix" = ["raw/*", "stage/*", "${var.athena_warehouse_prefix}*"] } }
+        Condition = { StringLike = { "s3:prefix" = ["raw/*", "stage/*", "state/deleted/*", "${var.athena_warehouse_prefix}*"] } }
       },
       {
         Sid      = "WriteArtifactsAndDocs"
