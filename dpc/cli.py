@@ -97,6 +97,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         force=a.force,
         quiet=not a.verbose,
         unit_tests=a.unit_tests,
+        full_refresh=getattr(a, "full_refresh", False),
     )
     print(format_summary(summary.as_dict()))
     if not summary.ok:
@@ -262,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--target", default="local", help="local (DuckDB); AWS runs go through the state machine")
     r.add_argument("--select", default=None, help="dbt selection for the build")
     r.add_argument("--force", action="store_true", help="reload deliveries even if their manifest is unchanged")
+    r.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="re-normalise every delivery, rebuild every model from scratch and publish it whole (after a change of "
+        "the pseudonymisation key or construction: docs/pseudonymisation.md); the DQ history is kept",
+    )
     r.add_argument(
         "--unit-tests", action="store_true", help="also run dbt's unit tests (model logic; `make test` runs them)"
     )

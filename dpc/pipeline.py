@@ -332,7 +332,12 @@ def run_local(
     force: bool = False,
     quiet: bool = True,
     unit_tests: bool = False,
+    full_refresh: bool = False,
 ) -> RunSummary:
+    """The local walk through the steps. ``full_refresh`` re-normalises every delivery (``force``), rebuilds every
+    incremental model from scratch and publishes every table whole: what a change of the pseudonymisation key or of
+    its construction needs (docs/pseudonymisation.md, "Migration"); the DQ history is kept (full_refresh=false)."""
+    force = force or full_refresh
     lake = lake or paths.lake_dir()
     db_path = db_path or paths.duckdb_path()
     run_id = new_run_id()
@@ -345,12 +350,13 @@ def run_local(
     # what this publication must copy: every delivery loaded since the last complete publication (a killed or
     # failed run leaves its deliveries pending; this run resumes them from mart_build)
     with duck.connect(db_path) as con:
-        touched = publish.pending(con)
+        touched = None if full_refresh else publish.pending(con)
     build_started_at = datetime.now(UTC)
 
     # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not
     args = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
     args += ["--select", select] if select else []
+    args += ["--full-refresh"] if full_refresh else []
     # incremental models recompute exactly the pending deliveries (DECISIONS item 5, docs/engines.md), passed in
     # DPC_DELIVERIES rather than --vars: a changed var forces dbt to re-parse the whole project on every run.
     # Nothing published yet (touched None): no list, dbt recomputes every delivery.
