@@ -31,7 +31,7 @@ from dpc.steps.normalise import normalise_delivery
 from dpc.steps.validate import find_deliveries, validate_delivery
 from dpc.storage import LocalStorage, delivery_prefix
 
-LAYERS = ("raw", "stage", "mart_build", "mart", "ref", "dq")
+LAYERS = ("raw", "stage", "internal", "mart_build", "mart", "ref", "dq")
 
 
 @dataclass

@@ -16,6 +16,8 @@ CREATE SCHEMA IF NOT EXISTS mart_build;
 CREATE SCHEMA IF NOT EXISTS mart;
 CREATE SCHEMA IF NOT EXISTS ref;
 CREATE SCHEMA IF NOT EXISTS dq;
+-- internal: what analysts and learners must not read (cross-facility link keys; docs/decisions/0008)
+CREATE SCHEMA IF NOT EXISTS internal;
 
 -- The tables LoadRaw fills (DELETE + COPY … FORMAT AS PARQUET per facility-month, DECISIONS 15); dbt creates the
 -- rest (stage, mart_build, mart, ref, dq.dq_results). Created before the grants below so they cover them.
@@ -410,8 +412,9 @@ CALL dq.ensure_role('dpc_learner');
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
 -- Pipeline roles write every layer.
-GRANT USAGE, CREATE ON SCHEMA raw, stage, mart_build, mart, ref, dq TO ROLE dpc_pipeline;
-GRANT ALL ON ALL TABLES IN SCHEMA raw, stage, mart_build, mart, ref, dq TO ROLE dpc_pipeline;
+GRANT USAGE, CREATE ON SCHEMA raw, stage, internal, mart_build, mart, ref, dq TO ROLE dpc_pipeline;
+GRANT ALL ON ALL TABLES IN SCHEMA raw, stage, internal, mart_build, mart, ref, dq TO ROLE dpc_pipeline;
+-- Nothing on internal is granted to analysts or learners.
 
 -- Analysts and learners read the pseudonymised, published schemas (not raw, not mart_build).
 GRANT USAGE ON SCHEMA stage, mart, ref, dq TO ROLE dpc_analyst;

@@ -5,7 +5,7 @@ data "aws_caller_identity" "current" {}
 
 locals {
   name   = "dpc-learning-${var.environment}"
-  layers = ["raw", "stage", "mart_build", "mart", "ref", "dq"]
+  layers = ["raw", "stage", "internal", "mart_build", "mart", "ref", "dq"]
 
   columns = jsondecode(file("${path.module}/stage_columns.json"))
 

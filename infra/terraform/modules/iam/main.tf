@@ -46,7 +46,7 @@ locals {
   glue_db_prefix = "dpc_${local.env}"
   glue_catalog   = "${local.arn_prefix.glue}:catalog"
   glue_dbs = {
-    for layer in ["raw", "stage", "mart_build", "mart", "ref", "dq"] : layer => {
+    for layer in ["raw", "stage", "internal", "mart_build", "mart", "ref", "dq"] : layer => {
       database = "${local.arn_prefix.glue}:database/${local.glue_db_prefix}_${layer}"
       tables   = "${local.arn_prefix.glue}:table/${local.glue_db_prefix}_${layer}/*"
     }

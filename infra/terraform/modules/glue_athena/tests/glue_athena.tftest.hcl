@@ -14,7 +14,7 @@ run "catalog_and_workgroup" {
   command = apply
 
   assert {
-    condition     = toset(values(output.database_names)) == toset(["dpc_dev_raw", "dpc_dev_stage", "dpc_dev_mart_build", "dpc_dev_mart", "dpc_dev_ref", "dpc_dev_dq"])
+    condition     = toset(values(output.database_names)) == toset(["dpc_dev_raw", "dpc_dev_stage", "dpc_dev_internal", "dpc_dev_mart_build", "dpc_dev_mart", "dpc_dev_ref", "dpc_dev_dq"])
     error_message = "One Glue database per layer."
   }
   assert {
