@@ -2,12 +2,12 @@
 --
 -- What the benchmark compares the pipeline against (bench/README.md). It reads the files exactly as hospitals
 -- deliver them — cp932 TSV with a title row, under <lake>/raw/yyyymm=YYYYMM/facility=NNNNNNNNN/ — with
--- DuckDB's CSV reader and the `encodings` extension (DECISIONS item 2), and computes the same results as
+-- DuckDB's CSV reader and the `encodings` extension (docs/decisions/0002), and computes the same results as
 -- mart.fct_admissions and the unsuppressed int_kpi__monthly_facility_mdc, with the same rules:
---   * a stay is (facility, patient, 入院年月日); its latest 様式1 delivery is authoritative (DECISIONS item 4);
---   * billed points = the D rows through the billed_points rule (DECISIONS item 7); EF gives the
+--   * a stay is (facility, patient, 入院年月日); its latest 様式1 delivery is authoritative (docs/decisions/0004);
+--   * billed points = the D rows through the billed_points rule (docs/decisions/0007); EF gives the
 --     fee-for-service value only;
---   * readmission pairs within 42 days, flags at 30 / 28 / 42 days (same DPC6) (DECISIONS item 6);
+--   * readmission pairs within 42 days, flags at 30 / 28 / 42 days (same DPC6) (docs/decisions/0006);
 --   * KPIs per facility × discharge month × MDC over discharged stays.
 -- What it leaves out, by design: validation and quarantine (it trusts the files), pseudonymisation (it keeps
 -- the clear データ識別番号 as data_id; the benchmark maps it to patient_key with the pipeline's HMAC before

@@ -82,7 +82,7 @@ def render() -> str:
         "sources:",
         "  - name: dpc_raw",
         "    description: >",
-        "      Normalised DPC deliveries (DECISIONS item 2): every delivered file decoded, typed and pseudonymised",
+        "      Normalised DPC deliveries (docs/decisions/0002): every delivered file decoded, typed and pseudonymised",
         "      by the Python normaliser, one table per file kind, loaded per delivery (facility × month).",
         "      Locally the load step fills DuckDB's raw schema from data/lake/stage/<kind>/; on Redshift",
         "      COPY … FORMAT AS PARQUET fills it; on Athena these are Glue tables over s3://…/stage/<kind>/.",

@@ -9,7 +9,7 @@ With 4GB a full rebuild of three years of history peaked at 4.3 GiB of RSS; with
 4 GiB the project budgets for a run (bench/README.md). Twelve months peak at 1.8 GiB and never reach either.
 
 Also the path of DuckDB's ``encodings`` extension shipped by the PyPI package ``duckdb-extension-encodings``
-(DECISIONS item 2: loaded from the package, never downloaded), for reading cp932 text with ``read_csv``.
+(docs/decisions/0002: loaded from the package, never downloaded), for reading cp932 text with ``read_csv``.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
     previous one first (:mod:`dpc.steps.load`). A delivery whose manifest is the one already loaded is
     "unchanged"; when its raw files also have the names, sizes and modification times recorded when it was last
     validated (``state/validated/…/fingerprint.json``) they are not even read again — history grows every month.
-    Deliveries are independent (DECISIONS item 1), so their validation and normalisation — the CPU-heavy part —
+    Deliveries are independent (docs/decisions/0001), so their validation and normalisation — the CPU-heavy part —
     run in ``DPC_INGEST_WORKERS`` processes (default: the usable cores, at most 4); loading records them in order.
     """
     storage = LocalStorage(lake)
@@ -357,7 +357,7 @@ def run_local(
     args = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
     args += ["--select", select] if select else []
     args += ["--full-refresh"] if full_refresh else []
-    # incremental models recompute exactly the pending deliveries (DECISIONS item 5, docs/engines.md), passed in
+    # incremental models recompute exactly the pending deliveries (docs/decisions/0005, docs/engines.md), passed in
     # DPC_DELIVERIES rather than --vars: a changed var forces dbt to re-parse the whole project on every run.
     # Nothing published yet (touched None): no list, dbt recomputes every delivery.
     # logs/dbt.log at info, not debug, unless asked: debug logs every query of every node (1–3 s a run)
@@ -406,7 +406,7 @@ def run_local(
 
 
 def build_docs(db_path: Path, *, quiet: bool = True) -> str | None:
-    """dbt docs generate --static: one HTML file that opens from disk (DECISIONS item 12)."""
+    """dbt docs generate --static: one HTML file that opens from disk (docs/decisions/0012)."""
     outcome = transform.run_dbt(["docs", "generate", "--static"], duckdb_path=db_path, quiet=quiet)
     static = transform.target_path() / "static_index.html"
     if not outcome.success or not static.exists():

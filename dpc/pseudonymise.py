@@ -1,4 +1,4 @@
-"""Pseudonymisation of データ識別番号 (DECISIONS item 3; docs/pseudonymisation.md).
+"""Pseudonymisation of データ識別番号 (docs/decisions/0003; docs/pseudonymisation.md).
 
 データ識別番号 is a hospital's OWN patient number (specification p20: 10 digits 0–9, leading zeros kept;
 "複数回入退院しても共通の番号", p154), so the same number at two hospitals names two patients. The pseudonym

@@ -1,4 +1,4 @@
-"""Read DPC survey files exactly as hospitals deliver them (issue 7; DECISIONS items 2–4).
+"""Read DPC survey files exactly as hospitals deliver them (issue 7; docs/decisions/0002–0004).
 
 One function, :func:`read_delivered_file`, used by the normaliser (``dpc/steps/normalise.py``)
 and by ``dpc inspect``, so both always agree on every count.

@@ -2,7 +2,7 @@
 
 Reads only what analysts may read: the published ``mart`` schema for every number (never mart_build, stage or
 the unsuppressed int_ models) and the ``dq`` schema for the data-quality status. Disclosure control
-(DECISIONS item 20) is the mart's job: a cell the mart marks ``is_suppressed`` is drawn as 秘匿 (suppressed),
+(docs/decisions/0020) is the mart's job: a cell the mart marks ``is_suppressed`` is drawn as 秘匿 (suppressed),
 never recomputed. The indicator tables of the DPC indicators (models/mart/indicators/) get their own section
 when they are published; without them the section is left out.
 

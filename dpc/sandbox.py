@@ -1,4 +1,4 @@
-"""Learners' personal sandboxes (issue 13, DECISIONS items 8 and 19).
+"""Learners' personal sandboxes (issue 13, docs/decisions/0008 and 0019).
 
 A learner (``DPC_LEARNER`` or ``--learner``) writes dbt models, tests and macros in their working folder
 ``exercises/<learner>/`` (``DPC_EXERCISES_DIR`` moves the parent), laid out like the project: ``models/stage``,
@@ -40,7 +40,7 @@ from dpc import duck, paths
 LEARNER_ENV = "DPC_LEARNER"
 EXERCISES_ENV = "DPC_EXERCISES_DIR"
 EXERCISES_LINK = "exercises"
-# the published, pseudonymised schemas a learner reads (DECISIONS item 19) — copied into the sandbox file
+# the published, pseudonymised schemas a learner reads (docs/decisions/0019) — copied into the sandbox file
 READ_SCHEMAS = ("stage", "mart", "ref", "dq")
 OWN_LAYERS = ("stage", "mart", "dq")
 WORK_FOLDERS = ("models/stage", "models/intermediate", "models/mart", "models/dq", "macros", "tests/generic")

@@ -125,5 +125,5 @@ def delivery_prefix(layer: str, facility_code: str, yyyymm: int) -> str:
 
 
 def stage_prefix(slug: str, facility_code: str, yyyymm: int) -> str:
-    """``stage/<kind>/yyyymm=…/facility=…/`` (DECISIONS item 2)."""
+    """``stage/<kind>/yyyymm=…/facility=…/`` (docs/decisions/0002)."""
     return f"stage/{slug}/yyyymm={int(yyyymm)}/facility={facility_code}/"

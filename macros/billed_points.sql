@@ -1,5 +1,5 @@
 {#-
-  DECISIONS item 7 — the one definition of billed points of a D-file row:
+  docs/decisions/0007 — the one definition of billed points of a D-file row:
   - data category 93 (DPC bundled per-diem): round(行為点数 × 医療機関係数) × 行為回数 (days) — a 93 row carries
     the per-diem points before the hospital coefficient, and the per-day amount is rounded to whole points
     (1点未満四捨五入) before it is multiplied by the days;

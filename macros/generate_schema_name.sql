@@ -9,7 +9,7 @@
     - the learner's own nodes (files under that folder, and the on-run-end DQ history) → "<learner>_<layer>",
       with mart_build as "<learner>_mart" (a sandbox has no write-audit-publish);
     - every other node is the shared, published relation the learner reads → its layer (stage, ref, dq), with
-      mart_build read as mart (learners read the published mart, DECISIONS item 19).
+      mart_build read as mart (learners read the published mart, docs/decisions/0019).
   In this (shared) project the var is not set and DPC_LEARNER changes nothing: a learner who exported it still runs
   the shared pipeline (`dpc run`, `make demo`) exactly as everybody else.
 -#}

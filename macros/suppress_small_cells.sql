@@ -1,5 +1,5 @@
 {#-
-  Disclosure control (DECISIONS item 20): a value computed from fewer than var('disclosure_min_stays')
+  Disclosure control (docs/decisions/0020): a value computed from fewer than var('disclosure_min_stays')
   stays is published as null. The unsuppressed value stays in the internal int_ model.
 -#}
 {% macro suppress_small_cells(value, stays) -%}

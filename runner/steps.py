@@ -203,7 +203,7 @@ def run_dbt_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore, *, inter
 
 
 def _docs(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) -> dict[str, str]:
-    """``dbt docs generate --static`` (DECISIONS item 12), after the main command: one invocation at a time.
+    """``dbt docs generate --static`` (docs/decisions/0012), after the main command: one invocation at a time.
 
     ``--no-compile``: the catalog is read from the warehouse as usual, but the models are not compiled a second
     time (the main command's compiled SQL is in run_results.json and target/compiled)."""
@@ -226,7 +226,7 @@ def _docs(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) -> dict[str, st
 
 
 def run_normalise_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) -> dict:
-    """Normalise one delivery with the same code as the local pipeline (DECISIONS items 2, 3 and 14)."""
+    """Normalise one delivery with the same code as the local pipeline (docs/decisions/0002, 0003 and 0014)."""
     from dpc import paths
     from dpc.pseudonymise import load_key
     from dpc.readers import FileRejected

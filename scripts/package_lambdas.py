@@ -9,7 +9,7 @@ One zip serves every function (each is ``<module>.handler``, infra/terraform/mod
 
 The build FAILS when a module in the zip imports, at module level, anything but the standard library and
 boto3/botocore (which the Lambda runtime provides): heavy steps run in the runner image, not in Lambdas
-(DECISIONS 14), so pyarrow or duckdb in the zip would be a bug. The zip is reproducible (sorted entries, fixed
+(docs/decisions/0014), so pyarrow or duckdb in the zip would be a bug. The zip is reproducible (sorted entries, fixed
 timestamps and modes), so its hash changes only when the code does.
 
 Standard library only: Terraform runs it with any ``python3``::
@@ -120,7 +120,7 @@ def collect(handlers_dir: Path, dpc_dir: Path) -> dict[str, Path]:
                 problems.append(f"{path}: imports {name!r} at module level (not standard library or boto3)")
     if problems:
         raise PackagingError(
-            "the Lambda package may only import the standard library and boto3 (DECISIONS 14):\n  "
+            "the Lambda package may only import the standard library and boto3 (docs/decisions/0014):\n  "
             + "\n  ".join(sorted(set(problems)))
         )
     return dict(sorted(entries.items()))

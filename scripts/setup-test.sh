@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what `make test` needs beyond the Python venv, each only when missing (DECISIONS item 21):
+# Installs what `make test` needs beyond the Python venv, each only when missing (docs/decisions/0021):
 # terraform (expected on PATH), node tools (asl-validator), checkov in its own venv, Debian's chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."

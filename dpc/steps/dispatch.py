@@ -1,4 +1,4 @@
-"""Dispatch: find pending deliveries, lock each one and start one named execution per delivery (DECISIONS 16).
+"""Dispatch: find pending deliveries, lock each one and start one named execution per delivery (docs/decisions/0016).
 
 STANDARD LIBRARY ONLY (the Dispatch Lambda and ``dpc start-execution`` import it; boto3 clients are passed in).
 

@@ -1,6 +1,6 @@
 """DQ step: read the results dbt computed into dq.dq_results for a run and decide whether it may publish.
 
-Each check is defined once, as a dbt test (DECISIONS item 9); this step only records and evaluates.
+Each check is defined once, as a dbt test (docs/decisions/0009); this step only records and evaluates.
 An error-severity check that failed (or errored) stops publication; warnings are reported.
 
 STANDARD LIBRARY ONLY at import time: the DataQuality Lambda imports this module. The verdict is one pure

@@ -6,7 +6,7 @@ KMS (dpc.steps.redshift.export_statements); on Athena the Iceberg mart tables al
 Layout (read a table with ``read_parquet('<lake>/processed/<table>/**/*.parquet', hive_partitioning = false)``):
 
 - tables of grain ``delivery`` (dpc.steps.publish.GRAINS: fct_billing_lines) are partitioned by delivery, like
-  stage/ (DECISIONS item 2): ``processed/<table>/yyyymm=YYYYMM/facility=FFFFFFFFF/part-0.parquet``; yyyymm and
+  stage/ (docs/decisions/0002): ``processed/<table>/yyyymm=YYYYMM/facility=FFFFFFFFF/part-0.parquet``; yyyymm and
   facility_code stay real columns inside the files too;
 - every other table is one file, ``processed/<table>/<table>.parquet``.
 

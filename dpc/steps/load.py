@@ -2,7 +2,7 @@
 
 DuckDB (local) reads the normalised Parquet in place (``raw.*`` are views over ``stage/``, as Athena's Glue
 tables are); Redshift gets the same effect from
-``dpc.steps.redshift.load_statements`` (DELETE + COPY … FORMAT AS PARQUET in one transaction, DECISIONS item 15).
+``dpc.steps.redshift.load_statements`` (DELETE + COPY … FORMAT AS PARQUET in one transaction, docs/decisions/0015).
 The load history (dq.load_history) records who loaded what, when, with which checksum and counts.
 
 Archive (a corrected re-delivery keeps the previous version). Hospitals upload a correction over the same
@@ -76,7 +76,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, lake: Path | None = None) 
     """Make every source relation exist: ``raw.<kind>`` and ``dq.quarantine_<kind>``, plus ``dq.load_history``.
 
     With a lake whose stage prefix holds normalised files, each relation is a VIEW over that Parquet — the
-    same files Athena's Glue tables and Redshift's COPY read (DECISIONS item 2), so loading costs no second
+    same files Athena's Glue tables and Redshift's COPY read (docs/decisions/0002), so loading costs no second
     copy of every row (writing 7 M billing lines into DuckDB tables took as long as normalising them). Before
     any delivery exists (or without a lake) each is an empty table with the normalised schema, so every dbt
     source exists from the start. A view reads its glob when queried, so new deliveries need nothing here; a
@@ -121,7 +121,7 @@ def _create_view_over_stage(
         return  # already reads this lake's files
     if current is not None and current[0] == "BASE TABLE":  # empty placeholder, or a database from before views
         con.execute(f"drop table {relation}")
-    # facility_code and yyyymm are columns inside every file (DECISIONS item 2): no hive partitioning needed,
+    # facility_code and yyyymm are columns inside every file (docs/decisions/0002): no hive partitioning needed,
     # and each file holds one facility-month, so a delivery filter skips the other files by their statistics
     con.execute(
         f"create or replace view {relation} as select * from read_parquet({literal}, hive_partitioning = false)"

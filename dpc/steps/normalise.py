@@ -1,4 +1,4 @@
-"""Normalise one delivery (facility × month): raw files → typed, pseudonymised Parquet per kind (DECISIONS 2–3).
+"""Normalise one delivery (facility × month): raw files → typed, pseudonymised Parquet per kind (docs/decisions/0002–0003).
 
 For each file listed in the delivery's manifest (``raw/yyyymm=…/facility=…/manifest.json``), the shared
 readers (:func:`dpc.readers.read_delivered_file`, the same code as ``dpc inspect``) decode and check it;

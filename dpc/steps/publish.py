@@ -1,4 +1,4 @@
-"""Publish step (write-audit-publish, DECISIONS item 9): copy what the run changed from mart_build into mart.
+"""Publish step (write-audit-publish, docs/decisions/0009): copy what the run changed from mart_build into mart.
 
 Runs only after dbt's error-severity tests and the DQ gate passed. Everything happens in ONE transaction, and
 the publication log (``dq.publish_log``) is written in that same transaction: analysts see the previous mart

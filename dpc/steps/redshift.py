@@ -1,12 +1,12 @@
 """Redshift through the Data API: the SQL of the load, publish and export transactions, and helpers to run it.
 
 STANDARD LIBRARY ONLY (the Lambdas import this module; boto3 clients are passed in). Redshift is reached with
-the workgroup name and the caller's IAM identity, never a password or secret (DECISIONS items 13 and 15).
+the workgroup name and the caller's IAM identity, never a password or secret (docs/decisions/0013 and 0015).
 
-- Load (DECISIONS 15): one ``BatchExecuteStatement`` transaction deletes the delivery's facility-month from
+- Load (docs/decisions/0015): one ``BatchExecuteStatement`` transaction deletes the delivery's facility-month from
   every raw and quarantine table, ``COPY … FORMAT AS PARQUET`` it from the normalised prefix and appends its
   ``dq.load_history`` rows — :func:`load_transaction`. A re-delivery replaces exactly its facility-month.
-- Publish (DECISIONS 9): one transaction copies what a delivery can change from ``mart_build`` to ``mart``
+- Publish (docs/decisions/0009): one transaction copies what a delivery can change from ``mart_build`` to ``mart``
   (:func:`publish_statements`): tables with ``facility_code`` and ``yyyymm`` by facility-month, other tables
   with ``facility_code`` by facility (stays span months and KPI months include readmission look-backs, so every
   month of the facility is recomputed), tables without ``facility_code`` entirely (dimensions).

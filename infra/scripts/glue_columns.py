@@ -19,7 +19,7 @@ from dpc.layouts import KIND_SLUG, LAYOUTS  # noqa: E402
 
 OUT = ROOT / "infra" / "terraform" / "modules" / "glue_athena" / "stage_columns.json"
 
-# yyyymm is a real column in the files (DECISIONS 2) but it is also the partition key of the Glue
+# yyyymm is a real column in the files (docs/decisions/0002) but it is also the partition key of the Glue
 # tables (stage/<kind>/yyyymm=…/facility=…/); Glue forbids a column and a partition key of one name,
 # so the table takes it from the partition, whose value is the same.
 PARTITION_COLUMNS = ("yyyymm",)

@@ -1,4 +1,4 @@
--- Redshift bootstrap: schemas and grants (DECISIONS 8 and 19). Idempotent; run by the pipeline through the
+-- Redshift bootstrap: schemas and grants (docs/decisions/0008 and 0019). Idempotent; run by the pipeline through the
 -- Data API (BatchExecuteStatement, as the namespace admin from Secrets Manager) on the first run, or by hand:
 --   aws redshift-data batch-execute-statement --workgroup-name dpc-learning-<env> --database dpc \
 --     --secret-arn <admin secret> --sqls "$(cat infra/sql/redshift_bootstrap.sql)"   (split per statement)
@@ -19,7 +19,7 @@ CREATE SCHEMA IF NOT EXISTS dq;
 -- internal: what analysts and learners must not read (cross-facility link keys; docs/decisions/0008)
 CREATE SCHEMA IF NOT EXISTS internal;
 
--- The tables LoadRaw fills (DELETE + COPY … FORMAT AS PARQUET per facility-month, DECISIONS 15); dbt creates the
+-- The tables LoadRaw fills (DELETE + COPY … FORMAT AS PARQUET per facility-month, docs/decisions/0015); dbt creates the
 -- rest (stage, mart_build, mart, ref, dq.dq_results). Created before the grants below so they cover them.
 -- BEGIN generated tables (python infra/scripts/redshift_tables.py; do not edit by hand)
 -- raw.<slug>: the normalised rows (normalised_schema); dq.quarantine_<slug>: the quarantined lines
@@ -432,7 +432,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA mart  GRANT SELECT ON TABLES TO ROLE dpc_lear
 ALTER DEFAULT PRIVILEGES IN SCHEMA ref   GRANT SELECT ON TABLES TO ROLE dpc_learner;
 ALTER DEFAULT PRIVILEGES IN SCHEMA dq    GRANT SELECT ON TABLES TO ROLE dpc_learner;
 
--- Learner sandboxes (DECISIONS 19). A learner's sandbox dbt project builds into <learner>_stage, <learner>_mart
+-- Learner sandboxes (docs/decisions/0019). A learner's sandbox dbt project builds into <learner>_stage, <learner>_mart
 -- and <learner>_dq (macros/generate_schema_name.sql; docs/tutorial/02-sandbox.md); <learner>_dq holds its own
 -- dq_results (like dq.dq_results), which the on-run-end hook appends to. The schemas are owned by the learner's
 -- database user, so the learner writes there and nowhere else; the dpc_learner role reads stage, mart, ref, dq.

@@ -8,7 +8,7 @@
   same insert.
   Dispatched by dbt itself (adapter.dispatch('get_delete_insert_merge_sql', 'dbt')): the root project's
   `duckdb__` macro wins over the adapter's. Redshift keeps dbt-redshift's (already a semi-join); Athena appends
-  after the pre-hook (DECISIONS item 11).
+  after the pre-hook (docs/decisions/0011).
 -#}
 {% macro duckdb__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
     {%- set dest_cols_csv = get_quoted_csv(dest_columns | map(attribute='name')) -%}

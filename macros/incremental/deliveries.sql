@@ -1,5 +1,5 @@
 {#-
-  What an incremental run recomputes (DECISIONS items 1 and 5). The pipeline passes the deliveries it
+  What an incremental run recomputes (docs/decisions/0001 and 0005). The pipeline passes the deliveries it
   loaded as a dbt var:
 
       dbt build --vars '{"deliveries": [{"facility_code": "131000017", "yyyymm": 202406}]}'

@@ -4,7 +4,7 @@
   (rather than relying only on delete+insert, whose delete sees only keys that come back) is what removes
   rows a corrected re-delivery no longer has — a stay dropped from a delivery, a facility-month whose file
   kind is now empty. On Athena it is the only way: Iceberg tables take append or merge, never
-  insert_overwrite, and merge cannot remove rows (DECISIONS item 11).
+  insert_overwrite, and merge cannot remove rows (docs/decisions/0011).
 
   Scopes (the same predicate serves the delete and the model's filter):
   - 'deliveries': the run's facility-months, as literals (partition pruning) — row-level models;

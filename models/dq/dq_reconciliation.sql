@@ -1,5 +1,5 @@
 {#-
-  Reconciliation per file kind and delivery (DECISIONS item 8): data rows delivered (title row excluded,
+  Reconciliation per file kind and delivery (docs/decisions/0008): data rows delivered (title row excluded,
   from the latest load of the delivery) = rows in stage + rows quarantined. Any difference means a row
   was lost or counted twice; the test on `difference` fails the run.
 -#}

@@ -1,6 +1,6 @@
 {#-
   One row per hospital stay from 様式1, keyed by (facility, pseudonymous patient, admission date) —
-  DECISIONS item 4. The latest delivery containing the stay is authoritative for it: a stay delivered
+  docs/decisions/0004. The latest delivery containing the stay is authoritative for it: a stay delivered
   undischarged in April and discharged in May takes every attribute from May's rows. Same-day repeat
   admissions (回数管理番号 > 0) are flagged, not split.
 -#}

@@ -1,5 +1,5 @@
 {#-
-  The one definition of readmission (DECISIONS item 6): every pair of an index stay and a later admission
+  The one definition of readmission (docs/decisions/0006): every pair of an index stay and a later admission
   of the same pseudonymous patient at the same facility that starts within the longest window in use
   (var readmission_days_dpc_6_weeks) after the index discharge. gap_days = next admission − index discharge
   (0 = readmitted on the day of discharge). The mart filters this to each published definition.

@@ -1,5 +1,5 @@
 {#-
-  Published monthly KPIs per facility × discharge month × MDC. Disclosure control (DECISIONS item 20):
+  Published monthly KPIs per facility × discharge month × MDC. Disclosure control (docs/decisions/0020):
   every value of a cell with fewer than var('disclosure_min_stays') discharges is null and is_suppressed is true.
 -#}
 {{

@@ -1,5 +1,5 @@
 {#- D file (the claim as billed): bundled per-diem rows (data category 93) and fee-for-service rows, typed,
-    with each row's billed points from the one billed_points macro (DECISIONS item 7). -#}
+    with each row's billed points from the one billed_points macro (docs/decisions/0007). -#}
 {{
     config(
         materialized='incremental',

@@ -1,6 +1,6 @@
 """DataQuality: read the results dbt computed for this run (dq.dq_results) and decide whether it may publish.
 
-Each check is defined once, as a dbt test (DECISIONS 9); this reads the run's rows through the Data API
+Each check is defined once, as a dbt test (docs/decisions/0009); this reads the run's rows through the Data API
 (``ExecuteStatement`` → ``DescribeStatement`` → ``GetStatementResult``, short queries waited for here) and hands
 them to :func:`dpc.steps.dq.verdict_from_rows` — the function the local pipeline's ``dq.evaluate`` calls. The
 verdict (``ok``, passed, warnings, errors, reconciliation mismatches, ``cause``) is the step's output; the state

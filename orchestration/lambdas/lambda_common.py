@@ -1,7 +1,7 @@
 """What every handler shares: configuration from the environment, boto3 clients, the state, JSON logs.
 
 Handlers are thin (LAYOUT.md): parse the event, call the project's own step code (``dpc.steps.*``), return
-JSON. They run on Python 3.11 with boto3 and the standard-library-only part of ``dpc`` (DECISIONS 14), outside
+JSON. They run on Python 3.11 with boto3 and the standard-library-only part of ``dpc`` (docs/decisions/0014), outside
 any VPC: Redshift only through the Data API, with the workgroup name and the function's IAM role.
 
 Every state-machine Lambda receives ``{"run_id": <execution name>, …, "state": <the whole state>}``

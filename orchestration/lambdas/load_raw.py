@@ -1,4 +1,4 @@
-"""LoadRaw: one Data API transaction replaces the delivery's facility-month in Redshift (DECISIONS 15).
+"""LoadRaw: one Data API transaction replaces the delivery's facility-month in Redshift (docs/decisions/0015).
 
 ``BatchExecuteStatement`` (workgroup + database, IAM — never a password) runs, in ONE transaction: for every raw
 and quarantine table, DELETE the facility-month and ``COPY … FORMAT AS PARQUET`` from the normalised prefix
@@ -57,6 +57,6 @@ def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = 
         token=client_token(run_id, "load"),
     )
     log(step="load", facility_code=facility_code, yyyymm=yyyymm, statement_id=statement_id, statements=len(sqls))
-    # what dbt's incremental models must recompute after this load (var deliveries, DECISIONS 5): RunDbt passes it
+    # what dbt's incremental models must recompute after this load (var deliveries, docs/decisions/0005): RunDbt passes it
     dbt_vars = {"deliveries": [{"facility_code": facility_code, "yyyymm": yyyymm}]}
     return statement_result(statement_id, {"statements": len(sqls), "files": len(history), "dbt_vars": dbt_vars})

@@ -1,4 +1,4 @@
-"""Publish (write-audit-publish, DECISIONS 9): copy what this delivery changed from mart_build into mart.
+"""Publish (write-audit-publish, docs/decisions/0009): copy what this delivery changed from mart_build into mart.
 
 Runs only after dbt's error-severity tests and the DQ gate passed. Lists mart_build's tables and columns from the
 catalog, then submits ONE ``BatchExecuteStatement`` transaction (:func:`dpc.steps.redshift.publish_statements`):

@@ -1,4 +1,4 @@
-"""Shared fixtures. The demo is built once per test run (DECISIONS item 23) and copied into tests that need it."""
+"""Shared fixtures. The demo is built once per test run (docs/decisions/0023) and copied into tests that need it."""
 
 from __future__ import annotations
 

@@ -223,7 +223,7 @@ def test_quicksight_datasets_match_the_mart_and_have_exposures(demo_build: Path)
             ).fetchall()
         }
     for table, spec in datasets.items():
-        assert not table.startswith("fct_"), "row-level tables stay out of QuickSight (DECISIONS 20)"
+        assert not table.startswith("fct_"), "row-level tables stay out of QuickSight (docs/decisions/0020)"
         published = {c for t, c in columns if t == table}
         assert set(spec["columns"]) == published, table  # every published column, nothing the mart lacks
         for column, qs_type in spec["columns"].items():

@@ -1,4 +1,4 @@
-"""One dbt project, three engines: proof without an AWS account (issue 8, DECISIONS item 10).
+"""One dbt project, three engines: proof without an AWS account (issue 8, docs/decisions/0010).
 
 - dbt parses once per target and compiles every model, data test and analysis for Redshift and Athena with
   no credentials and no network (dummy AWS values, every endpoint pointed at a closed local port), cache
@@ -292,7 +292,7 @@ def test_engine_configs(compiled: dict[tuple[str, str], Compiled]) -> None:
     for name, node in athena.items():
         assert node.config.get("table_type") == "iceberg", name
         if node.config.materialized == "incremental":
-            # Iceberg takes append or merge only; insert_overwrite would be refused (DECISIONS item 11)
+            # Iceberg takes append or merge only; insert_overwrite would be refused (docs/decisions/0011)
             assert node.config.incremental_strategy in ("append", "merge"), name
         assert node.schema.startswith("dpc_dev_"), name  # one Glue database per layer
     for name in ("stg_dpc__efn", "stg_dpc__d", "stg_dpc__ff1", "stg_dpc__h", "fct_billing_lines"):

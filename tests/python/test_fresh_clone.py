@@ -1,6 +1,6 @@
 """The README's main command from a fresh clone (issue 2: "the README's two commands run from a fresh clone").
 
-`make test` itself is not run here: nothing inside `make test` calls `make test` (DECISIONS item 21) —
+`make test` itself is not run here: nothing inside `make test` calls `make test` (docs/decisions/0021) —
 CI runs it on its own clean checkout.
 """
 

@@ -1,4 +1,4 @@
-"""Incremental runs give exactly what a full build gives (DECISIONS item 5).
+"""Incremental runs give exactly what a full build gives (docs/decisions/0005).
 
 One scenario, built once for the module on DuckDB (dbt really runs):
 

@@ -71,7 +71,7 @@ def test_zip_holds_the_handlers_and_only_the_light_part_of_dpc(package: Path) ->
         "dpc/steps/publish.py",
     ):
         assert heavy not in names
-    assert package.stat().st_size < 1_000_000  # far below Lambda's 250 MB unzipped limit (DECISIONS 14)
+    assert package.stat().st_size < 1_000_000  # far below Lambda's 250 MB unzipped limit (docs/decisions/0014)
 
 
 def test_zip_imports_with_the_standard_library_alone_and_validates_a_delivery(package: Path, tmp_path: Path) -> None:

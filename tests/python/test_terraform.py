@@ -295,7 +295,7 @@ def test_redshift_tables_match_normaliser() -> None:
         tables[f"{table.db}.{table.name}"] = [
             (c.name, c.args["kind"].sql("redshift").lower()) for c in create.this.expressions
         ]
-    kinds = {"ff1": "FF1", "efn": "EFn", "efg": "EFg", "d": "D", "h": "H"}
+    kinds = {"ff1": "FF1", "ff4": "FF4", "h": "H", "efn": "EFn", "efg": "EFg", "d": "D", "k": "K"}
     assert set(KIND_SLUG.values()) == set(kinds)
     expected = {f"raw.{slug}": normalised_schema(kind) for slug, kind in kinds.items()}
     expected |= {f"dq.quarantine_{slug}": quarantine_schema() for slug in kinds}
@@ -313,13 +313,14 @@ def test_redshift_tables_match_normaliser() -> None:
             assert ok, f"{table}.{col}: Redshift {typ} cannot take Parquet {arrow}"
     history = re.findall(r"^ +(\w+) ", LOAD_HISTORY_DDL, flags=re.M)
     assert [c for c, _ in tables["dq.load_history"]] == history
-    assert "GRANT ALL ON ALL TABLES IN SCHEMA raw, stage, mart_build, mart, ref, dq TO ROLE dpc_pipeline" in sql
+    assert "GRANT ALL ON ALL TABLES IN SCHEMA raw, stage, internal, mart_build, mart, ref, dq TO ROLE dpc_pipeline" in sql
+    assert "internal" not in " ".join(x for x in sql.splitlines() if "dpc_analyst" in x or "dpc_learner" in x)
     assert sql.index("END generated tables") < sql.index("GRANT ALL ON ALL TABLES"), "tables before the grants"
 
 
 def test_learner_sandbox_procedure_creates_the_dbt_layers() -> None:
     """dq.create_learner_sandbox creates <learner>_stage/_mart/_dq owned by the learner, dq_results like
-    dq.dq_results, grants dpc_learner (DECISIONS 19) and nothing to analysts; the tutorial's admin SQL calls it."""
+    dq.dq_results, grants dpc_learner (docs/decisions/0019) and nothing to analysts; the tutorial's admin SQL calls it."""
     sql = (REPO / "infra" / "sql" / "redshift_bootstrap.sql").read_text(encoding="utf-8")
     body = sql[sql.index("CREATE OR REPLACE PROCEDURE dq.create_learner_sandbox") :]
     body = body[: body.index("$$ LANGUAGE plpgsql;")]

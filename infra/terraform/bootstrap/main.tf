@@ -1,4 +1,4 @@
-# bootstrap: the Terraform state bucket and the DynamoDB lock table (DECISIONS 18).
+# bootstrap: the Terraform state bucket and the DynamoDB lock table (docs/decisions/0018).
 # Applied once per account with local state; docs/deploy.md shows how to move its state into the bucket.
 
 terraform {
@@ -80,7 +80,7 @@ resource "aws_kms_alias" "state" {
 }
 
 resource "aws_s3_bucket" "state" {
-  #checkov:skip=CKV_AWS_144:State stays in the platform's single region (DECISIONS 13); versioning keeps its history.
+  #checkov:skip=CKV_AWS_144:State stays in the platform's single region (docs/decisions/0013); versioning keeps its history.
   #checkov:skip=CKV_AWS_18:Access to the state bucket is recorded by the environments' CloudTrail trails; no separate log bucket for one small bucket.
   # No force_destroy: a bucket holding state cannot be deleted by terraform destroy.
   bucket = local.bucket_name

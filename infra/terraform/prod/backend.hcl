@@ -4,4 +4,4 @@ key            = "prod/terraform.tfstate"
 region         = "ap-northeast-1"
 encrypt        = true
 use_lockfile   = true
-dynamodb_table = "terraform-lock" # kept during the transition to native S3 locking (DECISIONS 18)
+dynamodb_table = "terraform-lock" # kept during the transition to native S3 locking (docs/decisions/0018)

@@ -10,13 +10,13 @@ variable "region" {
 }
 
 variable "bucket_suffix" {
-  description = "Optional suffix of the global S3 bucket names (DECISIONS 18)."
+  description = "Optional suffix of the global S3 bucket names (docs/decisions/0018)."
   type        = string
   default     = ""
 }
 
 variable "vpc_id" {
-  description = "Existing VPC to use; null uses the account's default VPC (DECISIONS 13)."
+  description = "Existing VPC to use; null uses the account's default VPC (docs/decisions/0013)."
   type        = string
   default     = null
 }

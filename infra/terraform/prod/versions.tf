@@ -8,7 +8,7 @@ terraform {
     }
   }
 
-  # Partial configuration: terraform init -backend-config=backend.hcl (DECISIONS 18).
+  # Partial configuration: terraform init -backend-config=backend.hcl (docs/decisions/0018).
   backend "s3" {}
 }
 

@@ -5,7 +5,7 @@
   Day n of a stay (admission day = day 1) falls in period I when n ≤ period_1_days, II when
   n ≤ period_2_days, III when n ≤ period_3_days, and beyond III (billed fee-for-service) after that.
     inpatient_days  = the stay's days in the period (from its length of stay and its code's thresholds)
-    billed points   = its D rows (DECISIONS item 7) attributed by day: a bundled (93) row to the period of its
+    billed points   = its D rows (docs/decisions/0007) attributed by day: a bundled (93) row to the period of its
                       算定開始日 (the D file starts a new 93 row at every period and month), any other row to
                       the period of its 実施年月日
     points_per_day  = Σ billed points ÷ Σ inpatient days of the period

@@ -1,10 +1,10 @@
 {#-
   The stays the DPC indicators are computed from: every DISCHARGED stay (undischarged stays are excluded,
-  DECISIONS item 4), in the fiscal year (April–March) of its discharge date — a stay admitted in March and
+  docs/decisions/0004), in the fiscal year (April–March) of its discharge date — a stay admitted in March and
   discharged in April belongs to the new fiscal year — with the reference row of its DPC code for THAT
   fiscal year (has_reference false when the code is missing from that year's table, or the stay has no
   DPC code), its period-II overrun and the DPC readmission flags of the one readmission model
-  (int_stays__readmission_flags, DECISIONS item 6).
+  (int_stays__readmission_flags, docs/decisions/0006).
 -#}
 with stays as (
     select * from {{ ref('int_stays__assembled') }}

@@ -1,6 +1,6 @@
 {#-
   Published DPC indicators per facility × fiscal year (efficiency, complexity, coverage, period-II overrun,
-  DPC readmission), from int_indicators__facility_fiscal_year. Disclosure control (DECISIONS item 20): a cell
+  DPC readmission), from int_indicators__facility_fiscal_year. Disclosure control (docs/decisions/0020): a cell
   with fewer than var('disclosure_min_stays') discharges is suppressed (is_suppressed, every value computed
   from its stays null); each value is also null when the stays it is computed from are fewer than the
   threshold (reference_discharges for the case-mix indices, the overrunning stays for their mean days).

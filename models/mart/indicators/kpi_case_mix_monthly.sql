@@ -1,6 +1,6 @@
 {#-
   Published case-mix index per facility × discharge month × MDC, from int_indicators__case_mix_monthly.
-  Disclosure control (DECISIONS item 20): a cell with fewer than var('disclosure_min_stays') discharges is
+  Disclosure control (docs/decisions/0020): a cell with fewer than var('disclosure_min_stays') discharges is
   suppressed (is_suppressed, values null); the index is also null when fewer stays than that carry a
   reference code.
 -#}

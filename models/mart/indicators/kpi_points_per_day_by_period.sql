@@ -1,6 +1,6 @@
 {#-
   Published billed points per inpatient day by billing period (I, II, III, beyond III) per facility ×
-  fiscal year, from int_indicators__points_per_day_by_period. Disclosure control (DECISIONS item 20): a
+  fiscal year, from int_indicators__points_per_day_by_period. Disclosure control (docs/decisions/0020): a
   cell with fewer than var('disclosure_min_stays') stays in the period is suppressed (is_suppressed,
   values null).
 -#}

@@ -2,7 +2,7 @@ mock_provider "aws" {
   source = "../tests/mocks"
 }
 
-# The account's default VPC with one default subnet per AZ (DECISIONS 13).
+# The account's default VPC with one default subnet per AZ (docs/decisions/0013).
 override_data {
   target = data.aws_vpc.this
   values = {

@@ -20,7 +20,7 @@ locals {
   service_role_arns  = [for n in var.service_role_names : "arn:${local.partition}:iam::${local.account_id}:role/${n}"]
   pipeline_role_arns = [for n in var.pipeline_role_names : "arn:${local.partition}:iam::${local.account_id}:role/${n}"]
 
-  # Prefixes of the data bucket (DECISIONS 2): raw/ holds delivered files with clear identifiers.
+  # Prefixes of the data bucket (docs/decisions/0002): raw/ holds delivered files with clear identifiers.
   data_prefixes      = ["raw/", "stage/", "processed/", "archive/"]
   artifacts_prefixes = ["dbt-artifacts/", "docs/", "athena-results/", "${local.cloudtrail_prefix}/"]
 
@@ -145,7 +145,7 @@ locals {
 # Data bucket: raw/ stage/ processed/ archive/
 # ---------------------------------------------------------------------------------------------
 resource "aws_s3_bucket" "data" {
-  #checkov:skip=CKV_AWS_144:Single-region platform by design (DECISIONS 13, cost); deliveries stay re-uploadable from the hospitals and archive/ is versioned.
+  #checkov:skip=CKV_AWS_144:Single-region platform by design (docs/decisions/0013, cost); deliveries stay re-uploadable from the hospitals and archive/ is versioned.
   #checkov:skip=CKV_AWS_18:Object-level access is recorded by the CloudTrail trail's S3 data events (one audit trail by design); server access logs cannot target an SSE-KMS bucket.
   bucket        = local.data_bucket_name
   force_destroy = var.force_destroy_buckets
@@ -259,7 +259,7 @@ resource "aws_s3_bucket_policy" "data" {
         }
       },
       {
-        # raw/ and archive/ hold clear identifiers: readable by the pipeline roles alone (DECISIONS 3, 19).
+        # raw/ and archive/ hold clear identifiers: readable by the pipeline roles alone (docs/decisions/0003, 0019).
         Sid       = "RawReadablePipelineRolesOnly"
         Effect    = "Deny"
         Principal = "*"
@@ -279,7 +279,7 @@ resource "aws_s3_bucket_policy" "data" {
 # Artifacts bucket: dbt-artifacts/ docs/ athena-results/ cloudtrail/
 # ---------------------------------------------------------------------------------------------
 resource "aws_s3_bucket" "artifacts" {
-  #checkov:skip=CKV_AWS_144:Single-region platform by design (DECISIONS 13, cost); artifacts are rebuilt by the next run.
+  #checkov:skip=CKV_AWS_144:Single-region platform by design (docs/decisions/0013, cost); artifacts are rebuilt by the next run.
   #checkov:skip=CKV_AWS_18:Object-level access is recorded by the CloudTrail trail's S3 data events (one audit trail by design); server access logs cannot target an SSE-KMS bucket.
   bucket        = local.artifacts_bucket_name
   force_destroy = var.force_destroy_buckets
@@ -426,9 +426,9 @@ resource "aws_cloudtrail" "this" {
 # Secrets Manager: entries only. Values are put with the CLI (docs/deploy.md) so they never sit in state.
 # ---------------------------------------------------------------------------------------------
 resource "aws_secretsmanager_secret" "pseudonymisation_key" {
-  #checkov:skip=CKV2_AWS_57:Rotating the pseudonymisation key means re-normalising every delivery and a full refresh (DECISIONS 3): a documented manual procedure, not a Lambda rotation.
+  #checkov:skip=CKV2_AWS_57:Rotating the pseudonymisation key means re-normalising every delivery and a full refresh (docs/decisions/0003): a documented manual procedure, not a Lambda rotation.
   name                    = "dpc-learning/${var.environment}/pseudonymisation-key"
-  description             = "HMAC-SHA256 key of the normaliser's pseudonymisation (DECISIONS 3). Never rendered into SQL."
+  description             = "HMAC-SHA256 key of the normaliser's pseudonymisation (docs/decisions/0003). Never rendered into SQL."
   kms_key_id              = aws_kms_key.this.arn
   recovery_window_in_days = var.secret_recovery_window_days
   tags                    = var.tags

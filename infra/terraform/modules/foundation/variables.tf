@@ -9,7 +9,7 @@ variable "environment" {
 }
 
 variable "bucket_suffix" {
-  description = "Optional suffix appended to the global S3 bucket names (S3 names are global; DECISIONS 18), e.g. \"-acme\". Empty by default."
+  description = "Optional suffix appended to the global S3 bucket names (S3 names are global; docs/decisions/0018), e.g. \"-acme\". Empty by default."
   type        = string
   default     = ""
 
@@ -62,7 +62,7 @@ variable "service_role_names" {
 }
 
 variable "pipeline_role_names" {
-  description = "Roles allowed to read the raw/ and archive/ prefixes (clear identifiers; DECISIONS 3 and 19): the pipeline roles alone."
+  description = "Roles allowed to read the raw/ and archive/ prefixes (clear identifiers; docs/decisions/0003 and 0019): the pipeline roles alone."
   type        = list(string)
   default     = ["role-lambda-dpc", "role-dbt-runner"]
 

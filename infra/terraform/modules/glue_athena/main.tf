@@ -1,5 +1,5 @@
 # Glue databases per layer, one Glue table per file kind over the normalised stage/<kind>/ Parquet
-# (and one per kind's quarantine), partitions by projection (DECISIONS 11), and the Athena workgroup.
+# (and one per kind's quarantine), partitions by projection (docs/decisions/0011), and the Athena workgroup.
 
 data "aws_caller_identity" "current" {}
 
@@ -21,7 +21,7 @@ resource "aws_glue_catalog_database" "layer" {
 
   catalog_id  = data.aws_caller_identity.current.account_id
   name        = "dpc_${var.environment}_${each.value}"
-  description = "dpc-learning ${var.environment}: ${each.value} layer (DECISIONS 8)"
+  description = "dpc-learning ${var.environment}: ${each.value} layer (docs/decisions/0008)"
   tags        = var.tags
 }
 
@@ -51,12 +51,12 @@ resource "aws_glue_catalog_table" "raw" {
   partition_keys {
     name    = "yyyymm"
     type    = "int"
-    comment = "Survey month of the delivery (DECISIONS 1)"
+    comment = "Survey month of the delivery (docs/decisions/0001)"
   }
   partition_keys {
     name    = "facility"
     type    = "string"
-    comment = "施設コード of the delivery (DECISIONS 1)"
+    comment = "施設コード of the delivery (docs/decisions/0001)"
   }
 
   storage_descriptor {

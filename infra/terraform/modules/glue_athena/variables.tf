@@ -39,7 +39,7 @@ variable "kms_key_arn" {
 }
 
 variable "facility_codes" {
-  description = "Facility codes (施設コード, 9 digits) of the enum partition projection of the raw tables (DECISIONS 11)."
+  description = "Facility codes (施設コード, 9 digits) of the enum partition projection of the raw tables (docs/decisions/0011)."
   type        = list(string)
 
   validation {

@@ -1,4 +1,4 @@
-# IAM: the design's roles, each with what its components need and no more (DECISIONS 17).
+# IAM: the design's roles, each with what its components need and no more (docs/decisions/0017).
 # ARNs of resources created by other modules are built from their fixed names, so the roles can
 # exist before those resources (the KMS key policy and the pipeline both reference the roles).
 
@@ -51,7 +51,7 @@ locals {
       tables   = "${local.arn_prefix.glue}:table/${local.glue_db_prefix}_${layer}/*"
     }
   }
-  # Layers analysts and learners may read (DECISIONS 19): pseudonymised data only.
+  # Layers analysts and learners may read (docs/decisions/0019): pseudonymised data only.
   read_layers = ["stage", "mart", "ref", "dq"]
 
   data_bucket      = var.data_bucket_arn
@@ -345,7 +345,7 @@ resource "aws_iam_role_policy" "stepfunctions" {
         Resource = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForECSTaskRule"
       },
       {
-        # Polls statements that load-raw started (DECISIONS 15); the Data API has no resource ARNs.
+        # Polls statements that load-raw started (docs/decisions/0015); the Data API has no resource ARNs.
         Sid      = "PollDataApi"
         Effect   = "Allow"
         Action   = ["redshift-data:DescribeStatement"]
@@ -394,7 +394,7 @@ resource "aws_iam_role_policy" "stepfunctions" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# role-quicksight-dpc: QuickSight reads the mart through Athena (DECISIONS 13).
+# role-quicksight-dpc: QuickSight reads the mart through Athena (docs/decisions/0013).
 # ---------------------------------------------------------------------------------------------
 resource "aws_iam_role" "quicksight" {
   name               = "role-quicksight-dpc"
@@ -627,7 +627,7 @@ resource "aws_iam_role_policy" "scheduler" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# role-learner-dpc: learners query stage/mart/ref/dq and write their own sandbox schemas (DECISIONS 19).
+# role-learner-dpc: learners query stage/mart/ref/dq and write their own sandbox schemas (docs/decisions/0019).
 # Redshift grants are in infra/sql/redshift_bootstrap.sql; this role maps to a Redshift IAM user.
 # ---------------------------------------------------------------------------------------------
 resource "aws_iam_role" "learner" {

@@ -111,7 +111,7 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Delivery registry and lock (DECISIONS 16): one item per delivery, conditional writes lock it.
+# Delivery registry and lock (docs/decisions/0016): one item per delivery, conditional writes lock it.
 # ---------------------------------------------------------------------------------------------
 resource "aws_dynamodb_table" "deliveries" {
   name                        = "${local.name}-deliveries"
@@ -137,7 +137,7 @@ resource "aws_dynamodb_table" "deliveries" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# dpc-runner: ECR repository, ECS cluster, one task definition per step (DECISIONS 14).
+# dpc-runner: ECR repository, ECS cluster, one task definition per step (docs/decisions/0014).
 # ---------------------------------------------------------------------------------------------
 resource "aws_ecr_repository" "runner" {
   name                 = "dpc-runner"
@@ -269,7 +269,7 @@ resource "aws_security_group" "runner" {
 
 resource "aws_vpc_security_group_egress_rule" "runner_https" {
   security_group_id = aws_security_group.runner.id
-  description       = "HTTPS to ECR, S3 and AWS APIs (public endpoints: no NAT and no VPC endpoints by design, DECISIONS 13)"
+  description       = "HTTPS to ECR, S3 and AWS APIs (public endpoints: no NAT and no VPC endpoints by design, docs/decisions/0013)"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
@@ -289,7 +289,7 @@ resource "aws_vpc_security_group_egress_rule" "runner_redshift" {
 # Lambdas: thin handlers from orchestration/lambdas plus the dpc package, outside the VPC (Data API).
 # The archive provider is not in the provider mirror, so a builtin terraform_data runs the project's one
 # packager, scripts/package_lambdas.py: it follows the handlers' imports into dpc and fails on anything beyond
-# the standard library and boto3 (DECISIONS 14); the zip is byte-identical for identical sources.
+# the standard library and boto3 (docs/decisions/0014); the zip is byte-identical for identical sources.
 # ---------------------------------------------------------------------------------------------
 resource "terraform_data" "lambda_package" {
   triggers_replace = [local.lambda_source_hash, local.lambda_package_path]
@@ -310,9 +310,9 @@ resource "aws_cloudwatch_log_group" "lambda" {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117:Lambdas run outside the VPC by design (DECISIONS 13): no NAT, no endpoints; they reach Redshift through the Data API with IAM.
+  #checkov:skip=CKV_AWS_117:Lambdas run outside the VPC by design (docs/decisions/0013): no NAT, no endpoints; they reach Redshift through the Data API with IAM.
   #checkov:skip=CKV_AWS_116:Invoked synchronously by the state machine, whose Catch/Retry handle failures; the schedule has its own retry policy.
-  #checkov:skip=CKV_AWS_115:No reserved concurrency: new accounts have a quota of 10 and cannot reserve; runs are serialised by the per-delivery lock (DECISIONS 16).
+  #checkov:skip=CKV_AWS_115:No reserved concurrency: new accounts have a quota of 10 and cannot reserve; runs are serialised by the per-delivery lock (docs/decisions/0016).
   #checkov:skip=CKV_AWS_272:Code is built from this repository by Terraform itself; no separate signing pipeline in the design.
   for_each = local.lambdas
 
@@ -356,7 +356,7 @@ resource "aws_cloudwatch_log_group" "statemachine" {
 }
 
 resource "aws_sfn_state_machine" "pipeline" {
-  #checkov:skip=CKV_AWS_285:Level ALL logs every execution event, but without execution data by design: payloads carry delivery details that stay out of logs (DECISIONS 3, 19).
+  #checkov:skip=CKV_AWS_285:Level ALL logs every execution event, but without execution data by design: payloads carry delivery details that stay out of logs (docs/decisions/0003, 0019).
   name     = local.state_machine_name
   type     = "STANDARD"
   role_arn = var.role_arns.stepfunctions

@@ -29,7 +29,7 @@ variable "vpc_cidr" {
 }
 
 variable "subnet_ids" {
-  description = "Subnets of the dpc-runner tasks (public IP only to pull the image without a NAT; DECISIONS 13)."
+  description = "Subnets of the dpc-runner tasks (public IP only to pull the image without a NAT; docs/decisions/0013)."
   type        = list(string)
 
   validation {
@@ -123,7 +123,7 @@ variable "lambda_package_path" {
 }
 
 variable "lambda_memory_mb" {
-  description = "Memory of each Lambda function in MB (they stay small: manifest checks, Data API calls, notify; DECISIONS 14)."
+  description = "Memory of each Lambda function in MB (they stay small: manifest checks, Data API calls, notify; docs/decisions/0014)."
   type        = number
   default     = 256
 

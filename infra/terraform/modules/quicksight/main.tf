@@ -1,6 +1,6 @@
 # QuickSight: the mart through Athena by default; a Redshift data source with a VPC connection
-# behind enable_redshift (DECISIONS 13). Data sets over the published mart tables listed in datasets.json
-# (aggregates and dimensions only: their small cells arrive suppressed, DECISIONS 20); dbt exposures in
+# behind enable_redshift (docs/decisions/0013). Data sets over the published mart tables listed in datasets.json
+# (aggregates and dimensions only: their small cells arrive suppressed, docs/decisions/0020); dbt exposures in
 # models/mart/_exposures.yml point at them so the lineage graph reaches QuickSight.
 
 data "aws_caller_identity" "current" {}
@@ -92,7 +92,7 @@ resource "aws_vpc_security_group_egress_rule" "quicksight_to_redshift" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "quicksight_return" {
-  #checkov:skip=CKV_AWS_24:Source is the Redshift workgroup's security group, not 0.0.0.0/0: QuickSight's VPC-connection SG is not stateful and AWS documents this return rule (DECISIONS 13).
+  #checkov:skip=CKV_AWS_24:Source is the Redshift workgroup's security group, not 0.0.0.0/0: QuickSight's VPC-connection SG is not stateful and AWS documents this return rule (docs/decisions/0013).
   #checkov:skip=CKV_AWS_25:Same rule: return traffic from the Redshift security group only.
   #checkov:skip=CKV_AWS_260:Same rule: return traffic from the Redshift security group only.
   count = local.redshift ? 1 : 0

@@ -9,7 +9,7 @@ variable "environment" {
 }
 
 variable "athena_workgroup_name" {
-  description = "Athena workgroup QuickSight queries through (the default path, DECISIONS 13)."
+  description = "Athena workgroup QuickSight queries through (the default path, docs/decisions/0013)."
   type        = string
 }
 
@@ -35,7 +35,7 @@ variable "principal_arns" {
 }
 
 variable "datasets" {
-  description = "Data sets over mart tables: table name => columns (name => QuickSight type STRING, INTEGER, DECIMAL, DATETIME, BIT, BOOLEAN, JSON). null (the default) takes datasets.json beside this file — aggregates and dimensions only, whose small cells the mart already suppresses (DECISIONS 20); tests/python/test_docs_site.py checks it against the mart's columns and the dbt exposures."
+  description = "Data sets over mart tables: table name => columns (name => QuickSight type STRING, INTEGER, DECIMAL, DATETIME, BIT, BOOLEAN, JSON). null (the default) takes datasets.json beside this file — aggregates and dimensions only, whose small cells the mart already suppresses (docs/decisions/0020); tests/python/test_docs_site.py checks it against the mart's columns and the dbt exposures."
   type = map(object({
     columns    = map(string)
     custom_sql = optional(bool, false)
@@ -73,7 +73,7 @@ variable "import_mode" {
 }
 
 variable "enable_redshift" {
-  description = "Also create a Redshift data source (needs a QuickSight VPC connection and a security-group rule into the workgroup; DECISIONS 13)."
+  description = "Also create a Redshift data source (needs a QuickSight VPC connection and a security-group rule into the workgroup; docs/decisions/0013)."
   type        = bool
   default     = false
 }

@@ -9,7 +9,7 @@ variable "environment" {
 }
 
 variable "vpc_id" {
-  description = "VPC of the workgroup (the account's default VPC by design, DECISIONS 13)."
+  description = "VPC of the workgroup (the account's default VPC by design, docs/decisions/0013)."
   type        = string
 
   validation {

@@ -27,7 +27,7 @@ run "catalog_and_workgroup" {
       aws_glue_catalog_table.raw["efn"].parameters["projection.facility.type"] == "enum" &&
       aws_glue_catalog_table.raw["efn"].parameters["projection.facility.values"] == "131000011,271000015" &&
     aws_glue_catalog_table.raw["efn"].parameters["storage.location.template"] == "s3://dpc-learning-data-dev/stage/efn/yyyymm=$${yyyymm}/facility=$${facility}/")
-    error_message = "Partition projection per DECISIONS 11."
+    error_message = "Partition projection per docs/decisions/0011."
   }
   assert {
     condition     = [for k in aws_glue_catalog_table.raw["d"].partition_keys : k.name] == ["yyyymm", "facility"]

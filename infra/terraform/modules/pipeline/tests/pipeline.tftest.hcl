@@ -32,7 +32,7 @@ run "pipeline" {
   assert {
     condition = (toset([for f in aws_lambda_function.this : f.function_name]) == toset([for s in ["dispatch", "validate-manifest", "load-raw", "data-quality", "publish", "export", "notify", "ecs-stopped-guard"] : "dpc-dev-${s}"]) &&
     alltrue([for f in aws_lambda_function.this : f.runtime == "python3.11" && length(f.vpc_config) == 0]))
-    error_message = "Eight python3.11 Lambdas, none in a VPC (DECISIONS 13)."
+    error_message = "Eight python3.11 Lambdas, none in a VPC (docs/decisions/0013)."
   }
   assert {
     condition     = aws_lambda_function.this["validate-manifest"].handler == "validate_manifest.handler" && aws_lambda_function.this["ecs-stopped-guard"].handler == "ecs_stopped_guard.handler"

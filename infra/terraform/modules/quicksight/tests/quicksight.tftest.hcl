@@ -30,7 +30,7 @@ run "athena_by_default" {
   }
   assert {
     condition     = alltrue([for k, d in local.datasets : !startswith(k, "fct_") && !contains(keys(d.columns), "patient_key") && !contains(keys(d.columns), "stay_id")])
-    error_message = "No row-level table and no patient or stay key in QuickSight data sets (DECISIONS 20)."
+    error_message = "No row-level table and no patient or stay key in QuickSight data sets (docs/decisions/0020)."
   }
   assert {
     condition     = length(one(one(aws_quicksight_data_set.mart["athena-kpi_monthly_facility_mdc"].physical_table_map).relational_table).input_columns) == 11 && contains([for c in one(one(aws_quicksight_data_set.mart["athena-kpi_monthly_facility_mdc"].physical_table_map).relational_table).input_columns : "${c.name}:${c.type}"], "is_suppressed:BOOLEAN")

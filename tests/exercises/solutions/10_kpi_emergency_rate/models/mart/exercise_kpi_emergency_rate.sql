@@ -1,5 +1,5 @@
 {#- Exercise 10 (reference solution): emergency admission rate per facility × discharge month × MDC, small cells
-    suppressed (DECISIONS item 20). -#}
+    suppressed (docs/decisions/0020). -#}
 with admissions as (
     select * from {{ ref('fct_admissions') }}
     where is_discharged
