@@ -290,7 +290,7 @@ def correct_delivery(delivery: Path) -> dict:
     """A corrected re-delivery: the first stay admitted and discharged within the month is withdrawn from every
     file of the delivery (cp932 bytes edited in place of text), and the manifest is rewritten."""
     from dpc.layouts import LAYOUTS, kind_for_filename
-    from dpc.manifest import write_manifest
+    from dpc.manifest import has_title_row, write_manifest
 
     yyyymm = delivery.parent.name.split("=")[1]
     ff1 = next(delivery.glob("FF1_*"))
@@ -311,13 +311,16 @@ def correct_delivery(delivery: Path) -> dict:
     removed: dict[str, int] = {}
     for path in sorted(delivery.iterdir()):
         kind = kind_for_filename(path.name)
-        if kind is None:
-            continue
-        names = LAYOUTS[kind].names
+        if kind is None or "admission_date" not in LAYOUTS[kind].names:
+            continue  # 外来EF統合 rows belong to visits, not to the stay
+        names, sep = LAYOUTS[kind].names, LAYOUTS[kind].delimiter.encode()
         pid, adm = names.index("data_id"), names.index("admission_date")
         data = path.read_bytes().split(b"\r\n")
-        kept = [data[0]] + [
-            line for line in data[1:] if not ((f := line.split(b"\t")) and len(f) > adm and (f[pid], f[adm]) == target)
+        title = 1 if data and has_title_row(data[0]) else 0
+        kept = data[:title] + [
+            line
+            for line in data[title:]
+            if not ((f := line.split(sep)) and len(f) > adm and (f[pid], f[adm]) == target)
         ]
         removed[kind] = len(data) - len(kept)
         path.unlink()  # hard-linked from the cache: write a new file, never through the link

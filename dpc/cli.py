@@ -120,7 +120,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
             no_header=False,
             encoding="cp932",
             fixed_width=False,
-            outpatient=False,
+            outpatient=True,
         )
         print(f"Generating demo DPC deliveries into {lake}/raw …")
         _cmd_generate(a_gen)
@@ -212,13 +212,21 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--start", type=int, default=202404, help="first survey month yyyymm")
         sp.add_argument("--admissions-per-month", type=int, default=None, help="admissions per facility and month")
 
-    g = sub.add_parser("generate", help="write synthetic DPC deliveries (FF1, EFn, Dn, Hn + manifest) into the lake")
+    g = sub.add_parser(
+        "generate",
+        help="write synthetic deliveries of every file kind (FF1, FF4, Hn, EFn, EFg, Dn, Kn + manifest) into the lake",
+    )
     gen_options(g)
     g.add_argument("--beds", type=int, default=None, help="size facilities by beds (≈2.2 admissions per bed a month)")
     g.add_argument("--no-header", action="store_true", help="older variant without the title row")
     g.add_argument("--encoding", default="cp932", choices=["cp932", "utf-8"], help="file encoding")
     g.add_argument("--fixed-width", action="store_true", help="write EF and D as old fixed-width records")
-    g.add_argument("--outpatient", action="store_true", help="also write outpatient EF (EFg) files")
+    g.add_argument(
+        "--no-outpatient",
+        dest="outpatient",
+        action="store_false",
+        help="leave out 外来EF統合 (EFg), which only DPC hospitals must deliver (p7)",
+    )
     g.add_argument(
         "--corrupt",
         metavar="FAULT[,FAULT…]",

@@ -28,7 +28,7 @@ _TYPE = {
 _TITLE = {
     "required": "required (p17); a file without one is read with a `title_row_missing` warning",
     "optional": "optional (real exports come with and without)",
-    "none": "none",
+    "none": "none in the specification (one is still recognised by structure and skipped when present)",
 }
 _PREFIX_NAMES = {"K": "csv"}
 

@@ -57,7 +57,8 @@ class Layout:
     prefixes: tuple[str, ...] = ()
     pages: tuple[int, ...] = ()
     delimiter: str = "\t"
-    # "required" (FF1, H: p17), "optional" (real exports of EF/D have one or not), "none"
+    # "required" (FF1, H: p17), "optional" (real exports of EF/D have one or not), "none" (the specification
+    # defines none: 様式4, K; one is still recognised by structure and skipped when a file has it)
     title_row: str = "optional"
     # how many trailing columns may be left out of a record (K: 枝番 "記録を省略しても可", p154)
     omissible_trailing: int = 0
@@ -323,7 +324,14 @@ LAYOUTS: dict[str, Layout] = {
         title_row="required",
         unit=("data_id", "admission_date", "admission_seq", "parent_info_no"),
     ),
-    "FF4": Layout("FF4", "様式4 (care outside medical insurance)", _FF4_COLUMNS, prefixes=("FF4",), pages=(140,)),
+    "FF4": Layout(
+        "FF4",
+        "様式4 (care outside medical insurance)",
+        _FF4_COLUMNS,
+        prefixes=("FF4",),
+        pages=(140,),
+        title_row="none",
+    ),
     "H": Layout(
         "H",
         "H (重症度、医療・看護必要度)",

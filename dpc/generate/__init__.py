@@ -1,10 +1,14 @@
-"""Deterministic synthetic DPC deliveries (様式1, EF, D, H and optionally outpatient EF).
+"""Deterministic synthetic DPC deliveries: every file of the monthly submission, as the specification lays it out.
 
 ``generate(lake, …)`` simulates, per facility of ``seeds/ref/ref_facility.csv``, a timeline of patients and
-stays (see :mod:`dpc.generate.timeline`) and writes one delivery per facility × month into
-``lake/raw/yyyymm=YYYYMM/facility=NNNNNNNNN/`` with its ``manifest.json``. Codes, billing-period thresholds,
-per-diem points and hospital coefficients are read from the reference seeds (:mod:`dpc.generate.reference`);
-the file conventions are documented in :mod:`dpc.generate.records`.
+stays (:mod:`dpc.generate.timeline`) and writes one delivery per facility × month into
+``lake/raw/yyyymm=YYYYMM/facility=NNNNNNNNN/`` with its ``manifest.json``: 様式1 (``FF1_…txt``), 様式4
+(``FF4_…txt``), H (``Hn_…txt``), 入院EF統合 (``EFn_…txt``), 外来EF統合 (``EFg_…txt``, with ``outpatient``), D
+(``Dn_…txt``) and K生成用データ (``Kn_…csv``), named ``<prefix>_<施設コード>_<yymm>`` (p17–18), cp932, CRLF.
+Layouts are :data:`dpc.layouts.LAYOUTS`; codes come from the transcribed code lists and item tables
+(``dpc/specdata``), DPC periods and points from the ministry's tables (:mod:`dpc.masters`), the case mix and the
+facilities from the reference seeds (:mod:`dpc.generate.reference`). The conventions of each file are in
+:mod:`dpc.generate.records`, :mod:`dpc.generate.forms` and :mod:`dpc.generate.outpatient`.
 
 Deterministic: every random draw comes from ``random.Random`` seeded with a string built from the seed, the
 facility and the stay number; nothing reads the clock, and every iteration is over sorted or ordered data.
@@ -17,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dpc.generate.acts import stay_acts
-from dpc.generate.outpatient import efg_rows
-from dpc.generate.records import d_rows, ef_rows, ff1_rows, h_rows, month_bounds
-from dpc.generate.reference import Facility, fiscal_year, load_reference
+from dpc.generate.forms import form_records, forms_of
+from dpc.generate.outpatient import efg_rows, visits_of
+from dpc.generate.records import billing_context, d_rows, ef_rows, ff4_row, h_rows, k_rows, month_bounds
+from dpc.generate.reference import Facility, load_reference
 from dpc.generate.timeline import simulate
 from dpc.generate.writer import encode_rows, write_file
 from dpc.layouts import LAYOUTS
@@ -51,8 +56,10 @@ def months_from(start_yyyymm: int, months: int) -> list[int]:
     return out
 
 
-def _version(yyyymm: int) -> str:
-    return f"{fiscal_year(yyyymm)}0401"
+# the share of acts written with the literal NULL of the worked example (p228) and of stays whose D rows are written
+# as p215/p217 print them (Null, null); never in fixed-width files, whose narrow code fields cannot hold it
+NULL_ACT_RATE = 0.04
+NULL_STAY_RATE = 0.05
 
 
 def generate(
@@ -67,9 +74,13 @@ def generate(
     header: bool = True,
     encoding: str = "cp932",
     fixed_width: bool = False,
-    outpatient: bool = False,
+    outpatient: bool = True,
 ) -> list[Delivery]:
-    """Write ``facilities`` × ``months`` deliveries under ``lake/raw`` and return them (facility, then month)."""
+    """Write ``facilities`` × ``months`` deliveries under ``lake/raw`` and return them (facility, then month).
+
+    ``header=False`` leaves out every title row (an older variant: the reader warns that 様式1 and H need one);
+    ``fixed_width`` writes EF and D as fixed-width records; ``outpatient=False`` leaves out 外来EF統合 (which DPC
+    hospitals must deliver, p7)."""
     ref = load_reference()
     if not 1 <= facilities <= len(ref.facilities):
         raise ValueError(f"facilities must be 1..{len(ref.facilities)} (the rows of seeds/ref/ref_facility.csv)")
@@ -81,10 +92,11 @@ def generate(
     first_day, _ = month_bounds(yyyymms[0])
     _, last_day = month_bounds(yyyymms[-1])
     deliveries: list[Delivery] = []
-    for facility in ref.facilities[:facilities]:
+    for index, facility in enumerate(ref.facilities[:facilities]):
         deliveries += _facility(
             Path(lake),
             facility,
+            index,
             seed,
             yyyymms,
             first_day,
@@ -101,6 +113,7 @@ def generate(
 def _facility(
     lake: Path,
     facility: Facility,
+    index: int,
     seed: int,
     yyyymms: list[int],
     first_day,
@@ -113,33 +126,49 @@ def _facility(
     outpatient: bool,
 ) -> list[Delivery]:
     ref = load_reference()
-    stays = simulate(ref, facility.facility_code, facility.prefecture, seed, first_day, last_day, admissions_per_month)
-    stays = [s for s in stays if s.discharge >= first_day]
-    acts = {s.number: stay_acts(s, seed, facility.facility_code) for s in stays}
-    score_rng = random.Random(f"h:{seed}:{facility.facility_code}")
-    scores = [score_rng.choice([0, 0, 0, 1, 1, 2]) for _ in range(997)]
-    out: list[Delivery] = []
     fac = facility.facility_code
+    all_stays = simulate(ref, fac, facility.prefecture, seed, first_day, last_day, admissions_per_month)
+    billing = billing_context(all_stays)
+    forms = forms_of(all_stays)
+    stays = [s for s in all_stays if s.discharge >= first_day]
+    acts = {s.number: stay_acts(s, seed, fac) for s in stays}
+    visits = visits_of(all_stays, seed, fac) if outpatient else {}
+    necessity_1 = index % 2 == 0  # half the facilities evaluate the A items with 必要度Ⅰ (H ASS0013, p148)
+    null_act = 0.0 if fixed_width else NULL_ACT_RATE
+    null_stays = (
+        set()
+        if fixed_width
+        else {s.number for s in stays if random.Random(f"dnull:{seed}:{fac}:{s.number}").random() < NULL_STAY_RATE}
+    )
+    out: list[Delivery] = []
     for yyyymm in yyyymms:
         first, last = month_bounds(yyyymm)
         active = [s for s in stays if s.admission <= last and s.discharge >= first]
-        version = _version(yyyymm)
-        rows: dict[str, list[list[str]]] = {"FF1": [], "EFn": [], "D": [], "H": []}
+        rows: dict[str, list[list[str]]] = {"FF1": [], "FF4": [], "EFn": [], "D": [], "H": [], "K": []}
+        for form in forms:
+            if form.month == yyyymm:
+                rows["FF1"] += form_records(form, fac, acts, seed)
         for s in active:
-            rows["FF1"] += ff1_rows(s, facility, yyyymm, version)
-            rows["EFn"] += ef_rows(s, acts[s.number], facility, ref, yyyymm)
-            rows["D"] += d_rows(s, acts[s.number], facility, ref, yyyymm)
-            rows["H"] += h_rows(s, facility, yyyymm, version, scores)
+            a = acts[s.number]
+            rows["EFn"] += ef_rows(s, a, fac, yyyymm, null_act)
+            rows["D"] += d_rows(s, a, fac, facility.hospital_coefficient, yyyymm, billing[s.number],
+                                s.number in null_stays)  # fmt: skip
+            rows["H"] += h_rows(s, a, fac, yyyymm, seed, necessity_1)
+            rows["K"] += k_rows(s, fac, yyyymm)  # every stay of 入院EF統合 this month (p8, p154)
+            if first <= s.discharge <= last:
+                rows["FF4"].append(ff4_row(s, fac, seed))
         if outpatient:
-            rows["EFg"] = efg_rows(stays, facility, seed, yyyymm)
+            rows["EFg"] = efg_rows(visits, fac, seed, yyyymm, null_act)
         directory = lake / delivery_prefix("raw", fac, yyyymm)
         directory.mkdir(parents=True, exist_ok=True)
         yymm = f"{yyyymm % 10000:04d}"
         for kind in sorted(rows):
             layout = LAYOUTS[kind]
             fw = fixed_width and layout.fixed_width_allowed
-            data = encode_rows(layout, rows[kind], header=header and not fw, encoding=encoding, fixed_width=fw)
-            write_file(directory / f"{layout.prefixes[0]}_{fac}_{yymm}.txt", data)
+            title = header and not fw and layout.title_row != "none" and kind != "FF4"
+            data = encode_rows(layout, rows[kind], header=title, encoding=encoding, fixed_width=fw)
+            suffix = "csv" if kind == "K" else "txt"
+            write_file(directory / f"{layout.prefixes[0]}_{fac}_{yymm}.{suffix}", data)
         manifest = write_manifest(directory, created_by="dpc generate")
         out.append(Delivery(fac, yyyymm, directory, manifest))
     return out

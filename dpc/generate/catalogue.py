@@ -1,13 +1,19 @@
 """The synthetic item master: EF items per data category, surgery per DPC6, wards and departments per MDC.
 
+Item codes and points are ILLUSTRATIVE (the receipt master is not part of the specification), except those the
+specification's worked examples print, which are taken from there and cited (p215, p217, p219, p226, p228).
 Names use cp932-only characters (①, ⅰ, Ⅰ, ㎎, ㏄) on purpose, so every reader exercises its encoding path.
-Items are either points (``yen=False``: ``value`` is the points of one use) or yen-priced drugs and materials
-(``yen=True``: ``value`` is the yen price of one unit; points = yen × quantity / 10, rounded, at least 1).
+Items are points (``yen=False``: ``value`` is the points of one use) or yen-priced drugs, materials and meals
+(``yen=True``: ``value`` is the yen price of one unit, ``quantity`` the units used).
+
+Departments are the specification's codes: 診療科区分 (別紙-1, p53/p208, 3 digits) with the レセプト科区分 of the
+same speciality (別紙-2, p209, 2 digits).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -17,14 +23,41 @@ class Item:
     name: str
     value: float
     yen: bool = False
-    unit_code: str = ""  # 基準単位 (3 digits) when a quantity is recorded
+    unit_code: str = ""  # 基準単位 (3 digits, 別紙-3 p210) when a quantity is recorded
     quantity: float = 0.0
+    # technique, drug (6…), material (7…), comment (8…) or meal (食事療養 197…); derived from the code
+    kind: str = field(init=False, repr=False, compare=False)
+    # 行為明細薬剤料 / 材料料: price × quantity (p186), yen
+    yen_amount: float = field(init=False, repr=False, compare=False)
+    points: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def points(self) -> int:
-        if not self.yen:
-            return int(self.value)
-        return max(1, round(self.value * self.quantity / 10))
+    def __post_init__(self) -> None:
+        head = self.receipt_code[0]
+        kind = {"6": "drug", "7": "material", "8": "comment"}.get(head, "technique")
+        if self.receipt_code.startswith("197"):
+            kind = "meal"
+        yen = self.value * self.quantity if self.yen else 0.0
+        points = material_points(yen) if kind == "material" else drug_points(yen) if self.yen else int(self.value)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "yen_amount", yen)
+        object.__setattr__(self, "points", points)
+
+
+def drug_points(yen: float) -> int:
+    """薬剤料 in points: 1 point up to 15 yen, then 1 point per started 10 yen above 15 (医科点数表 投薬・注射)."""
+    if yen <= 15:
+        return 1
+    return 1 + int(-(-(yen - 15) // 10))
+
+
+def material_points(yen: float) -> int:
+    """特定保険医療材料料 in points: yen / 10, rounded half up."""
+    return max(1, int(yen / 10 + 0.5))
+
+
+def comment(text: str) -> Item:
+    """A free comment row of an F record: コード 810000000, no points (p198 F-9; e.g. 右 on a surgery, p228)."""
+    return Item("810000000", "", text, 0)
 
 
 def _pt(code: str, interp: str, name: str, points: int) -> Item:
@@ -42,10 +75,16 @@ RECORD_ADDON = _pt("190101770", "A207", "診療録管理体制加算１", 140)
 NIGHT_ADDON = _pt("190179270", "A207-4", "看護職員夜間１２対１配置加算１", 110)
 AIDE_ADDON = _pt("190195970", "A207-3", "急性期看護補助体制加算（２５対１）（看護補助者５割以上）", 240)
 CLERK_ADDON = _pt("190121870", "A207-2", "医師事務作業補助体制加算１（１５対１）", 1070)
-# 97 食事療養 (yen per meal)
-MEAL = Item("197000470", "", "入院時食事療養（Ⅰ）①（１食につき）", 670.0, yen=True, unit_code="002", quantity=1)
-MEAL_POINTS = 67  # one meal in the EF points columns (670 yen / 10)
-MEAL_YEN = 670
+# 97 食事療養 (yen per meal): code, name and price as the worked example prints them (p215: 3 meals = 1,920 yen)
+MEAL_YEN = 640
+MEAL = Item("197000110", "", "入院時食事療養（１）", float(MEAL_YEN), yen=True, unit_code="128", quantity=1)
+# 92 特定入院料: the DPC addition for an ICU day as the worked example prints it (p215: 7,188 points a day)
+ICU_FEE = Item("193001610", "A301", "特定集中治療室管理料１（７日以内）", 7188)
+ICU_DAYS_MAX = 7
+# 92 地域包括ケア病棟入院料 (その他病棟グループ, p41): illustrative code and points
+COMMUNITY_CARE_FEE = Item("190178510", "A308-3", "地域包括ケア病棟入院料２", 2649)
+# 24 調剤料（入院）, one a day with oral drugs (p219)
+DISPENSING = Item("120001110", "F000", "調剤料（入院）", 7)
 # 21 内服
 ORAL = (
     _drug("620004851", "アムロジピン錠５㎎「サワイ」", 10.1, "009", 1),
@@ -123,7 +162,9 @@ class Surgery:
     receipt_code: str
     name: str
     points: int
-    anaesthesia: str  # code of ref_anaesthesia.csv
+    anaesthesia: (
+        str  # which ANAESTHESIA act (0 none, 1 general, 2 spinal, 3 local); ANAESTHESIA_CODE maps it to A007010 ⑥
+    )
     material: Item | None = None
 
 
@@ -175,29 +216,73 @@ def surgery_for(dpc_code: str) -> Surgery:
     return SURGERY_BY_DPC6.get(dpc_code[:6]) or SURGERY_BY_MDC.get(dpc_code[:2]) or SURGERY_BY_MDC["18"]
 
 
-# 診療科区分 (ref_department.csv) by MDC: (medical, surgical)
-DEPARTMENT_BY_MDC: dict[str, tuple[str, str]] = {
-    "01": ("060", "150"),
-    "02": ("200", "200"),
-    "03": ("210", "210"),
-    "04": ("020", "130"),
-    "05": ("030", "140"),
-    "06": ("040", "120"),
-    "07": ("010", "160"),
-    "08": ("110", "110"),
-    "09": ("170", "170"),
-    "10": ("070", "120"),
-    "11": ("050", "180"),
-    "12": ("190", "190"),
-    "13": ("080", "080"),
-    "14": ("090", "090"),
-    "15": ("090", "090"),
-    "16": ("160", "160"),
-    "17": ("100", "100"),
-    "18": ("010", "120"),
+# A007010 ⑥ 麻酔 (p85) of the anaesthesia acts above: 1 全身麻酔 (L008), 3 脊椎麻酔 (L004), 5 局所麻酔, 9 無
+ANAESTHESIA_CODE = {"0": "9", "1": "1", "2": "3", "3": "5"}
+# DPC6 / MDC whose operations have a side (A007010 ⑤ 手術側数, p84): eyes, joints, breast
+SIDED_MDC = frozenset({"02", "09"})
+SIDED_DPC6 = frozenset({"070230", "160800"})
+
+# 診療科区分 (別紙-1, p53) and レセプト科区分 (別紙-2, p209) by MDC: (medical, surgical) as (診療科区分, レセプト科区分)
+DEPARTMENT_BY_MDC: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "01": (("280", "04"), ("150", "14")),  # 神経内科 / 脳神経外科
+    "02": (("230", "26"), ("230", "26")),  # 眼科
+    "03": (("240", "27"), ("240", "27")),  # 耳鼻咽喉科 / 耳鼻いんこう科
+    "04": (("340", "05"), ("160", "15")),  # 呼吸器内科 (呼吸器科) / 呼吸器外科
+    "05": (("350", "08"), ("170", "16")),  # 循環器内科 (循環器科) / 心臓血管外科
+    "06": (("500", "06"), ("510", "10")),  # 消化器内科 (消化器科) / 消化器外科 (外科)
+    "07": (("090", "35"), ("120", "11")),  # リウマチ科 / 整形外科
+    "08": (("300", "19"), ("300", "19")),  # 皮膚科
+    "09": (("610", "10"), ("610", "10")),  # 乳腺甲状腺外科 (外科)
+    "10": (("690", "01"), ("110", "10")),  # 内分泌代謝科 (内科) / 外科
+    "11": (("410", "01"), ("310", "20")),  # 腎臓内科 (内科) / 泌尿器科 (ひ尿器科)
+    "12": (("330", "25"), ("220", "23")),  # 婦人科 / 産婦人科
+    "13": (("480", "01"), ("480", "01")),  # 血液内科 (内科)
+    "14": (("620", "09"), ("180", "17")),  # 新生児科 (小児科) / 小児外科
+    "15": (("100", "09"), ("180", "17")),  # 小児科 / 小児外科
+    "16": (("460", "39"), ("120", "11")),  # 救急医学科 (救急科) / 整形外科
+    "17": (("680", "02"), ("680", "02")),  # 精神神経科 (精神科)
+    "18": (("010", "01"), ("110", "10")),  # 内科 / 外科
 }
-# 病棟コード by department group
-WARDS: tuple[str, ...] = ("3E", "3W", "4E", "4W", "5E", "5W", "6E", "6W", "HCU")
+# 病棟コード (hospital's own, ≤ 10 characters, p186/p197): general wards by department; ICU; the 地域包括ケア病棟
+WARDS: tuple[str, ...] = ("3E", "3W", "4E", "4W", "5E", "5W", "6E", "6W")
+ICU_WARD = "ICU"
+COMMUNITY_CARE_WARD = "7W"
+
+# K生成用データ カナ氏名 (p154): SYNTHETIC names, combinations of common family and given names written in katakana
+# (別紙1's alphabet, p155), never a real person's; a few patients have Latin names in full-width letters (p155 Q&A)
+FAMILY_NAMES = (
+    "サトウ", "スズキ", "タカハシ", "タナカ", "ワタナベ", "イトウ", "ヤマモト", "ナカムラ", "コバヤシ", "カトウ",
+    "ヨシダ", "ヤマダ", "ササキ", "ヤマグチ", "マツモト", "イノウエ", "キムラ", "ハヤシ", "シミズ", "モリ",
+)  # fmt: skip
+GIVEN_NAMES_M = ("ヒロシ", "タカシ", "ケンジ", "マコト", "ショウタ", "ユウキ", "リョウ", "ダイスケ", "ジュン", "ハルト")
+GIVEN_NAMES_F = ("ケイコ", "ヨウコ", "ユウコ", "ミサキ", "キョウコ", "ユイ", "アヤ", "サクラ", "ジュンコ", "メイ")
+LATIN_FAMILY = ("ＳＭＩＴＨ", "ＢＲＯＷＮ", "ＧＡＲＣＩＡ", "ＬＥＥ")
+LATIN_GIVEN = ("ＡＮＮＡ", "ＭＡＲＫ", "ＬＵＣＡＳ", "ＥＭＩＬＹ")
+
+
+def _half_width_table() -> dict[str, str]:
+    table = {}
+    for cp in range(0xFF61, 0xFFA0):
+        ch = chr(cp)
+        table.setdefault(unicodedata.normalize("NFKC", ch), ch)
+    return table
+
+
+_HALF = _half_width_table()
+
+
+def half_width(kana: str) -> str:
+    """Full-width katakana as half-width (ガ → ｶﾞ): 別紙1 allows both (p155)."""
+    out = []
+    for ch in unicodedata.normalize("NFD", kana):
+        if ch == "\u3099":
+            out.append("ﾞ")
+        elif ch == "\u309a":
+            out.append("ﾟ")
+        else:
+            out.append(_HALF.get(ch, ch))
+    return "".join(out)
+
 
 # Disease-name codes (傷病名コード, 7 digits) and names for comorbidities and complications (ICD-10, code, name)
 COMORBIDITIES: tuple[tuple[str, str, str], ...] = (

@@ -19,6 +19,10 @@ so the fault tests can assert the exact error. Faults come in three families:
 
 Deterministic: the line a fault hits is chosen from the fault's name, never at random, and faults applied to the
 same delivery together (``corrupt_delivery(dir, [a, b])``) never hit the same line.
+
+Units: the reader quarantines a whole 様式1 form or EF act when a column of its key is faulty
+(docs/decisions/0025). A row fault in such a column reports the other lines of the unit it takes down in
+``unit_lines`` (reason ``form_key_fault`` / ``act_key_fault``); ``lines`` are the lines the fault itself changed.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from dpc.layouts import CODE_SETS, LAYOUTS, Layout, kind_for_filename
+from dpc.layouts import LAYOUTS, Layout, kind_for_filename
 from dpc.manifest import MANIFEST_NAME, count_data_rows, delivery_from_path, has_title_row, write_manifest
 
 __all__ = ["FAULTS", "Corruption", "Fault", "corrupt_delivery"]
@@ -155,6 +159,9 @@ class Corruption:
     manifest_rewritten: bool
     detail: str
     lines: tuple[int, ...] = ()  # every line the fault touched (duplicates: the appended lines)
+    # other lines of the 様式1 form / EF act whose key the fault broke: quarantined with unit_reason (decision 0025)
+    unit_lines: tuple[int, ...] = ()
+    unit_reason: str | None = None
     removed: dict[str, tuple[int, ...]] = field(default_factory=dict)  # corrected-month: lines removed per file
     stay: tuple[str, str] | None = None  # corrected-month: (データ識別番号, 入院年月日) of the removed stay
 
@@ -196,11 +203,15 @@ class _File:
     def first(self) -> int:
         return 1 if self.header else 0
 
+    @property
+    def sep(self) -> str:
+        return self.layout.delimiter
+
     def fields(self, i: int) -> list[str]:
-        return self.lines[i].decode(self.encoding).split("\t")
+        return self.lines[i].decode(self.encoding).split(self.sep)
 
     def set_fields(self, i: int, fields: list[str]) -> None:
-        self.lines[i] = "\t".join(fields).encode(self.encoding)
+        self.lines[i] = self.sep.join(fields).encode(self.encoding)
 
     def value(self, i: int, column: str) -> str:
         return self.fields(i)[self.layout.names.index(column)]
@@ -252,19 +263,22 @@ def _row_fault(f: _File, fault: str, yyyymm: int, taken: set[tuple[str, int]], r
     names = layout.names
     column: str | None = None
     detail = spec.doc
+    sep = f.sep.encode()
     if fault == "undecodable":
-        strs = [c.name for c in layout.columns if c.type == "str"]
+        strs = [c.name for c in layout.columns if c.type in ("str", "direct")]
         text_col = next((n for n in strs if n.endswith("name")), strs[-1])
         i = _pick(f, fault, taken)
-        fields = f.lines[i].split(b"\t")
+        fields = f.lines[i].split(sep)
         fields[names.index(text_col)] += b"\x85\x40"  # 0x85 leads no cp932 character and is no UTF-8 lead byte
-        f.lines[i] = b"\t".join(fields)
+        f.lines[i] = sep.join(fields)
     elif fault == "extra-column-row":
         i = _pick(f, fault, taken)
-        f.lines[i] += b"\t1"
+        f.lines[i] += sep + b"1"
         detail = f"{len(names) + 1} columns on one row, the {layout.kind} layout has {len(names)}"
     elif fault == "not-numeric":
-        column = next(c.name for c in layout.columns if c.type == "int" and c.required)
+        column = next((c.name for c in layout.columns if c.type == "int" and c.required), None)
+        if column is None:
+            raise ValueError(f"{layout.kind} has no required integer column: use --corrupt-file EFn, D, FF1 or H")
         i = _pick(f, fault, taken, lambda i: "0" in f.value(i, column))  # noqa: B023
         fields = f.fields(i)
         fields[names.index(column)] = fields[names.index(column)].replace("0", "O", 1)
@@ -295,7 +309,7 @@ def _row_fault(f: _File, fault: str, yyyymm: int, taken: set[tuple[str, int]], r
         f.set_fields(i, fields)
     elif fault == "unknown-code":
         column = "data_category"
-        if column not in names or column not in CODE_SETS:
+        if column not in names or not layout.column(column).codes:
             raise ValueError(f"{layout.kind} has no データ区分: use --corrupt-file EFn or D")
         i = _pick(f, fault, taken)
         fields = f.fields(i)
@@ -326,13 +340,45 @@ def _row_fault(f: _File, fault: str, yyyymm: int, taken: set[tuple[str, int]], r
         f.lines[i] = f.lines[i].decode("cp932").encode("utf-8")
     else:  # pragma: no cover - FAULTS and this function agree
         raise ValueError(fault)
-    return Corruption(fault, f.path.name, i + 1, column, spec.outcome, spec.reason_codes, True, detail, lines=(i + 1,))
+    mates, unit_reason = _unit_mates(f, i, column)
+    return Corruption(
+        fault,
+        f.path.name,
+        i + 1,
+        column,
+        spec.outcome,
+        spec.reason_codes,
+        True,
+        detail,
+        lines=(i + 1,),
+        unit_lines=mates,
+        unit_reason=unit_reason,
+    )
+
+
+def _unit_mates(f: _File, i: int, column: str | None) -> tuple[tuple[int, ...], str | None]:
+    """The other lines of the unit (様式1 form, EF act) a fault in a key column of line ``i`` takes down, as the
+    reader does (docs/decisions/0025): the lines whose unit columns hold the faulty line's values."""
+    layout = f.layout
+    if not layout.unit or column is None or not layout.column(column).key:
+        return (), None
+    idx = [layout.names.index(u) for u in layout.unit]
+    fields = f.fields(i)
+    key = [fields[k] for k in idx]
+    mates = []
+    for j in range(f.first, len(f.lines)):
+        if j == i:
+            continue
+        other = f.fields(j)
+        if len(other) == len(layout.names) and [other[k] for k in idx] == key:
+            mates.append(j + 1)
+    return tuple(mates), ("form_key_fault" if layout.kind == "FF1" else "act_key_fault") if mates else None
 
 
 def _extra_column_file(f: _File) -> Corruption:
     for i in range(len(f.lines)):
         extra = "新項目" if (i == 0 and f.header) else ""
-        f.lines[i] += b"\t" + extra.encode(f.encoding)
+        f.lines[i] += f.sep.encode() + extra.encode(f.encoding)
     n = len(f.layout.columns)
     return Corruption(
         "extra-column-file",
@@ -360,8 +406,8 @@ def _corrected_month(directory: Path, yyyymm: int) -> Corruption:
     stay = (d.value(i, "data_id"), d.value(i, "admission_date"))
     removed: dict[str, tuple[int, ...]] = {}
     for f in files:
-        if "data_id" not in f.layout.names:
-            continue
+        if "data_id" not in f.layout.names or "admission_date" not in f.layout.names:
+            continue  # 外来EF統合 has no 入院年月日: outpatient visits are not part of a stay
         keep, gone = [], []
         for j, line in enumerate(f.lines):
             if j >= f.first and (f.value(j, "data_id"), f.value(j, "admission_date")) == stay:

@@ -1,16 +1,26 @@
-"""The reference seeds (``seeds/ref/*.csv``) the generator reads: the single source of codes, thresholds and points.
+"""What the generator draws from: the case mix of the seeds, billing periods and points of the ministry's tables.
 
-The generator never hard-codes a DPC code, a billing-period threshold, a per-diem value, a facility or a
-hospital coefficient: it reads them here, so the numbers the marts compute agree with the reference tables.
+- **Case mix** (which DPC codes occur, how often, their main ICD-10 code and national mean length of stay) and the
+  **facilities** (施設コード, 医療機関別係数) come from the reference seeds ``seeds/ref/*.csv``.
+- **Billing periods and points** (入院日Ⅰ/Ⅱ/Ⅲ, 点数 per day before the coefficient) come from the ministry's
+  診断群分類点数表 through :mod:`dpc.masters` (``reference/masters/``), in the revision in force on the stay's
+  admission date (:func:`dpc.masters.revision_for`). A seed code the revision in force does not list is not drawn
+  (the seeds hold a few illustrative codes that are not real; docs say which). A code the table lists without
+  periods is a 出来高 code (医科点数表算定コード): the whole stay is billed fee-for-service (p193 reason 09).
+
+Simplification (documented, deliberate): a stay keeps the table of its admission date even when it runs past a
+revision date; the specification's rule for such stays is not modelled.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
+from dpc import masters
 from dpc.paths import PROJECT_DIR
 
 SEEDS_DIR = PROJECT_DIR / "seeds" / "ref"
@@ -18,27 +28,42 @@ SEEDS_DIR = PROJECT_DIR / "seeds" / "ref"
 
 @dataclass(frozen=True)
 class DpcCode:
-    fiscal_year: int
-    dpc_code: str
+    fiscal_year: int  # the seed table's fiscal year
+    dpc_code: str  # 14 characters, as the ministry's table writes it (010010xx9900xx)
     mdc_code: str
     name_ja: str
     is_surgical: bool
-    period_days: tuple[int, int, int]
-    period_points: tuple[int, int, int]
     national_cases: int
     national_mean_los: float
     main_icd10: str
+    revision: str = ""  # dpc.masters revision id whose periods and points these are
+    # last inpatient day of periods Ⅰ, Ⅱ, Ⅲ and points per day; None for a 出来高 code (no periods)
+    period_days: tuple[int, int, int] | None = None
+    period_points: tuple[int, int, int] | None = None
 
     @property
     def dpc6(self) -> str:
         return self.dpc_code[:6]
 
+    @property
+    def fee_for_service(self) -> bool:
+        """A 出来高 code of the table (医科点数表算定コード, p193 reason 09): no DPC per-diem at all."""
+        return self.period_days is None
+
     def period_of_day(self, day: int) -> int:
-        """Billing period (1, 2, 3) of the stay's ``day``-th inpatient day (1-based); 0 beyond period III."""
+        """Billing period (1, 2, 3) of the ``day``-th DPC day (1-based); 0 beyond period Ⅲ or for a 出来高 code."""
+        if self.period_days is None:
+            return 0
         for i, last in enumerate(self.period_days):
             if day <= last:
                 return i + 1
         return 0
+
+    def points_of_day(self, day: int) -> int:
+        period = self.period_of_day(day)
+        if not period or self.period_points is None:
+            return 0
+        return self.period_points[period - 1]
 
 
 @dataclass(frozen=True)
@@ -48,24 +73,82 @@ class Facility:
     name_en: str
     prefecture: str
     beds: int
-    hospital_coefficient: str  # kept as the seed's text (e.g. ``1.4382``) so files carry it verbatim
+    hospital_coefficient: str  # kept as the seed's text (``1.4382``): D-30 is 6 wide, the point counts (p199)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: the casemix cache keys on it
 class Reference:
-    dpc_codes: dict[int, dict[str, DpcCode]]  # fiscal year → code → row
+    seed_codes: dict[int, tuple[dict[str, str], ...]]  # fiscal year → seed rows
     facilities: tuple[Facility, ...]
-    codes: dict[str, tuple[str, ...]]  # small code lists: seed name → codes
 
     @property
     def fiscal_years(self) -> list[int]:
-        return sorted(self.dpc_codes)
+        return sorted(self.seed_codes)
 
-    def table(self, fiscal_year: int) -> dict[str, DpcCode]:
-        """The DPC table of a fiscal year; outside the seeded years, the nearest seeded year."""
+    def casemix(self, day: date) -> tuple[tuple[DpcCode, ...], tuple[int, ...]]:
+        """The codes a stay admitted on ``day`` is drawn from, and their weights (national cases)."""
         years = self.fiscal_years
-        best = min(years, key=lambda y: (abs(y - fiscal_year), y))
-        return self.dpc_codes[best]
+        fy = fiscal_year(day.year * 100 + day.month)
+        best = min(years, key=lambda y: (abs(y - fy), y))
+        return _casemix(self, best, masters.revision_for(day).id)
+
+    def siblings(self, code: DpcCode) -> tuple[DpcCode, ...]:
+        """Other codes of the same DPC6 in the same revision that have periods (for a code revised at discharge)."""
+        return _siblings(code.revision, code.dpc6, code.dpc_code)
+
+
+@cache
+def _master(revision: str) -> dict[str, masters.DpcCode]:
+    return {c.code: c for c in masters.dpc_codes(revision)}
+
+
+def _periods(m: masters.DpcCode) -> tuple[tuple[int, int, int] | None, tuple[int, int, int] | None]:
+    if m.days_i is None or m.days_iii is None or m.points_i is None:
+        return None, None
+    days_ii = m.days_ii if m.days_ii is not None else m.days_i
+    p2 = m.points_ii if m.points_ii is not None else m.points_i  # "-": no period Ⅱ (入院日Ⅰ = 入院日Ⅱ)
+    p3 = m.points_iii if m.points_iii is not None else p2
+    return (m.days_i, days_ii, m.days_iii), (m.points_i, p2, p3)
+
+
+@cache
+def _casemix(ref: Reference, fy: int, revision: str) -> tuple[tuple[DpcCode, ...], tuple[int, ...]]:
+    table = _master(revision)
+    codes = []
+    for r in sorted(ref.seed_codes[fy], key=lambda r: r["dpc_code"]):
+        m = table.get(r["dpc_code"])
+        if m is None:
+            continue  # an illustrative seed code the ministry's table does not list: not drawn
+        days, points = _periods(m)
+        codes.append(
+            DpcCode(
+                fiscal_year=fy,
+                dpc_code=m.code,
+                mdc_code=r["mdc_code"],
+                name_ja=r["name_ja"],
+                is_surgical=r["is_surgical"] == "true",
+                national_cases=int(r["national_cases"]),
+                national_mean_los=float(r["national_mean_los"]),
+                main_icd10=r["main_icd10"],
+                revision=revision,
+                period_days=days,
+                period_points=points,
+            )
+        )
+    return tuple(codes), tuple(c.national_cases for c in codes)
+
+
+@cache
+def _siblings(revision: str, dpc6: str, code: str) -> tuple[DpcCode, ...]:
+    out = []
+    for m in sorted(_master(revision).values(), key=lambda m: m.code):
+        if m.dpc6 != dpc6 or m.code == code:
+            continue
+        days, points = _periods(m)
+        if days is None:
+            continue
+        out.append(DpcCode(0, m.code, m.mdc, m.name, False, 0, 0.0, "", revision, days, points))
+    return tuple(out)
 
 
 def _rows(name: str, seeds_dir: Path) -> list[dict[str, str]]:
@@ -75,38 +158,16 @@ def _rows(name: str, seeds_dir: Path) -> list[dict[str, str]]:
 
 @cache
 def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
-    tables: dict[int, dict[str, DpcCode]] = {}
+    tables: dict[int, list[dict[str, str]]] = {}
     for r in _rows("ref_dpc_code.csv", seeds_dir):
-        code = DpcCode(
-            fiscal_year=int(r["fiscal_year"]),
-            dpc_code=r["dpc_code"],
-            mdc_code=r["mdc_code"],
-            name_ja=r["name_ja"],
-            is_surgical=r["is_surgical"] == "true",
-            period_days=(int(r["period_1_days"]), int(r["period_2_days"]), int(r["period_3_days"])),
-            period_points=(int(r["period_1_points"]), int(r["period_2_points"]), int(r["period_3_points"])),
-            national_cases=int(r["national_cases"]),
-            national_mean_los=float(r["national_mean_los"]),
-            main_icd10=r["main_icd10"],
-        )
-        tables.setdefault(code.fiscal_year, {})[code.dpc_code] = code
+        tables.setdefault(int(r["fiscal_year"]), []).append(r)
     facilities = tuple(
         Facility(
             r["facility_code"], r["name_ja"], r["name_en"], r["prefecture"], int(r["beds"]), r["hospital_coefficient"]
         )
         for r in _rows("ref_facility.csv", seeds_dir)
     )
-    small = {}
-    for name in (
-        "admission_route",
-        "admission_type",
-        "discharge_destination",
-        "discharge_outcome",
-        "department",
-        "sex",
-    ):
-        small[name] = tuple(r["code"] for r in _rows(f"ref_{name}.csv", seeds_dir))
-    return Reference(dpc_codes=tables, facilities=facilities, codes=small)
+    return Reference(seed_codes={y: tuple(v) for y, v in tables.items()}, facilities=facilities)
 
 
 def fiscal_year(yyyymm: int) -> int:

@@ -130,6 +130,7 @@ def test_row_faults_are_quarantined_alike(delivery, monkeypatch: pytest.MonkeyPa
     _same(fast, slow)
     reasons = {f.line: f.reason_code for f in fast.quarantined}
     assert reasons == {
+        2: "act_key_fault",  # line 3's 実施年月日 is in its act's key: the act's E record goes with it
         3: "invalid_date",
         4: "unknown_code",
         5: "not_numeric",

@@ -40,8 +40,10 @@ def test_every_variant_reads_with_exact_counts(kind: str, variant: str) -> None:
     r = read(kind, data)
     if LAYOUTS[kind].title_row == "none":  # 様式4 and K生成用データ have no title row (p140, p154)
         header, layout = False, "csv" if kind == "K" else "tsv"
-    if kind in ("H", "FF4") and encoding == "cp932" and not header:
-        encoding = "ascii"  # an H or 様式4 file without title row is pure ASCII
+    if kind == "FF4":  # 様式4 is digits only (p140): an ASCII file, unless it starts with a BOM
+        encoding = "utf-8-sig" if kw.get("bom") else "ascii"
+    elif kind == "H" and encoding == "cp932" and not header:
+        encoding = "ascii"  # an H file without title row is pure ASCII
     assert (r.kind, r.encoding, r.header, r.line_ending, r.layout_variant) == (kind, encoding, header, ending, layout)
     assert r.data_rows == EXPECTED_ROWS[kind] == count_data_rows(data)
     assert r.accepted.num_rows == EXPECTED_ROWS[kind]

@@ -313,7 +313,9 @@ def test_redshift_tables_match_normaliser() -> None:
             assert ok, f"{table}.{col}: Redshift {typ} cannot take Parquet {arrow}"
     history = re.findall(r"^ +(\w+) ", LOAD_HISTORY_DDL, flags=re.M)
     assert [c for c, _ in tables["dq.load_history"]] == history
-    assert "GRANT ALL ON ALL TABLES IN SCHEMA raw, stage, internal, mart_build, mart, ref, dq TO ROLE dpc_pipeline" in sql
+    assert (
+        "GRANT ALL ON ALL TABLES IN SCHEMA raw, stage, internal, mart_build, mart, ref, dq TO ROLE dpc_pipeline" in sql
+    )
     assert "internal" not in " ".join(x for x in sql.splitlines() if "dpc_analyst" in x or "dpc_learner" in x)
     assert sql.index("END generated tables") < sql.index("GRANT ALL ON ALL TABLES"), "tables before the grants"
 
