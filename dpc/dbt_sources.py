@@ -55,7 +55,8 @@ def _column_name(col: Column) -> str:
 def _required_columns(layout: Layout) -> list[str]:
     """Columns the normaliser never leaves empty: the layout's required ones and the lineage columns."""
     present = set(normalised_schema(layout.kind).names)
-    names = [_column_name(col) for col in layout.columns if col.required]
+    # an age derived from a birth date that may be partly unknown (p42, p201) may be null
+    names = [_column_name(col) for col in layout.columns if col.required and not col.partial_date]
     return [n for n in names if n in present] + list(LINEAGE_COLUMNS)
 
 

@@ -26,6 +26,9 @@ totals as (
         sum(case when is_bundled then billed_points else 0 end) as bundled_points,
         sum(case when not is_bundled then billed_points else 0 end) as ffs_billed_points,
         sum(billed_points) as billed_points,
+        -- 94 調整点数 (p194) corrects months billed before: it may be negative and, for a stay whose earlier
+        -- months are not in the data, larger than the months that are
+        sum(case when data_category = '94' then billed_points else 0 end) as adjustment_points,
         sum(case when is_bundled then act_count else 0 end) as bundled_days,
         count(*) as d_row_count
     from d_rows
@@ -53,6 +56,7 @@ final as (
         totals.bundled_points,
         totals.ffs_billed_points,
         totals.billed_points,
+        totals.adjustment_points,
         totals.bundled_days,
         totals.d_row_count
     from totals

@@ -1,4 +1,4 @@
-{#- Diagnoses of each stay from 様式1 (latest delivery of the stay), one row per diagnosis item and 連番. -#}
+{#- Diagnoses of each stay from 様式1 (the stay's form of its latest delivery, int_form1__stays), one row per diagnosis item and 連番. -#}
 {{
     config(
         materialized='incremental',
@@ -19,7 +19,8 @@ with form1 as (
 stays as (
     select
         stay_id,
-        latest_yyyymm
+        latest_yyyymm,
+        form_no
     from {{ ref('int_form1__stays') }}
     {%- if is_incremental() %}
     where {{ touched_predicate('stays') }}
@@ -38,6 +39,7 @@ diagnosis_rows as (
     inner join stays
         on form1.stay_id = stays.stay_id
         and form1.yyyymm = stays.latest_yyyymm
+        and form1.parent_info_no = stays.form_no
     where form1.item_code in ('A006010', 'A006020', 'A006030', 'A006031', 'A006040', 'A006050')
 ),
 

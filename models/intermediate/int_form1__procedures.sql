@@ -1,4 +1,4 @@
-{#- Operations of each stay from 様式1 item A007010 (one row per 連番), latest delivery of the stay. -#}
+{#- Operations of each stay from 様式1 item A007010 (one row per 連番), from the stay's form of its latest delivery (int_form1__stays). -#}
 {{
     config(
         materialized='incremental',
@@ -19,7 +19,8 @@ with form1 as (
 stays as (
     select
         stay_id,
-        latest_yyyymm
+        latest_yyyymm,
+        form_no
     from {{ ref('int_form1__stays') }}
     {%- if is_incremental() %}
     where {{ touched_predicate('stays') }}
@@ -38,6 +39,7 @@ final as (
     inner join stays
         on form1.stay_id = stays.stay_id
         and form1.yyyymm = stays.latest_yyyymm
+        and form1.parent_info_no = stays.form_no
     where form1.item_code = 'A007010'
 )
 

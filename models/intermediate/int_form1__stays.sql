@@ -1,7 +1,10 @@
 {#-
   One row per hospital stay from 様式1, keyed by (facility, pseudonymous patient, admission date) —
-  docs/decisions/0004. The latest delivery containing the stay is authoritative for it: a stay delivered
-  undischarged in April and discharged in May takes every attribute from May's rows. Same-day repeat
+  docs/decisions/0004. The latest delivery containing the stay is authoritative for it, and within it one form:
+  a stay has a parent form (統括診療情報番号 0) and may have child forms (1, 2 …, one per ward-group period) and
+  aggregate forms (A, B) (spec p40). Stay attributes come from the parent form; a stay whose parent form has not
+  arrived yet (its child forms come in the months of its transfers, the parent in the month of discharge: p48,
+  p55) takes them from its aggregate form, else its latest child form. Forms are never pooled. Same-day repeat
   admissions (回数管理番号 > 0) are flagged, not split.
 -#}
 {{
@@ -29,12 +32,44 @@ latest_delivery as (
     group by stay_id
 ),
 
+latest_forms as (
+    select distinct
+        form1.stay_id,
+        form1.parent_info_no
+    from form1
+    inner join latest_delivery
+        on form1.stay_id = latest_delivery.stay_id
+        and form1.yyyymm = latest_delivery.latest_yyyymm
+),
+
+chosen_form as (
+    select
+        stay_id,
+        parent_info_no as form_no
+    from (
+        select
+            stay_id,
+            parent_info_no,
+            row_number() over (
+                partition by stay_id
+                order by
+                    case when parent_info_no = '0' then 0 when parent_info_no in ('A', 'B') then 1 else 2 end,
+                    parent_info_no desc
+            ) as preference
+        from latest_forms
+    ) as ranked
+    where preference = 1
+),
+
 current_rows as (
     select form1.*
     from form1
     inner join latest_delivery
         on form1.stay_id = latest_delivery.stay_id
         and form1.yyyymm = latest_delivery.latest_yyyymm
+    inner join chosen_form
+        on form1.stay_id = chosen_form.stay_id
+        and form1.parent_info_no = chosen_form.form_no
 ),
 
 pivoted as (
@@ -43,6 +78,7 @@ pivoted as (
         facility_code,
         patient_key,
         admission_date,
+        max(parent_info_no) as form_no,
         max(yyyymm) as latest_yyyymm,
         max(admission_seq) > 0 as has_same_day_repeat,
         max(case when item_code = 'A000010' then payload_2 end) as sex_code,
@@ -74,6 +110,7 @@ final as (
         admission_date,
         {{ parse_yyyymmdd('discharge_date_text') }} as discharge_date,
         latest_yyyymm,
+        form_no,
         has_same_day_repeat,
         sex_code,
         age_at_admission,

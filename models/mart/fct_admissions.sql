@@ -72,6 +72,7 @@ final as (
         stays.bundled_points,
         stays.ffs_billed_points,
         stays.billed_points,
+        stays.adjustment_points,
         stays.ef_ffs_points,
         case when stays.los_days > 0 then stays.billed_points / stays.los_days end as points_per_day,
         readmission_flags.is_readmitted_30d,

@@ -23,7 +23,10 @@ final as (
         patient_key,
         age_at_visit,
         {{ parse_yyyymmdd('visit_date') }} as visit_date,
+        -- SY (傷病名) rows carry the visit month only, yyyymm00 (spec p201 (3))
+        cast(substring(visit_date, 1, 6) as integer) as visit_yyyymm,
         data_category,
+        data_category = 'SY' as is_diagnosis_row,
         sequence_no,
         detail_no,
         detail_no = 0 as is_act_row,
@@ -40,6 +43,7 @@ final as (
         act_drug_points,
         act_material_points,
         act_count,
+        -- 実施年月日, or on SY rows the 診療開始日, which may be before the month (p202 (8))
         {{ parse_yyyymmdd('service_date') }} as service_date,
         clinical_dept,
         yyyymm,
