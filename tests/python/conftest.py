@@ -70,6 +70,24 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def delivered_files(demo_build: Path, raw: Path) -> dict[str, bytes]:
+    """The files of one demo delivery as the hospital delivered them: the normaliser deleted the raw K生成用データ
+    after reading it (docs/pseudonymisation.md), so it is generated again (the generator is deterministic)."""
+    files = {p.name: p.read_bytes() for p in raw.iterdir() if p.is_file()}
+    manifest = json.loads(files["manifest.json"])
+    missing = [f["name"] for f in manifest["files"] if f["name"] not in files]
+    if missing:
+        import tempfile
+
+        from dpc.generate import generate
+
+        with tempfile.TemporaryDirectory() as tmp:
+            generate(Path(tmp), **DEMO)
+            again = Path(tmp) / raw.relative_to(demo_build / "lake")
+            files |= {name: (again / name).read_bytes() for name in missing}
+    return files
+
+
 @pytest.fixture
 def demo_copy(demo_build: Path, tmp_path: Path) -> Iterator[Path]:
     """A private, writable copy of the demo build, with the environment pointing at it."""

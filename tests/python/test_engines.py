@@ -303,7 +303,14 @@ def test_engine_configs(compiled: dict[tuple[str, str], Compiled]) -> None:
     assert redshift["fct_billing_lines"].config.get("dist") == "stay_id"
     assert redshift["fct_billing_lines"].config.get("sort") == ["yyyymm", "facility_code"]
     assert redshift["kpi_monthly_facility_mdc"].config.get("dist") == "all"
-    assert {n.schema for n in redshift.values()} <= {"stage", "mart_build", "dq", "ref"}  # layers are schemas
+    assert {n.schema for n in redshift.values()} <= {
+        "stage",
+        "internal",
+        "mart_build",
+        "dq",
+        "ref",
+    }  # layers are schemas
+    assert redshift["stg_dpc__k"].schema == "internal"  # link keys: nobody but the pipeline reads them
 
 
 def test_deliveries_var_is_validated_before_it_reaches_sql(

@@ -47,7 +47,7 @@ from tests.python.test_orchestration_moto import (
 orchestration_server = support.orchestration_server  # the session's moto server (a fixture)
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("orchestration")]
 YYYYMM = 202404
-TABLES = ("ff1", "efn", "efg", "d", "h")
+TABLES = ("ff1", "ff4", "h", "efn", "efg", "d", "k")  # every kind of the monthly submission (docs/files.md)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from dpc.paths import PROJECT_DIR
 from runner.__main__ import EXIT_ANSWER_REJECTED, EXIT_CONFIG, EXIT_FAILED, EXIT_OK, run
 from runner.logs import JsonLog
 from runner.task_token import TaskToken
-from tests.python.conftest import TEST_KEY, demo_env
+from tests.python.conftest import TEST_KEY, delivered_files, demo_env
 from tests.python.moto_support import (
     MotoServer,
     events_of_type,
@@ -451,21 +451,23 @@ def test_normalise_step_writes_stage_parquet_to_s3_with_the_secrets_manager_key(
     yyyymm, facility = raw.parent.name.split("=")[1], raw.name.split("=")[1]
     bucket = "dpc-test-data"
     aws.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.server.region})
-    for path in raw.iterdir():
-        aws.s3.put_object(
-            Bucket=bucket, Key=f"raw/yyyymm={yyyymm}/facility={facility}/{path.name}", Body=path.read_bytes()
-        )
+    delivered = delivered_files(demo_build, raw)
+    for name, body in delivered.items():
+        aws.s3.put_object(Bucket=bucket, Key=f"raw/yyyymm={yyyymm}/facility={facility}/{name}", Body=body)
     secret = aws.server.client("secretsmanager").create_secret(Name="dpc/pseudonymisation", SecretString=TEST_KEY)
+    # the cross-facility link key is a KMS HMAC key: it never leaves KMS (docs/pseudonymisation.md)
+    link_key = aws.server.client("kms").create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
 
     execution, token = start_waiting_execution(aws)
     env = {
         "STEP": "normalise",
         "DATA_BUCKET": bucket,
         "DPC_PSEUDONYMISATION_SECRET_ARN": secret["ARN"],
+        "DPC_LINK_KMS_KEY_ID": link_key["KeyId"],
         "DPC_DATA_DIR": str(tmp_path),
         **token_env(aws, token, "run-normalise", YYYYMM=yyyymm, FACILITY_CODE=facility),
     }
-    result = run_in_process(aws, env, unset=("DPC_PSEUDONYMISATION_KEY",))
+    result = run_in_process(aws, env, unset=("DPC_PSEUDONYMISATION_KEY", "DPC_LINK_KEY"))
 
     assert result.code == EXIT_OK, result.printed
     described = wait_for_execution(aws.sfn, execution)
@@ -487,6 +489,16 @@ def test_normalise_step_writes_stage_parquet_to_s3_with_the_secrets_manager_key(
     assert set(remote.column("patient_key").to_pylist()) == set(local.column("patient_key").to_pylist())
     assert_kms_object(aws, summary["artifacts"]["normalise.json"])
     assert not (tmp_path / ".pseudonymisation_key").exists()  # never fell back to a local random key
+    assert not (tmp_path / ".link_key").exists()
+    # the raw K生成用データ is gone from S3, its deletion recorded; the link keys are in stage
+    [k_name] = [name for name in delivered if name.startswith("Kn_")]
+    raw_keys = {o["Key"] for o in aws.s3.list_objects_v2(Bucket=bucket, Prefix="raw/").get("Contents", [])}
+    assert f"raw/yyyymm={yyyymm}/facility={facility}/{k_name}" not in raw_keys
+    marker = f"state/deleted/yyyymm={yyyymm}/facility={facility}/{k_name}.json"
+    assert json.loads(aws.s3.get_object(Bucket=bucket, Key=marker)["Body"].read())["result"]["kind"] == "K"
+    k_key = summary["outputs"]["k"].removeprefix(f"s3://{bucket}/")
+    k = pq.read_table(io.BytesIO(aws.s3.get_object(Bucket=bucket, Key=k_key)["Body"].read()))
+    assert "kana_name" not in k.column_names and k.column("link_key").null_count < k.num_rows
 
 
 # --- local mode --------------------------------------------------------------------------------------------------
