@@ -56,14 +56,23 @@ def _known(kind: str) -> tuple[pa.Array, pa.Array]:
 def _problems(kind: str, n: int, item: pa.Array, version: pa.Array, value: pa.Array, empty: pa.Array) -> pa.Array:
     """payload_items.problem() of each non-empty value (null where none), asked once per distinct item|version|value:
     the rule is written once, in dpc.payload_items, and the same codes and dates repeat across a month's records."""
-    key = pc.binary_join_element_wise(item, version, value, "\x1f")
+    # length-prefixed, so that no character a field may hold can make two triples one key
+    lengths = pc.binary_join_element_wise(
+        pc.cast(pc.utf8_length(item), pa.string()), pc.cast(pc.utf8_length(version), pa.string()), ":"
+    )
+    key = pc.binary_join_element_wise(lengths, item, version, value, ":")
     key = pc.if_else(empty, pa.scalar(None, pa.string()), key)
     if isinstance(key, pa.ChunkedArray):
         key = key.combine_chunks()
     encoded = pc.dictionary_encode(key)
     answers = []
     for k in encoded.dictionary.to_pylist():
-        code, ver, val = k.split("\x1f")
+        n_code, n_ver, rest = k.split(":", 2)
+        code, ver, val = (
+            rest[: int(n_code)],
+            rest[int(n_code) + 1 : int(n_code) + 1 + int(n_ver)],
+            rest[int(n_code) + int(n_ver) + 2 :],
+        )
         answer = payload_items.problem(kind, code, ver, n, val)  # type: ignore[arg-type]
         # the item or its version is reported once per record, not per payload
         answers.append(None if answer in (None, "unknown_item", "unknown_version") else answer)

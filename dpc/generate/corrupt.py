@@ -369,7 +369,8 @@ def _unit_mates(f: _File, i: int, column: str | None) -> tuple[tuple[int, ...], 
     for j in range(f.first, len(f.lines)):
         if j == i:
             continue
-        other = f.fields(j)
+        # another fault may have made a line undecodable on purpose: it is in no unit the reader can see
+        other = f.lines[j].decode(f.encoding, errors="replace").split(f.sep)
         if len(other) == len(layout.names) and [other[k] for k in idx] == key:
             mates.append(j + 1)
     return tuple(mates), ("form_key_fault" if layout.kind == "FF1" else "act_key_fault") if mates else None

@@ -30,7 +30,7 @@ from dpc.pipeline import RunSummary, run_local
 from dpc.pseudonymise import load_key
 from dpc.pseudonymise import patient_key as patient_key_of
 from dpc.steps import transform
-from tests.python.conftest import demo_env, environment
+from tests.python.conftest import delivered_files, demo_env, environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental")]
 
@@ -68,7 +68,12 @@ class Scenario:
 
 
 def _copy_month(src_lake: Path, dst_lake: Path, yyyymm: int) -> None:
-    shutil.copytree(src_lake / "raw" / f"yyyymm={yyyymm}", dst_lake / "raw" / f"yyyymm={yyyymm}")
+    """A month's deliveries as the hospitals delivered them (with the K files the demo's normaliser deleted)."""
+    for src in sorted((src_lake / "raw" / f"yyyymm={yyyymm}").glob("facility=*")):
+        dst = dst_lake / "raw" / f"yyyymm={yyyymm}" / src.name
+        dst.mkdir(parents=True)
+        for name, data in delivered_files(src_lake.parent, src).items():
+            (dst / name).write_bytes(data)
 
 
 def _run(root: Path) -> tuple[RunSummary, dict[str, str]]:

@@ -256,7 +256,7 @@ def test_shared_project_keeps_its_layer_schemas_even_with_a_learner_exported(dem
 
     manifest = json.loads((demo_build / "target" / "manifest.json").read_text(encoding="utf-8"))
     schemas = {n["schema"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
-    assert schemas == {"stage", "mart_build", "dq", "ref"}
+    assert schemas == {"stage", "internal", "mart_build", "dq", "ref"}
     with environment(DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs")):
         outcome = transform.run_dbt(
             ["parse"], duckdb_path=tmp_path / "unused.duckdb", quiet=True, extra_env={"DPC_LEARNER": "alice"}
@@ -266,7 +266,7 @@ def test_shared_project_keeps_its_layer_schemas_even_with_a_learner_exported(dem
     with_learner = {
         n["unique_id"]: n["schema"] for n in parsed["nodes"].values() if n["resource_type"] in ("model", "seed")
     }
-    assert set(with_learner.values()) == {"stage", "mart_build", "dq", "ref"}
+    assert set(with_learner.values()) == {"stage", "internal", "mart_build", "dq", "ref"}
     built = {n["unique_id"]: n["schema"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
     assert {k: v for k, v in with_learner.items() if k in built} == {
         k: v for k, v in built.items() if k in with_learner

@@ -42,6 +42,7 @@ from typing import Any
 import pytest
 
 from dpc.paths import PROJECT_DIR
+from tests.python.conftest import delivered_files
 from tests.python.moto_support import (
     ACCOUNT_ID,
     FAKE_CREDENTIALS,
@@ -427,9 +428,10 @@ def upload_delivery(stack: Stack, lake: Path, facility_code: str, yyyymm: int) -
     s3 = stack.client("s3")
     prefix = f"raw/yyyymm={yyyymm}/facility={facility_code}/"
     keys = []
-    for path in sorted((lake / prefix).iterdir()):
-        s3.put_object(Bucket=stack.bucket, Key=prefix + path.name, Body=path.read_bytes())
-        keys.append(prefix + path.name)
+    # as delivered: with the K file the local normaliser deleted after reading it
+    for name, data in sorted(delivered_files(lake.parent, lake / prefix).items()):
+        s3.put_object(Bucket=stack.bucket, Key=prefix + name, Body=data)
+        keys.append(prefix + name)
     return keys
 
 

@@ -1,7 +1,7 @@
-{#- Exercise 1, deliberately wrong: counts discharged stays only (undischarged stays have an admission month too). -#}
+{#- Exercise 1, deliberately wrong: counts stays by their discharge month (a stay admitted in one month and
+    discharged in the next belongs to its admission month). -#}
 with admissions as (
     select * from {{ ref('fct_admissions') }}
-    where is_discharged
 ),
 
 routes as (
@@ -11,7 +11,7 @@ routes as (
 final as (
     select
         admissions.facility_code,
-        {{ yyyymm_of('admissions.admission_date') }} as admission_yyyymm,
+        {{ yyyymm_of('admissions.discharge_date') }} as admission_yyyymm,
         admissions.admission_route_code,
         routes.name_ja as route_name_ja,
         count(*) as stays,
