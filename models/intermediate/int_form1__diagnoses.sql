@@ -1,4 +1,5 @@
-{#- Diagnoses of each stay from 様式1 (the stay's form of its latest delivery, int_form1__stays), one row per diagnosis item and 連番. -#}
+{#- Diagnoses of each stay from 様式1, one row per diagnosis item and 連番: from the stay's form of its latest
+    delivery (int_form1__stays). -#}
 {{
     config(
         materialized='incremental',

@@ -1,4 +1,5 @@
-{#- Operations of each stay from 様式1 item A007010 (one row per 連番), from the stay's form of its latest delivery (int_form1__stays). -#}
+{#- Operations of each stay from 様式1 item A007010 (one row per 連番): from the stay's form of its latest
+    delivery (int_form1__stays). -#}
 {{
     config(
         materialized='incremental',
