@@ -31,6 +31,9 @@ _SPECIAL = {
     "own key (docs/pseudonymisation.md); null when the birth date is partly unknown. The names, insurance numbers and "
     "birth date themselves never leave the normaliser.",
     "kana_normalisation_version": "Version of the kana normalisation behind link_key (dpc/kana.py).",
+    "insurer_class": "保険者番号 reduced by the normaliser to its class: the 法別番号 (first two digits) of an 8-digit "
+    "number, kokuho for a 6-digit 国民健康保険 number, other otherwise (spec p197 E-16); the number itself never "
+    "leaves the normaliser.",
 }
 
 _TYPE_NOTE = {
@@ -40,6 +43,8 @@ _TYPE_NOTE = {
     "date": "yyyymmdd text; 00000000 = unknown",
     "str": "text",
     "token": "short code kept as text",
+    "insurer": "class of the insurer number",
+    "direct": "direct identifier",
 }
 
 
@@ -49,6 +54,8 @@ LINEAGE_COLUMNS = ("yyyymm", "source_file", "line_number", "load_id", "loaded_at
 def _column_name(col: Column) -> str:
     if col.type == "pid":
         return "patient_key"
+    if col.type == "insurer":
+        return "insurer_class"
     return "age_at_visit" if col.name == "birth_date" else col.name
 
 

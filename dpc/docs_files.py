@@ -24,6 +24,7 @@ _TYPE = {
     "date": "yyyymmdd",
     "pid": "10 digits → patient_key",
     "direct": "direct identifier: dropped",
+    "insurer": "→ insurer_class (法別番号 / kokuho)",
 }
 _TITLE = {
     "required": "required (p17); a file without one is read with a `title_row_missing` warning",

@@ -17,6 +17,8 @@ in cp932 bytes (the fixed-width EF/D records are sliced by it; wider values are 
 - ``pid``      データ識別番号: 10 digits (p20), replaced by ``patient_key`` in the normaliser
 - ``direct``   a direct identifier (K生成用データ's カナ氏名 and insurance numbers, p154): never leaves the
   normaliser (docs/decisions/0003)
+- ``insurer``  EF/D 保険者番号 (p197 E-16): reduced by the normaliser to ``insurer_class`` (its 法別番号, or
+  ``kokuho`` for a 6-digit 国民健康保険 number), because the number itself is listed among the direct identifiers
 
 ``codes`` names a code list in ``dpc/specdata/code_lists/`` (transcribed per kind where the kinds differ,
 each code with its page and the survey years it was verified for); an ``extendable`` list (診療科, p53) is
@@ -28,7 +30,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-COLUMN_TYPES = ("str", "code", "token", "int", "decimal", "date", "pid", "direct")
+COLUMN_TYPES = ("str", "code", "token", "int", "decimal", "date", "pid", "direct", "insurer")
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ _EF_COLUMNS = (
     _c("行為薬剤料", "act_drug_points", 8, "decimal", page=200, de="EF-19"),
     _c("行為材料料", "act_material_points", 8, "decimal", page=200, de="EF-20"),
     _c("行為回数", "act_count", 3, "int", True, page=200, de="EF-21"),
-    _c("保険者番号", "insurer_no", 8, "str", page=200, de="EF-22"),
+    _c("保険者番号", "insurer_no", 8, "insurer", page=200, de="EF-22"),
     _c("レセプト種別コード", "receipt_type", 4, "code", page=200, de="EF-23"),
     _c("実施年月日", "service_date", 8, "date", True, page=200, de="EF-24", key=True),
     _c("レセプト科区分", "receipt_dept", 2, "code", codes="receipt_department", page=200, de="EF-25"),
@@ -217,7 +219,7 @@ _D_COLUMNS = (
     _c("行為材料料", "act_material_points", 8, "decimal", True, page=199, de="D-13"),
     _c("円・点区分", "yen_point_flag", 1, "code", old=("円点区分",), codes="yen_point_flag", page=199, de="D-14"),
     _c("行為回数", "act_count", 3, "int", True, page=199, de="D-15"),
-    _c("保険者番号", "insurer_no", 8, "str", page=199, de="D-16"),
+    _c("保険者番号", "insurer_no", 8, "insurer", page=199, de="D-16"),
     _c("レセプト種別コード", "receipt_type", 4, "code", page=199, de="D-17"),
     _c("実施年月日", "service_date", 8, "date", True, page=199, de="D-18"),
     _c("レセプト科区分", "receipt_dept", 2, "code", True, codes="receipt_department", page=199, de="D-19"),

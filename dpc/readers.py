@@ -530,7 +530,8 @@ def _trim(layout: Layout, cols: list[pa.Array]) -> list[pa.Array]:
     literal ``NULL`` (any case: p228 prints ``NULL``, p215 ``Null``) as empty, as 空欄（Null） means (p20, p146)."""
     out = []
     for c, arr in zip(layout.columns, cols, strict=True):
-        arr = pc.utf8_rtrim_whitespace(arr) if c.type in ("str", "direct") else pc.utf8_trim_whitespace(arr)
+        keep_left = c.type in ("str", "direct", "insurer")
+        arr = pc.utf8_rtrim_whitespace(arr) if keep_left else pc.utf8_trim_whitespace(arr)
         four = pc.equal(pc.binary_length(arr), 4)
         if pc.any(four).as_py():
             null = pc.and_(four, pc.equal(pc.ascii_upper(arr), "NULL"))

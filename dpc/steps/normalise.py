@@ -64,7 +64,8 @@ def normalised_schema(kind: str) -> pa.Schema:
 
     str/code/token/date → string (dates stay 'yyyymmdd', '00000000' kept; empty and NULL → null); int → int64;
     decimal → decimal128(18, 4); データ識別番号 → ``patient_key`` (64 hex, per facility); EFg 生年月日 →
-    ``age_at_visit`` (int64); 様式1 gets ``age_at_admission`` (int64) after payload_9; K生成用データ loses its
+    ``age_at_visit`` (int64); EF/D 保険者番号 → ``insurer_class`` (:func:`insurer_class`); 様式1 gets
+    ``age_at_admission`` (int64) after payload_9; K生成用データ loses its
     direct identifiers (カナ氏名, insurance numbers) and birth date and gets ``link_key`` (64 hex or null: the
     cross-facility link key, docs/pseudonymisation.md) and ``kana_normalisation_version``.
     """
@@ -77,6 +78,8 @@ def normalised_schema(kind: str) -> pa.Schema:
             continue
         elif kind == "EFg" and c.name == "birth_date":
             fields.append(pa.field("age_at_visit", pa.int64()))
+        elif c.type == "insurer":
+            fields.append(pa.field("insurer_class", pa.string()))
         else:
             fields.append(pa.field(c.name, _ARROW_TYPE[c.type]))
     if kind == "FF1":
@@ -171,6 +174,19 @@ def _age(birth: pa.ChunkedArray | pa.Array, at: pa.ChunkedArray | pa.Array) -> p
     return pc.if_else(ok, age, pa.scalar(None, pa.int64()))
 
 
+def insurer_class(numbers: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """保険者番号 (p197 E-16: 8 digits, or 6 digits after two spaces) → its class: the 法別番号 (first two digits) of
+    an 8-digit number, ``kokuho`` for a 6-digit 国民健康保険 number, ``other`` for any other shape, null when empty.
+    The number itself names one insurer and is listed among the direct identifiers (docs/decisions/0003)."""
+    stripped = pc.utf8_trim_whitespace(numbers)
+    eight = pc.match_substring_regex(stripped, r"^\d{8}$")
+    six = pc.match_substring_regex(stripped, r"^\d{6}$")
+    out = pc.if_else(
+        eight, pc.utf8_slice_codeunits(stripped, 0, 2), pc.if_else(six, pa.scalar("kokuho"), pa.scalar("other"))
+    )
+    return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), out)
+
+
 def _pseudonymise_memo(
     ids: pa.ChunkedArray | pa.Array, key: bytes, memo: dict[str, str], facility_code: str
 ) -> pa.Array:
@@ -220,6 +236,8 @@ def typed_table(
             continue
         elif kind == "EFg" and c.name == "birth_date":
             cols.append(_age(raw, _null_if_empty(acc["visit_date"])))
+        elif c.type == "insurer":
+            cols.append(insurer_class(acc[c.name]))
         elif c.type in ("int", "decimal"):
             cols.append(pc.cast(raw, _ARROW_TYPE[c.type]))
         else:

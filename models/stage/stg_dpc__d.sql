@@ -35,7 +35,7 @@ final as (
         act_material_points,
         yen_point_flag,
         act_count,
-        insurer_no,
+        insurer_class,
         receipt_type,
         {{ parse_yyyymmdd('service_date') }} as service_date,
         clinical_dept,

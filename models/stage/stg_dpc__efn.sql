@@ -41,7 +41,7 @@ final as (
         act_drug_points,
         act_material_points,
         act_count,
-        insurer_no,
+        insurer_class,
         receipt_type,
         {{ parse_yyyymmdd('service_date') }} as service_date,
         receipt_dept,

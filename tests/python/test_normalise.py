@@ -56,7 +56,7 @@ def test_every_kind_typed_with_lineage(tmp_path: Path) -> None:
         assert set(t["yyyymm"].to_pylist()) == {F.YYYYMM} and set(t["loaded_at"].to_pylist()) == {AT}
         assert all(re.fullmatch(r"[0-9a-f]{64}", k) for k in t["patient_key"].to_pylist())
     d = stage(tmp_path, "d").to_pylist()[0]
-    assert d["hospital_coefficient"] == Decimal("1.4382") and d["act_count"] == 10 and d["insurer_no"] == "  200055"
+    assert d["hospital_coefficient"] == Decimal("1.4382") and d["act_count"] == 10 and d["insurer_class"] == "kokuho"
     assert d["interpretation_no"] is None and d["line_number"] == 2 and d["source_file"] == F.file_name("D")
     ef = stage(tmp_path, "efn").to_pylist()
     assert ef[1]["item_points"] == Decimal("9.02") and ef[1]["quantity"] == Decimal("30") and ef[0]["quantity"] is None

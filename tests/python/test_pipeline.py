@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ import pytest
 from dpc.layouts import KIND_SLUG, LAYOUTS
 from dpc.pipeline import run_local
 from dpc.readers import read_delivered_file
-from tests.python.conftest import TEST_KEY
+from tests.python.conftest import TEST_KEY, delivered_files
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,10 @@ def test_rows_reconcile_raw_stage_mart(demo_build: Path) -> None:
         ef_lines = con.execute("select count(*) from stage.stg_dpc__efn").fetchone()[0]
         assert con.execute("select count(*) from mart.fct_billing_lines").fetchone()[0] == ef_lines
         # D billed points add up from rows to stays to KPI cells
-        d_total = con.execute("select sum(billed_points) from stage.stg_dpc__d").fetchone()[0]
+        # (a stay is in the mart once its 様式1 has come: at discharge or at a ward-group transfer, spec p5)
+        d_total = con.execute(
+            "select sum(billed_points) from stage.stg_dpc__d where stay_id in (select stay_id from mart.fct_admissions)"
+        ).fetchone()[0]
         mart_total = con.execute("select sum(billed_points) from mart.fct_admissions").fetchone()[0]
         assert float(d_total) == pytest.approx(float(mart_total))
         kpi = con.execute("select sum(discharges) from stage.int_kpi__monthly_facility_mdc").fetchone()[0]
@@ -95,6 +99,66 @@ def test_no_identifier_reaches_any_table_or_artifact(demo_build: Path) -> None:
         assert TEST_KEY not in text, artifact
     for path in (demo_build / "lake" / "stage").rglob("*.parquet"):
         assert TEST_KEY.encode() not in path.read_bytes()
+
+
+def test_no_k_identifier_in_any_artefact_of_a_run(demo_build: Path) -> None:
+    """K生成用データ's カナ氏名, 被保険者記号・番号 and 保険者番号 (p154) are in no table and no file the run left —
+    stage, quarantine, archives, exports, logs, dbt artefacts, docs, summaries — and the raw K files are gone. The
+    保険者番号 is also an EF/D column by specification (p197 E-16): the hospitals' own uploads (raw/, and their
+    archived copies) carry it; every derived table has only its class (insurer_class)."""
+    lake = demo_build / "lake"
+    names: set[str] = set()
+    personal: set[str] = set()  # 被保険者記号・番号: a person's
+    insurers: set[str] = set()
+    for raw in sorted((lake / "raw").glob("yyyymm=*/facility=*")):
+        for name, data in delivered_files(demo_build, raw).items():
+            if not name.startswith("Kn_"):
+                continue
+            assert not (raw / name).exists(), f"{raw / name} was not deleted after normalisation"
+            for line in data.decode("cp932").splitlines():
+                f = line.split(",")
+                names.add(f[5])
+                insurers.add(f[8].strip())
+                # long enough not to be mistaken for a count or an amount in a report (the demo's are 7–8 digits)
+                personal |= {v for v in f[9:11] if len(v) >= 7}
+    assert len(names) > 100 and len(personal) > 100 and len(insurers) > 10
+    secrets = names | personal | insurers
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
+        for schema, table, column in columns:
+            values = {
+                r[0] for r in con.execute(f'select distinct trim("{column}") from "{schema}"."{table}"').fetchall()
+            }
+            assert not values & secrets, f"{schema}.{table}.{column}"
+    numbers = re.compile(
+        r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, sorted(personal | insurers))) + r")(?![0-9A-Za-z])"
+    )
+    checked = 0
+    for path in sorted(p for p in demo_build.rglob("*") if p.is_file() and p.suffix not in (".duckdb", ".wal")):
+        uploads = path.is_relative_to(lake / "raw") or path.is_relative_to(lake / "archive" / "raw")
+        checked += 1
+        if path.suffix == ".parquet":  # every text cell, as a value and inside longer texts (quarantine lines)
+            import pyarrow as pa
+            import pyarrow.compute as pc
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+            cells: set[str] = set()
+            for column in table.columns:
+                if pa.types.is_string(column.type):
+                    cells |= {v for v in pc.unique(column).to_pylist() if v}
+            assert not {c.strip() for c in cells} & secrets, path
+            text = "\n".join(c for c in cells if len(c) > 12)
+        else:
+            text = path.read_bytes().decode("cp932" if uploads else "utf-8", errors="replace")
+        assert not [n for n in names if n in text], path
+        found = {m.group(1) for m in numbers.finditer(text)}
+        assert not found & personal, path
+        if not uploads:  # EF/D files carry the 保険者番号 by specification (p197 E-16, p199 D-16)
+            assert not found & insurers, path
+    assert checked > 50
 
 
 def test_dq_history_and_exports(demo_build: Path) -> None:
