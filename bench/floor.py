@@ -18,11 +18,11 @@ import duckdb
 import pyarrow as pa
 
 from dpc.duck import CP932, connect, load_encodings
-from dpc.paths import PROJECT_DIR
 from dpc.pseudonymise import patient_key
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
-SEEDS = PROJECT_DIR / "seeds" / "ref"
+# the raw files the floor reads: 様式1, D and 入院EF (not 外来EF, FF4, H or the K file)
+FLOOR_INPUTS = ("FF1_", "DN_", "EFN_")
 ADMISSIONS_TABLE = "fct_admissions"
 KPI_TABLE = "int_kpi__monthly_facility_mdc"
 DOUBLE_TOLERANCE = 1e-9
@@ -33,18 +33,19 @@ def _literal(path: Path | str) -> str:
 
 
 def csv_buffer_size(lake: Path) -> int:
-    """A CSV buffer that holds the largest raw file whole (a power of two, at least DuckDB's default 32 MiB):
-    DuckDB 1.5.5's `encoding =` path corrupts a multi-byte character straddling a buffer boundary."""
-    largest = max((p.stat().st_size for p in (Path(lake) / "raw").glob("*/*/*.txt")), default=0)
+    """A CSV buffer that holds the largest raw file the floor reads whole (a power of two, at least DuckDB's
+    default 32 MiB): DuckDB 1.5.5's `encoding =` path corrupts a multi-byte character straddling a buffer boundary."""
+    largest = max(
+        (p.stat().st_size for p in (Path(lake) / "raw").glob("*/*/*.txt") if p.name.upper().startswith(FLOOR_INPUTS)),
+        default=0,
+    )
     size = 1 << 25
     while size <= largest:
         size <<= 1
     return size
 
 
-def run_floor(
-    lake: Path, database: Path | str = ":memory:", *, seeds: Path = SEEDS, encoding: str = CP932
-) -> dict[str, object]:
+def run_floor(lake: Path, database: Path | str = ":memory:", *, encoding: str = CP932) -> dict[str, object]:
     """Run bench/floor.sql on ``lake``'s raw files; tables floor_admissions and floor_kpi land in ``database``.
 
     ``encoding`` is the files' encoding as DuckDB names it: cp932 (as delivered) or ``utf-8`` (the benchmark's
@@ -54,7 +55,6 @@ def run_floor(
         con.execute("set enable_progress_bar = false")
         load_encodings(con)
         con.execute("set variable lake = ?", [str(Path(lake).resolve())])
-        con.execute("set variable seeds = ?", [str(Path(seeds).resolve())])
         con.execute("set variable buffer_size = ?", [csv_buffer_size(Path(lake))])
         con.execute("set variable encoding = ?", [encoding])
         con.execute(FLOOR_SQL.read_text(encoding="utf-8"))

@@ -4,32 +4,52 @@
 -- deliver them — cp932 TSV with a title row, under <lake>/raw/yyyymm=YYYYMM/facility=NNNNNNNNN/ — with
 -- DuckDB's CSV reader and the `encodings` extension (docs/decisions/0002), and computes the same results as
 -- mart.fct_admissions and the unsuppressed int_kpi__monthly_facility_mdc, with the same rules:
---   * a stay is (facility, patient, 入院年月日); its latest 様式1 delivery is authoritative (docs/decisions/0004);
+--   * a stay is (facility, patient, 入院年月日); its latest 様式1 delivery is authoritative (docs/decisions/0004),
+--     and within it one form: the parent (統括診療情報番号 0), else an aggregate (B, then A), else the latest
+--     child (the highest of 1 … 9) (spec p40, p48, p55); forms are never pooled;
+--   * the literal NULL, in any case, is an empty field (空欄（Null）: p20, p146, p215, p228), as the reader reads it;
+--   * a yyyymmdd date of 00000000 or with day 00 is unknown (null); an age needs both dates exact;
 --   * billed points = the D rows through the billed_points rule (docs/decisions/0007); EF gives the
 --     fee-for-service value only;
 --   * readmission pairs within 42 days, flags at 30 / 28 / 42 days (same DPC6) (docs/decisions/0006);
 --   * KPIs per facility × discharge month × MDC over discharged stays.
--- What it leaves out, by design: validation and quarantine (it trusts the files), pseudonymisation (it keeps
--- the clear データ識別番号 as data_id; the benchmark maps it to patient_key with the pipeline's HMAC before
--- comparing), lineage, the H file, history and incremental state.
+-- It reads 様式1 (FF1), D (Dn) and 入院EF (EFn) only: not 外来EF (EFg), FF4, H, nor the K file (which the
+-- pipeline deletes once normalised). What it leaves out, by design: validation and quarantine (it trusts the
+-- files), pseudonymisation (it keeps the clear データ識別番号 as data_id; the benchmark maps it to patient_key
+-- with the pipeline's HMAC before comparing), lineage, history and incremental state.
 --
--- The caller (bench/floor.py) loads the encodings extension and sets four variables:
---   set variable lake = '<lake root>';  set variable seeds = '<project>/seeds/ref';
+-- It reads nothing of the pipeline's: the two code lists it needs (退院時転帰 deaths, ICD-10 chapters) are
+-- written below.
+--
+-- The caller (bench/floor.py) loads the encodings extension and sets three variables:
+--   set variable lake = '<lake root>';
 --   set variable encoding = 'ibm-943_P15A-2003' (cp932, as delivered; 'utf-8' for the benchmark's transcoded copy);
---   set variable buffer_size = <bytes ≥ the largest raw file>: DuckDB 1.5.5 corrupts a multi-byte character that
---   straddles a CSV buffer boundary when reading through `encoding =` (duckdb/duckdb-encodings#19, fixed by
---   duckdb/duckdb#25100 after 1.5.5), so every file must fit in one buffer.
+--   set variable buffer_size = <bytes ≥ the largest raw file it reads>: DuckDB 1.5.5 corrupts a multi-byte
+--   character that straddles a CSV buffer boundary when reading through `encoding =` (duckdb/duckdb-encodings#19,
+--   fixed by duckdb/duckdb#25100 after 1.5.5), so every file must fit in one buffer.
 -- Results: tables floor_admissions and floor_kpi in the current database.
 
 set enable_progress_bar = false;
 
-create or replace temp macro txt(x) as nullif(rtrim(x), '');
-create or replace temp macro code(x) as nullif(trim(x), '');
+-- what read_csv reads as null: the empty field and the literal NULL in any case (the reader's rule); text
+-- padded around a NULL is caught by txt() / code() below
+set variable nulls = [
+    '', 'NULL', 'NULl', 'NUlL', 'NUll', 'NuLL', 'NuLl', 'NulL', 'Null',
+    'nULL', 'nULl', 'nUlL', 'nUll', 'nuLL', 'nuLl', 'nulL', 'null'
+];
+
+-- text right-trimmed, codes and dates trimmed; empty or NULL → null
+create or replace temp macro txt(x) as case when upper(rtrim(x)) not in ('', 'NULL') then rtrim(x) end;
+create or replace temp macro code(x) as case when upper(trim(x)) not in ('', 'NULL') then trim(x) end;
+-- yyyymmdd → date; 00000000 (not discharged) and a day 00 (a partly unknown date) → null
 create or replace temp macro ymd(x) as
-    case when x is null or trim(x) in ('', '00000000') then null else cast(strptime(trim(x), '%Y%m%d') as date) end;
+    case when trim(x) in ('', '00000000') or substr(trim(x), 7, 2) = '00' or upper(trim(x)) = 'NULL' then null
+        else cast(strptime(trim(x), '%Y%m%d') as date) end;
 create or replace temp macro delivery_month(path) as cast(regexp_extract(path, 'yyyymm=(\d{6})', 1) as integer);
 
--- 様式1: only the items the mart uses, plus every row's delivery month (the latest delivery wins)
+-- 様式1: only the items the mart uses, plus every row's delivery month and form (one form of the latest
+-- delivery wins). delivery_form = yyyymm × 100 + the form's rank: 0 (parent) 99 > B 98 > A 97 > child 9 … 1,
+-- so a stay's greatest delivery_form is its form of its latest delivery
 create or replace temp table ff1 as
 select
     code(facility_code) as facility_code,
@@ -37,6 +57,9 @@ select
     ymd(admission_date) as admission_date,
     code(admission_date) as admission_date_text,
     admission_seq,
+    delivery_month(filename) * 100 + case code(parent_info_no)
+        when '0' then 99 when 'B' then 98 when 'A' then 97 else coalesce(try_cast(code(parent_info_no) as integer), 0)
+    end as delivery_form,
     txt(item_code) as item_code,
     txt(payload_1) as payload_1,
     txt(payload_2) as payload_2,
@@ -48,7 +71,7 @@ select
 from read_csv(
     getvariable('lake') || '/raw/yyyymm=*/facility=*/FF1_*.txt',
     encoding = getvariable('encoding'), buffer_size = getvariable('buffer_size'),
-    delim = '\t', quote = '', escape = '', header = true,
+    delim = '\t', quote = '', escape = '', header = true, nullstr = getvariable('nulls'),
     hive_partitioning = false, filename = true, auto_detect = false,
     columns = {
         'facility_code': 'varchar', 'data_id': 'varchar', 'admission_date': 'varchar', 'admission_seq': 'bigint',
@@ -75,7 +98,7 @@ with d as (
     from read_csv(
         getvariable('lake') || '/raw/yyyymm=*/facility=*/Dn_*.txt',
         encoding = getvariable('encoding'), buffer_size = getvariable('buffer_size'),
-    delim = '\t', quote = '', escape = '', header = true,
+        delim = '\t', quote = '', escape = '', header = true, nullstr = getvariable('nulls'),
         hive_partitioning = false, filename = true, auto_detect = false,
         columns = {
             'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar',
@@ -113,6 +136,8 @@ select
     sum(case when is_bundled then billed_points else 0 end) as bundled_points,
     sum(case when not is_bundled then billed_points else 0 end) as ffs_billed_points,
     sum(billed_points) as billed_points,
+    -- 94 調整点数 (p194): corrects months billed before; may be negative
+    sum(case when data_category = '94' then billed_points else 0 end) as adjustment_points,
     -- the stay's DPC code and coefficient: its latest bundled row (ties: see bench/README.md)
     arg_max(dpc_code, (yyyymm, coalesce(billing_end_date, date '0001-01-01'), dpc_code, hospital_coefficient))
         filter (where is_bundled and dpc_code is not null) as dpc_code,
@@ -132,7 +157,7 @@ select
 from read_csv(
     getvariable('lake') || '/raw/yyyymm=*/facility=*/EFn_*.txt',
     encoding = getvariable('encoding'), buffer_size = getvariable('buffer_size'),
-    delim = '\t', quote = '', escape = '', header = true,
+    delim = '\t', quote = '', escape = '', header = true, nullstr = getvariable('nulls'),
     hive_partitioning = false, auto_detect = false,
     columns = {
         'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar', 'admission_date': 'varchar',
@@ -148,10 +173,10 @@ from read_csv(
 )
 group by all;
 
--- stays: pivot each stay's latest 様式1 delivery, then attach D and EF
+-- stays: pivot each stay's chosen form of its latest 様式1 delivery, then attach D and EF
 create or replace temp table stays as
 with latest as (
-    select facility_code, data_id, admission_date, max(yyyymm) as latest_yyyymm
+    select facility_code, data_id, admission_date, max(delivery_form) as delivery_form
     from ff1
     group by all
 ),
@@ -182,17 +207,18 @@ pivoted as (
         on ff1.facility_code = latest.facility_code
         and ff1.data_id = latest.data_id
         and ff1.admission_date = latest.admission_date
-        and ff1.yyyymm = latest.latest_yyyymm
+        and ff1.delivery_form = latest.delivery_form
     group by all
 )
 
 select
     pivoted.* exclude (birth_date_text, discharge_date_text, admission_date_text),
     ymd(discharge_date_text) as discharge_date,
-    -- age in whole years at admission (the normaliser's rule: both dates real yyyymmdd)
+    -- age in whole years at admission (the normaliser's rule: both dates exact yyyymmdd — not 00000000, nor a
+    -- partly unknown 19710000 / 19710500, nor any day 00)
     case
         when regexp_full_match(birth_date_text, '\d{8}') and regexp_full_match(admission_date_text, '\d{8}')
-            and birth_date_text <> '00000000' and admission_date_text <> '00000000'
+            and not suffix(birth_date_text, '00') and not suffix(admission_date_text, '00')
             then cast(substr(admission_date_text, 1, 4) as bigint) - cast(substr(birth_date_text, 1, 4) as bigint)
                 - cast(substr(admission_date_text, 5, 4) < substr(birth_date_text, 5, 4) as bigint)
     end as age_at_admission,
@@ -203,6 +229,7 @@ select
     coalesce(d_stay.bundled_points, 0) as bundled_points,
     coalesce(d_stay.ffs_billed_points, 0) as ffs_billed_points,
     coalesce(d_stay.billed_points, 0) as billed_points,
+    coalesce(d_stay.adjustment_points, 0) as adjustment_points,
     coalesce(ef_stay.ef_ffs_points, 0) as ef_ffs_points
 from pivoted
 left join d_stay using (facility_code, data_id, admission_date)
@@ -228,12 +255,21 @@ inner join stays as l
 where i.discharge_date is not null
 group by all;
 
+-- the code lists the floor needs, written here rather than read from the pipeline's seeds:
+-- 退院時転帰 (A000030 ③, p51): 6 and 7 are deaths (1, 3, 4, 5, 9 are not)
 create or replace temp table outcomes as
-select code, cast(is_death as boolean) as is_death
-from read_csv(getvariable('seeds') || '/ref_discharge_outcome.csv', header = true, all_varchar = true);
+select code, true as is_death from (values ('6'), ('7')) as t(code);
 
+-- ICD-10 chapters (WHO ICD-10) by the first three characters of the code
 create or replace temp table icd10_chapters as
-select * from read_csv(getvariable('seeds') || '/ref_icd10_chapter.csv', header = true, all_varchar = true);
+select * from (values
+    ('I', 'A00', 'B99'), ('II', 'C00', 'D48'), ('III', 'D50', 'D89'), ('IV', 'E00', 'E90'), ('V', 'F00', 'F99'),
+    ('VI', 'G00', 'G99'), ('VII', 'H00', 'H59'), ('VIII', 'H60', 'H95'), ('IX', 'I00', 'I99'),
+    ('X', 'J00', 'J99'), ('XI', 'K00', 'K93'), ('XII', 'L00', 'L99'), ('XIII', 'M00', 'M99'),
+    ('XIV', 'N00', 'N99'), ('XV', 'O00', 'O99'), ('XVI', 'P00', 'P96'), ('XVII', 'Q00', 'Q99'),
+    ('XVIII', 'R00', 'R99'), ('XIX', 'S00', 'T98'), ('XX', 'V01', 'Y98'), ('XXI', 'Z00', 'Z99'),
+    ('XXII', 'U00', 'U99')
+) as t(chapter, code_from, code_to);
 
 create or replace table floor_admissions as
 with s as (
@@ -285,6 +321,7 @@ select
     s.bundled_points,
     s.ffs_billed_points,
     s.billed_points,
+    s.adjustment_points,
     s.ef_ffs_points,
     case when s.los_days > 0 then s.billed_points / s.los_days end as points_per_day,
     case when s.is_discharged then coalesce(r.is_readmitted_30d, false) end as is_readmitted_30d,

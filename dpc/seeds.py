@@ -103,10 +103,20 @@ _DESTINATION_EN = {
     "a": "Admission to an integrated care hospital (介護医療院)",
 }
 
+_ROUTE_EN = {
+    "0": "Transfer from another ward of this hospital (child form)",
+    "1": "From home",
+    "4": "Transfer from another hospital or clinic",
+    "5": "From a care or welfare facility",
+    "8": "Born in this hospital",
+    "9": "Other",
+}
+
 # seed file → (code list, English glosses)
 SPEC_SEEDS: dict[str, tuple[str, dict[str, str]]] = {
     "ref_department": ("department", _DEPARTMENT_EN),
     "ref_discharge_destination": ("ff1_discharge_destination", _DESTINATION_EN),
+    "ref_admission_route": ("ff1_admission_route", _ROUTE_EN),
 }
 
 

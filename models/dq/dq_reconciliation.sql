@@ -9,6 +9,8 @@ with load_history as (
     select * from {{ source('dpc_dq', 'load_history') }}
 ),
 
+-- the latest load of each delivery, whatever kinds it has: a corrected re-delivery without a kind it had before
+-- empties that kind (0 rows delivered), it does not keep the earlier load's count
 latest_loads as (
     select
         kind,
@@ -19,7 +21,7 @@ latest_loads as (
         select
             load_history.*,
             dense_rank() over (
-                partition by load_history.kind, load_history.facility_code, load_history.yyyymm
+                partition by load_history.facility_code, load_history.yyyymm
                 order by load_history.loaded_at desc, load_history.load_id desc
             ) as recency
         from load_history
@@ -59,26 +61,43 @@ quarantined as (
     {%- endfor %}
 ),
 
+deliveries as (
+    {%- for part in ['latest_loads', 'staged', 'quarantined'] %}
+    select
+        kind,
+        facility_code,
+        yyyymm
+    from {{ part }}
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
+),
+
 final as (
     select
-        latest_loads.kind,
-        latest_loads.facility_code,
-        latest_loads.yyyymm,
-        latest_loads.delivered_rows,
+        deliveries.kind,
+        deliveries.facility_code,
+        deliveries.yyyymm,
+        coalesce(latest_loads.delivered_rows, 0) as delivered_rows,
         coalesce(staged.staged_rows, 0) as staged_rows,
         coalesce(quarantined.quarantined_rows, 0) as quarantined_rows,
-        latest_loads.delivered_rows
+        coalesce(latest_loads.delivered_rows, 0)
         - coalesce(staged.staged_rows, 0)
         - coalesce(quarantined.quarantined_rows, 0) as difference
-    from latest_loads
+    from deliveries
+    left join latest_loads
+        on deliveries.kind = latest_loads.kind
+        and deliveries.facility_code = latest_loads.facility_code
+        and deliveries.yyyymm = latest_loads.yyyymm
     left join staged
-        on latest_loads.kind = staged.kind
-        and latest_loads.facility_code = staged.facility_code
-        and latest_loads.yyyymm = staged.yyyymm
+        on deliveries.kind = staged.kind
+        and deliveries.facility_code = staged.facility_code
+        and deliveries.yyyymm = staged.yyyymm
     left join quarantined
-        on latest_loads.kind = quarantined.kind
-        and latest_loads.facility_code = quarantined.facility_code
-        and latest_loads.yyyymm = quarantined.yyyymm
+        on deliveries.kind = quarantined.kind
+        and deliveries.facility_code = quarantined.facility_code
+        and deliveries.yyyymm = quarantined.yyyymm
 )
 
 select * from final

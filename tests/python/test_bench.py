@@ -36,6 +36,31 @@ def test_floor_equals_mart_row_for_row(demo_build: Path, floor_db: Path) -> None
 
 
 @pytest.mark.slow
+def test_the_demo_exercises_what_the_floor_mirrors(demo_build: Path, floor_db: Path) -> None:
+    """Row-for-row equality means something only if the demo has the cases the floor's rules are for: stays
+    whose chosen 様式1 form is not the parent, 94 調整点数, the literal NULL in D and EF, birth dates with day 00,
+    外来EF files the floor must leave alone, and no K file (the pipeline deleted it; the floor never needs it)."""
+    raw = demo_build / "lake" / "raw"
+    assert list(raw.glob("*/*/EFg_*.txt")) and not list(raw.glob("*/*/K*_*"))
+    for prefix in ("Dn_", "EFn_"):
+        text = b"".join(p.read_bytes() for p in raw.glob(f"*/*/{prefix}*.txt"))
+        assert b"\tNULL\t" in text or b"\tNull\t" in text or b"\tnull\t" in text, prefix
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        forms = dict(con.execute("select form_no, count(*) from stage.int_form1__stays group by all").fetchall())
+    assert forms.get("0", 0) > 0 and sum(n for f, n in forms.items() if f != "0") > 0, forms
+    with duckdb.connect(str(floor_db), read_only=True) as con:
+        adjusted = con.execute("select count(*) from floor_admissions where adjustment_points <> 0").fetchone()[0]
+    assert adjusted > 0
+    birth_day_00 = sum(
+        line.split(b"\t")[8].endswith(b"00")
+        for p in raw.glob("*/*/FF1_*.txt")
+        for line in p.read_bytes().split(b"\r\n")
+        if b"\tA000010\t" in line
+    )
+    assert birth_day_00 > 0
+
+
+@pytest.mark.slow
 def test_comparison_reports_a_differing_value_and_a_missing_row(
     demo_build: Path, floor_db: Path, tmp_path: Path
 ) -> None:
