@@ -16,6 +16,7 @@ import pytest
 from dpc.paths import PROJECT_DIR
 
 TEST_KEY = "pytest-only-pseudonymisation-key-not-a-secret"
+TEST_LINK_KEY = "pytest-only-link-key-not-a-secret-either"  # the cross-facility link key has its own key
 DEMO = {"seed": 7, "facilities": 2, "months": 3, "start_yyyymm": 202404, "admissions_per_month": 60}
 
 
@@ -40,6 +41,7 @@ def demo_env(root: Path) -> dict[str, str]:
         "DPC_LAKE": str(root / "lake"),
         "DPC_DUCKDB_PATH": str(root / "dpc.duckdb"),
         "DPC_PSEUDONYMISATION_KEY": TEST_KEY,
+        "DPC_LINK_KEY": TEST_LINK_KEY,
         "DBT_TARGET_PATH": str(root / "target"),
         "DBT_LOG_PATH": str(root / "logs"),
     }

@@ -47,7 +47,7 @@ from dpc.steps.notify import format_summary
 from dpc.steps.validate import validate_delivery
 from dpc.storage import LocalStorage
 from tests.python import fixtures_dpc as F
-from tests.python.conftest import TEST_KEY, demo_env, environment
+from tests.python.conftest import TEST_KEY, delivered_files, demo_env, environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 
@@ -58,10 +58,10 @@ ROW_REASON = {  # the exact reason text a data engineer reads in dq.quarantine_<
     "undecodable": r"bytes b'\\x85@[^']*' at byte \d+ of the line are not valid cp932",
     "extra-column-row": r"32 columns: expected 31",
     "not-numeric": r"順序番号 '[0-9O]{4}' is not an integer",
-    "invalid-date": r"実施年月日 '20240632' is not a yyyymmdd date",
+    "invalid-date": r"実施年月日 '20240632' is not a date the specification allows: yyyymmdd or 00000000",
     "discharge-before-admission": r"退院年月日 '\d{8}' is before 入院年月日 '\d{8}'",
     "service-date-outside-month": r"実施年月日 '20240701' is outside the delivery month 202406",
-    "unknown-code": r"データ区分 '99' is not one of \[.*\]",
+    "unknown-code": r"データ区分 '99' is not in the code list ef_data_category_inpatient \(p184, p197, p198, p200\)",
     "duplicate-rows": r"the row repeats line (\d+) exactly",
     "mixed-encoding": r"the line is utf-8, the file is cp932 \(mixed encodings\)",
 }
@@ -83,9 +83,15 @@ def _delivery(lake: Path, facility: str, yyyymm: int) -> Path:
 
 
 def _copy_demo(demo_build: Path, root: Path) -> Path:
+    """The demo's lake and warehouse, with its deliveries as the hospitals delivered them: the K files the normaliser
+    deleted are back (generated again), as if re-uploaded unchanged, so a fault rewrites a complete delivery."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(demo_build / "lake", root / "lake")
     shutil.copy2(demo_build / "dpc.duckdb", root / "dpc.duckdb")
+    for raw in sorted((root / "lake" / "raw").glob("yyyymm=*/facility=*")):
+        for name, data in delivered_files(demo_build, demo_build / raw.relative_to(root)).items():
+            if not (raw / name).exists():
+                (raw / name).write_bytes(data)
     return root
 
 
@@ -220,7 +226,8 @@ def test_row_faults_quarantine_exactly_the_bad_rows_and_change_nothing_else(row_
     bad: dict[str, set[int]] = {}
     for fault in ROW_FAULTS:
         c = row_batch.corruptions[fault]
-        bad.setdefault(kind_for_filename(c.file), set()).update(c.lines)
+        # the faulty line, and the rest of its 様式1 form or EF act when the fault is in the unit's key
+        bad.setdefault(kind_for_filename(c.file), set()).update(c.lines, c.unit_lines)
     with row_batch.connect() as con:
         for kind, slug in KIND_SLUG.items():
             lines = bad.get(kind, set())
@@ -322,8 +329,8 @@ def test_corrected_month_replaces_exactly_its_delivery_and_archives_the_previous
             [A],
         ).fetchall()
         archive = f"archive/{prefix}{old_sha[:12]}/"
-        # history is kept: the first version's 4 files, then the correction's 4 files naming the archive
-        assert [(h[1], h[2]) for h in history] == [(None, 4), (archive, 4)] and history[0][0] == old_sha
+        # history is kept: the first version's 7 files (every kind, p17), then the correction's 7 naming the archive
+        assert [(h[1], h[2]) for h in history] == [(None, 7), (archive, 7)] and history[0][0] == old_sha
         # raw: that delivery's rows are the previous rows minus the removed stay; line numbers moved up
         patient = patient_key(A, c.stay[0], TEST_KEY.encode())
         admitted = c.stay[1]
@@ -342,7 +349,7 @@ def test_corrected_month_replaces_exactly_its_delivery_and_archives_the_previous
                 == 0
             ), kind
             removed = con.execute(f"select count(*) from before.raw.{slug} where {this} and {stay}").fetchone()[0]
-            assert removed == len(c.removed.get(f"{F.PREFIX[kind]}_{A}_2405.txt", ())), kind
+            assert removed == len(c.removed.get(F.file_name(kind, A, 202405), ())), kind
         # mart: the stay is gone, and it is the only stay that disappeared
         gone = con.execute(
             "select patient_key, strftime(admission_date, '%Y%m%d') from before.mart.fct_admissions b "
@@ -376,7 +383,9 @@ def test_utf8_and_identical_redeliveries(row_batch: Batch, demo_build: Path) -> 
     assert quarantined == 0  # UTF-8 is read exactly like cp932
     for month, same in ((202405, False), (202406, True)):  # UTF-8: other bytes; sent twice: the same bytes
         for f in (demo_build / "lake" / f"raw/yyyymm={month}/facility={B}").iterdir():
-            assert ((lake / f"raw/yyyymm={month}/facility={B}" / f.name).read_bytes() == f.read_bytes()) is same
+            data = f.read_bytes()
+            ascii_data = data.isascii() and f.name != "manifest.json"  # 様式4 is digits only: the same in UTF-8
+            assert ((lake / f"raw/yyyymm={month}/facility={B}" / f.name).read_bytes() == data) is (same or ascii_data)
     # the delivery sent twice was not even re-normalised: its stage files are the very same bytes
     stages = list((demo_build / "lake" / "stage").glob(f"*/yyyymm=202406/facility={B}/part-0.parquet"))
     assert len(stages) == 2 * len(KIND_SLUG)

@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from dpc.layouts import LAYOUTS, kind_for_filename
-from dpc.manifest import MANIFEST_NAME, write_manifest
+from dpc.manifest import MANIFEST_NAME, has_title_row, write_manifest
 from dpc.pipeline import RunSummary, run_local
 from dpc.pseudonymise import load_key
 from dpc.pseudonymise import patient_key as patient_key_of
@@ -122,21 +122,26 @@ def _readmission_to_drop(db: Path, yyyymm: int) -> tuple[str, str, str, str, str
     return row
 
 
-def _drop_stay(delivery_dir: Path, patient_key: str, admission_yyyymmdd: str) -> int:
-    """Rewrite a delivery without the rows of one stay (every file kind) and re-write its manifest, as a
-    hospital's corrected re-delivery would. Returns the rows removed."""
+def _drop_stay(delivery_dir: Path, patient_key: str, admission_yyyymmdd: str, delivered: dict[str, bytes]) -> int:
+    """Rewrite a delivery without the rows of one stay (every file kind with an 入院年月日; 外来EF rows belong to
+    visits) and re-write its manifest, as a hospital's corrected re-delivery would: from the files as delivered
+    (``delivered``: with the K file the normaliser deleted after reading it). Returns the rows removed."""
     key = load_key()
     removed = 0
-    for path in sorted(delivery_dir.iterdir()):
-        kind = kind_for_filename(path.name)
-        if path.name == MANIFEST_NAME or kind is None:
+    for name, data in sorted(delivered.items()):
+        kind = kind_for_filename(name)
+        if name == MANIFEST_NAME or kind is None:
             continue
-        names = LAYOUTS[kind].names
-        i_id, i_adm = names.index("data_id"), names.index("admission_date")
-        lines = path.read_bytes().split(b"\r\n")
-        kept = [lines[0]]  # the title row
-        for line in lines[1:]:
-            fields = line.decode("cp932").split("\t")
+        layout = LAYOUTS[kind]
+        lines = data.split(b"\r\n")
+        if "admission_date" not in layout.names:
+            (delivery_dir / name).write_bytes(data)
+            continue
+        i_id, i_adm = layout.names.index("data_id"), layout.names.index("admission_date")
+        title = 1 if lines and has_title_row(lines[0]) else 0
+        kept = lines[:title]
+        for line in lines[title:]:
+            fields = line.decode("cp932").split(layout.delimiter)
             if (
                 len(fields) > i_adm
                 and fields[i_adm] == admission_yyyymmdd
@@ -145,7 +150,8 @@ def _drop_stay(delivery_dir: Path, patient_key: str, admission_yyyymmdd: str) ->
                 removed += 1
                 continue
             kept.append(line)
-        path.write_bytes(b"\r\n".join(kept))
+        (delivery_dir / name).write_bytes(b"\r\n".join(kept))
+    (delivery_dir / MANIFEST_NAME).unlink()
     write_manifest(delivery_dir)
     return removed
 
@@ -168,7 +174,9 @@ def scenario(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         shutil.copy2(db, after_month)
         # 3. a corrected re-delivery of 202406 for one facility, without one readmission stay
         facility, patient_key, admission, dropped, index_stay = _readmission_to_drop(db, 202406)
-        assert _drop_stay(lake / "raw" / "yyyymm=202406" / f"facility={facility}", patient_key, admission) > 0
+        folder = f"yyyymm=202406/facility={facility}"
+        delivered = delivered_files(demo_build, demo_build / "lake" / "raw" / folder)
+        assert _drop_stay(lake / "raw" / folder, patient_key, admission, delivered) > 0
         runs["redelivery"], compiled["redelivery"] = _run(root)
         after_redelivery = root / "after_redelivery.duckdb"
         shutil.copy2(db, after_redelivery)
