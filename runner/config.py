@@ -176,6 +176,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> RunnerConfig:
         if token is not None and not (get("DPC_PSEUDONYMISATION_SECRET_ARN") or get("DPC_PSEUDONYMISATION_KEY")):
             # never let a task fall back to a random local key: pseudonyms would not match across deliveries
             problems.append("DPC_PSEUDONYMISATION_SECRET_ARN is required for STEP=normalise")
+        if token is not None and not (get("DPC_LINK_KMS_KEY_ID") or get("DPC_LINK_KEY")):
+            # nor to a random local link key: link keys would not match across deliveries (docs/pseudonymisation.md)
+            problems.append("DPC_LINK_KMS_KEY_ID is required for STEP=normalise")
     if bucket and not kms:
         required.append("KMS_KEY_ID")  # artifacts are always written with SSE-KMS
     if data_bucket and not kms and step == "normalise":

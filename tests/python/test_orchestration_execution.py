@@ -34,7 +34,7 @@ from dpc.steps.notify import summary_fields
 from dpc.steps.redshift import columns_sql
 from dpc.storage import S3Storage
 from tests.python import test_orchestration_moto as support
-from tests.python.conftest import TEST_KEY, environment
+from tests.python.conftest import TEST_KEY, TEST_LINK_KEY, environment
 from tests.python.moto_support import MotoServer, execution_history, wait_for_execution
 from tests.python.test_orchestration_moto import (
     DATABASE,
@@ -137,7 +137,7 @@ class Pipeline:
                 "DPC_PSEUDONYMISATION_KEY": TEST_KEY,
             }
         )
-        with environment(DPC_PSEUDONYMISATION_KEY=TEST_KEY):
+        with environment(DPC_PSEUDONYMISATION_KEY=TEST_KEY, DPC_LINK_KEY=TEST_LINK_KEY):
             answer = run_normalise_step(
                 cfg, JsonLog(cfg.log_context(), io.StringIO()), ArtifactStore(None, "", self.name, None)
             )

@@ -99,6 +99,7 @@ def test_configuration_collects_every_problem() -> None:
     assert any(p.startswith("HEARTBEAT_SECONDS") for p in problems)
     assert any(p.startswith("UPLOAD_DOCS") for p in problems)
     assert "DPC_PSEUDONYMISATION_SECRET_ARN is required for STEP=normalise" in problems
+    assert "DPC_LINK_KMS_KEY_ID is required for STEP=normalise" in problems
     assert caught.value.error == "RunnerConfigError"
 
     with pytest.raises(errors.RunnerConfigError, match="DBT_COMMAND must start with"):

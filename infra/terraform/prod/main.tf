@@ -51,6 +51,7 @@ module "iam" {
   data_bucket_arn                 = module.foundation.data_bucket_arn
   artifacts_bucket_arn            = module.foundation.artifacts_bucket_arn
   pseudonymisation_key_secret_arn = module.foundation.pseudonymisation_key_secret_arn
+  link_key_arn                    = module.foundation.link_key_arn
   slack_webhook_secret_arn        = module.foundation.slack_webhook_secret_arn
   redshift_workgroup_arn          = module.redshift.workgroup_arn
   learner_trusted_principal_arns  = var.learner_trusted_principal_arns
@@ -98,6 +99,7 @@ module "pipeline" {
     scheduler     = module.iam.scheduler_role_arn
   }
   pseudonymisation_key_secret_arn = module.foundation.pseudonymisation_key_secret_arn
+  link_key_arn                    = module.foundation.link_key_arn
   slack_webhook_secret_arn        = module.foundation.slack_webhook_secret_arn
   # Names, not module outputs: the runner and Lambdas only need them as strings.
   redshift_workgroup_name    = local.name

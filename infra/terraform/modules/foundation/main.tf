@@ -51,6 +51,37 @@ resource "aws_kms_alias" "this" {
   target_key_id = aws_kms_key.this.key_id
 }
 
+# The cross-facility link key (docs/pseudonymisation.md): an HMAC key, so that the MAC of a patient's birth date,
+# kana name and sex is computed inside KMS and the key never leaves it. An encryption key cannot compute a MAC, so
+# this is the one key beside alias/dpc-learning-kms (docs/decisions/0003). Only the normalise task may use it
+# (role-dbt-runner: kms:GenerateMac, granted in the iam module).
+resource "aws_kms_key" "link" {
+  #checkov:skip=CKV_AWS_7:KMS cannot rotate HMAC keys automatically; the link key rotates by chained re-keying (docs/pseudonymisation.md §6), because the raw K files it was computed from are deleted.
+  description              = "dpc-learning ${var.environment}: cross-facility link key (HMAC, K生成用データ)"
+  customer_master_key_spec = "HMAC_256"
+  key_usage                = "GENERATE_VERIFY_MAC"
+  deletion_window_in_days  = 30
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Account root keeps the key manageable; the normalise role's IAM policy grants kms:GenerateMac.
+        Sid       = "EnableIamPolicies"
+        Effect    = "Allow"
+        Principal = { AWS = local.root_arn }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "link" {
+  name          = var.link_key_alias
+  target_key_id = aws_kms_key.link.key_id
+}
+
 locals {
   key_policy = {
     Version = "2012-10-17"

@@ -8,6 +8,11 @@ output "kms_key_id" {
   value       = aws_kms_key.this.key_id
 }
 
+output "link_key_arn" {
+  description = "ARN of the HMAC KMS key of the cross-facility link key (the normalise task's DPC_LINK_KMS_KEY_ID)."
+  value       = aws_kms_key.link.arn
+}
+
 output "kms_alias_name" {
   description = "Alias of the KMS key."
   value       = aws_kms_alias.this.name

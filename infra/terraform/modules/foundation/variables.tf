@@ -19,6 +19,17 @@ variable "bucket_suffix" {
   }
 }
 
+variable "link_key_alias" {
+  description = "Alias of the HMAC key that computes the cross-facility link key (docs/pseudonymisation.md)."
+  type        = string
+  default     = "alias/dpc-learning-link-key"
+
+  validation {
+    condition     = startswith(var.link_key_alias, "alias/") && !startswith(var.link_key_alias, "alias/aws/")
+    error_message = "link_key_alias must start with alias/ and must not be an AWS-reserved alias."
+  }
+}
+
 variable "kms_alias" {
   description = "Alias of the platform's customer-managed KMS key (the design fixes alias/dpc-learning-kms; one AWS account per environment)."
   type        = string

@@ -527,6 +527,13 @@ resource "aws_iam_role_policy" "runner" {
         Resource = var.pseudonymisation_key_secret_arn
       },
       {
+        # the cross-facility link key is computed inside KMS (docs/pseudonymisation.md): MAC only, no decrypt
+        Sid      = "LinkKeyMac"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateMac"]
+        Resource = var.link_key_arn
+      },
+      {
         Sid      = "RedshiftIamAuth"
         Effect   = "Allow"
         Action   = ["redshift-serverless:GetCredentials", "redshift-serverless:GetWorkgroup", "redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"]

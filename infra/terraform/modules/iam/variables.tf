@@ -38,6 +38,16 @@ variable "artifacts_bucket_arn" {
   }
 }
 
+variable "link_key_arn" {
+  description = "ARN of the HMAC KMS key of the cross-facility link key (kms:GenerateMac for the normalise task only)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.link_key_arn))
+    error_message = "link_key_arn must be a KMS key ARN."
+  }
+}
+
 variable "pseudonymisation_key_secret_arn" {
   description = "ARN of the pseudonymisation key secret (read by the normalise step only)."
   type        = string

@@ -236,6 +236,7 @@ resource "aws_ecs_task_definition" "runner" {
       DBT_TARGET_PATH                 = "/tmp/target"
       DBT_LOG_PATH                    = "/tmp/logs"
       DPC_PSEUDONYMISATION_SECRET_ARN = each.value == "normalise" ? var.pseudonymisation_key_secret_arn : ""
+      DPC_LINK_KMS_KEY_ID             = each.value == "normalise" ? var.link_key_arn : ""
     }) : { name = k, value = v } if v != ""]
     mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     linuxParameters = {

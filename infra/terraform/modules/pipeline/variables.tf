@@ -74,6 +74,11 @@ variable "role_arns" {
   }
 }
 
+variable "link_key_arn" {
+  description = "ARN of the HMAC KMS key of the cross-facility link key (the normalise task's DPC_LINK_KMS_KEY_ID)."
+  type        = string
+}
+
 variable "pseudonymisation_key_secret_arn" {
   description = "Secret holding the pseudonymisation key; the normalise task reads it at run time (never in the task definition)."
   type        = string

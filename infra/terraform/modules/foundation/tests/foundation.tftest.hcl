@@ -16,6 +16,12 @@ run "secure_storage_and_keys" {
   }
 
   assert {
+    condition = (aws_kms_key.link.customer_master_key_spec == "HMAC_256" && aws_kms_key.link.key_usage == "GENERATE_VERIFY_MAC" &&
+    aws_kms_alias.link.name == "alias/dpc-learning-link-key" && output.link_key_arn == aws_kms_key.link.arn)
+    error_message = "The link key is an HMAC key of its own (it never leaves KMS)."
+  }
+
+  assert {
     condition     = aws_s3_bucket.data.bucket == "dpc-learning-data-dev" && aws_s3_bucket.artifacts.bucket == "dpc-learning-artifacts-dev"
     error_message = "Bucket names must follow the design."
   }

@@ -8,6 +8,7 @@ variables {
   data_bucket_arn                 = "arn:aws:s3:::dpc-learning-data-dev"
   artifacts_bucket_arn            = "arn:aws:s3:::dpc-learning-artifacts-dev"
   pseudonymisation_key_secret_arn = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:dpc-learning/dev/pseudonymisation-key-AbCdEf"
+  link_key_arn                    = "arn:aws:kms:ap-northeast-1:123456789012:key/00000000-0000-0000-0000-00000000beef"
   slack_webhook_secret_arn        = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:dpc-learning/dev/slack-webhook-AbCdEf"
   redshift_workgroup_arn          = "arn:aws:redshift-serverless:ap-northeast-1:123456789012:workgroup/11111111-2222-3333-4444-555555555555"
 }
@@ -85,6 +86,14 @@ run "roles_and_least_privilege" {
     condition = (one([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Resource if s.Sid == "PseudonymisationKey"]) == var.pseudonymisation_key_secret_arn &&
     contains(flatten([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Action]), "states:SendTaskSuccess"))
     error_message = "role-dbt-runner needs the pseudonymisation key and task-token calls."
+  }
+
+  # the link key: GenerateMac on that one key, for the runner alone (docs/pseudonymisation.md)
+  assert {
+    condition = (one([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Action if s.Sid == "LinkKeyMac"]) == ["kms:GenerateMac"] &&
+      one([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Resource if s.Sid == "LinkKeyMac"]) == var.link_key_arn &&
+    !contains(flatten([for s in jsondecode(aws_iam_role_policy.learner.policy).Statement : s.Action]), "kms:GenerateMac"))
+    error_message = "Only role-dbt-runner may compute link keys (kms:GenerateMac on the link key)."
   }
 
   # role-learner-dpc and role-quicksight-dpc never touch raw/.

@@ -18,6 +18,7 @@ variables {
     scheduler     = "arn:aws:iam::123456789012:role/role-scheduler-dpc"
   }
   pseudonymisation_key_secret_arn = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:dpc-learning/dev/pseudonymisation-key-AbCdEf"
+  link_key_arn                    = "arn:aws:kms:ap-northeast-1:123456789012:key/00000000-0000-0000-0000-00000000beef"
   slack_webhook_secret_arn        = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:dpc-learning/dev/slack-webhook-AbCdEf"
   redshift_workgroup_name         = "dpc-learning-dev"
   athena_workgroup_name           = "dpc-learning-dev"
