@@ -36,7 +36,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -338,43 +338,6 @@ def rekey_link_keys(old_hexes: Iterable[str | None], new_keyer: LinkKeyer) -> li
 # --- K records ------------------------------------------------------------------------------------------------------
 
 
-def collapse_k_records(rows: Iterable[Mapping[str, Any]], *, id_field: str = "data_id") -> list[dict[str, Any]]:
-    """One row per stay and distinct link key from K records that already carry ``link_key``.
-
-    A change of insurance within the month gives two K records for one stay (p155 Q&A: one with the 社保 number,
-    one with the 国保 number): they are one person, so they collapse. The stay is (``facility_code``,
-    ``id_field`` — ``data_id``, or ``patient_key`` once pseudonymised — ``admission_date``). Each output row has
-    those three fields, ``link_key``, ``k_records`` (the stay's input records) and ``link_key_conflict``. When the
-    records of one stay give DIFFERENT link keys (a name change — marriage — a corrected birth date or sex, a
-    typo) every distinct key is kept, one row each, flagged ``link_key_conflict = True``: which one is right is
-    unknown, and both may link to other stays. Records without a link key add nothing when the stay has one; a
-    stay with none gives one row with ``link_key = None``. Every other field (insurer numbers, name …) is dropped:
-    direct identifiers, and exactly what differs between the two records. Output order: first appearance.
-    """
-    stays: dict[tuple[Any, Any, Any], tuple[list[Any], list[int]]] = {}
-    for row in rows:
-        stay = (row["facility_code"], row[id_field], row["admission_date"])
-        keys, count = stays.setdefault(stay, ([], [0]))
-        count[0] += 1
-        value = row["link_key"]
-        if value is not None and value not in keys:
-            keys.append(value)
-    out: list[dict[str, Any]] = []
-    for (facility, ident, admission), (keys, count) in stays.items():
-        for value in keys or [None]:
-            out.append(
-                {
-                    "facility_code": facility,
-                    id_field: ident,
-                    "admission_date": admission,
-                    "link_key": value,
-                    "k_records": count[0],
-                    "link_key_conflict": len(keys) > 1,
-                }
-            )
-    return out
-
-
 __all__ = [
     "LINK_KEY_DOMAIN",
     "LINK_KEY_ENV",
@@ -385,7 +348,6 @@ __all__ = [
     "KmsLinkKeyer",
     "LinkKeyer",
     "LocalLinkKeyer",
-    "collapse_k_records",
     "link_key",
     "link_key_file",
     "link_keys",

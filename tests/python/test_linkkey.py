@@ -23,7 +23,6 @@ from dpc.linkkey import (
     KmsLinkKeyer,
     LinkKeyer,
     LocalLinkKeyer,
-    collapse_k_records,
     link_key,
     link_key_file,
     link_keys,
@@ -280,39 +279,6 @@ def _k(data_id: str, admission: str, key: str | None, insurer: str) -> dict[str,
             "insurer_no": insurer, "kana_name": NAME}  # fmt: skip
 
 
-def test_collapse_k_records() -> None:
-    a, b = PINNED[(BIRTH, NAME, SEX)], PINNED[("19700501", "ヤマダ ハナコ", "2")]
-    rows = [
-        _k("0000000001", "20250401", a, "06130013"),  # 社保
-        _k("0000000001", "20250401", a, "  138057"),  # 国保: same stay, same person → one row
-        _k("0000000002", "20250403", a, "06130013"),
-        _k("0000000002", "20250403", b, "  138057"),  # two keys for one stay (name change): both kept, flagged
-        _k("0000000003", "20250405", None, "06130013"),
-        _k("0000000003", "20250405", b, "  138057"),  # an unkeyable record adds nothing
-        _k("0000000004", "20250406", None, "06130013"),  # no key at all: one row, no key
-        _k("0000000001", "20250420", a, "06130013"),  # the same patient's next stay: its own row
-    ]
-    out = collapse_k_records(rows)
-    assert [(r["data_id"], r["admission_date"], r["link_key"], r["k_records"], r["link_key_conflict"]) for r in out] == [
-        ("0000000001", "20250401", a, 2, False),
-        ("0000000002", "20250403", a, 2, True),
-        ("0000000002", "20250403", b, 2, True),
-        ("0000000003", "20250405", b, 2, False),
-        ("0000000004", "20250406", None, 1, False),
-        ("0000000001", "20250420", a, 1, False),
-    ]  # fmt: skip
-    assert all(set(r) == {"facility_code", "data_id", "admission_date", "link_key", "k_records",
-                          "link_key_conflict"} for r in out)  # fmt: skip
-    pseudonymised = [
-        {**{k: v for k, v in r.items() if k != "data_id"}, "patient_key": "p" + r["data_id"]} for r in rows
-    ]
-    assert len(collapse_k_records(pseudonymised, id_field="patient_key")) == len(out)
-    assert collapse_k_records([]) == []
-
-
-# --- keys: loading, separation, never revealed --------------------------------------------------------------------
-
-
 def test_local_key_file_created_mode_600_and_reused(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = load_link_keyer()
     path = link_key_file()
@@ -386,11 +352,8 @@ def test_no_identifier_or_key_in_reprs_or_errors() -> None:
     for bad in (b"", None):
         with pytest.raises(ValueError):
             LocalLinkKeyer(bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError):
         KmsLinkKeyer(" ")
-    with pytest.raises(KeyError) as info:
-        collapse_k_records([{"facility_code": "131000017", "data_id": "0123456789", "link_key": None}])
-    assert "0123456789" not in str(info.value)
 
 
 # --- KMS (a real moto server on 127.0.0.1) ------------------------------------------------------------------------
