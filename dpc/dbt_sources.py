@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from dpc.generated import write_or_check
 from dpc.layouts import KIND_SLUG, LAYOUTS, Column, Layout
 from dpc.paths import PROJECT_DIR
 from dpc.steps.normalise import normalised_schema
@@ -122,16 +122,8 @@ def render() -> str:
     return "\n".join(out) + "\n"
 
 
-def main() -> int:
-    text = render()
-    if "--check" in sys.argv:
-        current = SOURCES_YML.read_text(encoding="utf-8") if SOURCES_YML.exists() else ""
-        if current != text:
-            print(f"{SOURCES_YML} is stale: run python -m dpc.dbt_sources", file=sys.stderr)
-            return 1
-        return 0
-    Path(SOURCES_YML).write_text(text, encoding="utf-8")
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    return write_or_check({SOURCES_YML: render()}, sys.argv[1:] if argv is None else argv, "python -m dpc.dbt_sources")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from dpc import code_lists
+from dpc.generated import write_or_check
 from dpc.layouts import KIND_SLUG, LAYOUTS, WARN_ONLY_LISTS, Layout, fixed_width_variants, record_length
 from dpc.paths import PROJECT_DIR
 from dpc.readers import FIELD_FINDINGS, REASONS, WARNINGS
@@ -126,15 +127,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-        if current != text:
-            print(f"{OUT} is stale: run python -m dpc.docs_files", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check({OUT: render()}, argv, "python -m dpc.docs_files")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import io
 import sys
 
 from dpc import code_lists
+from dpc.generated import write_or_check
 from dpc.paths import PROJECT_DIR
 
 SEEDS = PROJECT_DIR / "seeds" / "ref"
@@ -132,19 +133,7 @@ def render(seed: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    stale = []
-    for seed in SPEC_SEEDS:
-        path = SEEDS / f"{seed}.csv"
-        text = render(seed)
-        if "--check" in argv:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(str(path))
-        else:
-            path.write_text(text, encoding="utf-8")
-    if stale:
-        print(f"stale seeds (run python -m dpc.seeds): {', '.join(stale)}", file=sys.stderr)
-        return 1
-    return 0
+    return write_or_check({SEEDS / f"{seed}.csv": render(seed) for seed in SPEC_SEEDS}, argv, "python -m dpc.seeds")
 
 
 if __name__ == "__main__":

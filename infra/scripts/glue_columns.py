@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from dpc.generated import write_or_check  # noqa: E402
 from dpc.layouts import KIND_SLUG, LAYOUTS  # noqa: E402
 
 OUT = ROOT / "infra" / "terraform" / "modules" / "glue_athena" / "stage_columns.json"
@@ -61,14 +62,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
-            print(f"{OUT} is stale: run python infra/scripts/glue_columns.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check({OUT: render()}, argv, "python infra/scripts/glue_columns.py")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from dpc.generated import write_or_check  # noqa: E402
 from dpc.layouts import KIND_SLUG, LAYOUTS  # noqa: E402
 from dpc.steps.load import LOAD_HISTORY_DDL  # noqa: E402
 from dpc.steps.normalise import normalised_schema, quarantine_schema  # noqa: E402
@@ -104,15 +105,9 @@ def render(current: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    current = OUT.read_text(encoding="utf-8")
-    text = render(current)
-    if "--check" in argv:
-        if current != text:
-            print(f"{OUT} is stale: run python infra/scripts/redshift_tables.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(
+        {OUT: render(OUT.read_text(encoding="utf-8"))}, argv, "python infra/scripts/redshift_tables.py"
+    )
 
 
 if __name__ == "__main__":

@@ -16,3 +16,10 @@ def test_files_page_describes_every_kind_with_its_pages() -> None:
         assert f"## {kind} — " in text
         for page in layout.pages:
             assert f"p{page}" in text
+
+
+def test_raw_sources_yaml_is_current() -> None:
+    """models/raw/_dpc__sources.yml describes exactly what the normaliser writes (python -m dpc.dbt_sources)."""
+    from dpc import dbt_sources
+
+    assert dbt_sources.main(["--check"]) == 0, "run: python -m dpc.dbt_sources"
