@@ -103,6 +103,8 @@ def render() -> str:
         "  unknown: p42, p154, p201); such a date gives no exact age.",
         "- 外来EF `SY` (傷病名) rows carry 外来受診年月日 `yyyymm00` and a 診療開始日 that may be earlier than the month",
         "  (p201–204); the month check applies to the other rows' 実施年月日.",
+        "- 診療科 codes a hospital added (p53) are read with a warning; list them per facility in",
+        "  `seeds/ref/ref_facility_department.csv` (the warn-level check `warn_unknown_department_codes` names the rest).",
         "- A file with data rows and none accepted, or structurally unreadable, rejects its delivery (the previous",
         "  version stays published); an empty file is not a failed file (docs/decisions/0025).",
         "- K生成用データ's カナ氏名 and insurance numbers and every birth date never leave the normaliser; the raw K file",

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from dpc.layouts import KIND_SLUG, LAYOUTS
+from dpc.manifest import write_manifest
 from dpc.pipeline import run_local
 from dpc.readers import read_delivered_file
 from tests.python.conftest import TEST_KEY, delivered_files
@@ -261,3 +262,29 @@ def test_rejected_delivery_loads_nothing(demo_copy: Path) -> None:
         for slug in KIND_SLUG.values():
             assert con.execute(f"select count(*) from raw.{slug} where yyyymm = 202407").fetchone()[0] == 0
     assert len(LAYOUTS) == 7  # every kind of the monthly submission was checked above
+
+
+def test_a_hospitals_own_department_code_warns_and_is_published(demo_build: Path, demo_copy: Path) -> None:
+    """診療科 codes may be extended by each hospital (spec p53): a code outside 別紙-1 is read with a warning naming
+    it, loads, and the run publishes with the warn-level check warn_unknown_department_codes (docs/decisions/0025)."""
+    lake = demo_copy / "lake"
+    folder = lake / "raw" / "yyyymm=202406" / "facility=131000017"
+    for name, data in delivered_files(demo_build, demo_build / "lake" / folder.relative_to(lake)).items():
+        (folder / name).write_bytes(data)  # as re-uploaded, with the K file the demo's run deleted
+    ef = next(folder.glob("EFn_*"))
+    lines = ef.read_bytes().split(b"\r\n")
+    column = LAYOUTS["EFn"].names.index("clinical_dept")
+    fields = lines[1].split(b"\t")
+    fields[column] = b"995"  # a department the hospital added
+    lines[1] = b"\t".join(fields)
+    ef.write_bytes(b"\r\n".join(lines))
+    write_manifest(folder)
+    summary = run_local(lake=lake, db_path=demo_copy / "dpc.duckdb", docs=False, report=False)
+    assert summary.ok and summary.published, summary.error
+    [delivery] = [d for d in summary.deliveries if (d.facility_code, d.yyyymm) == ("131000017", 202406)]
+    assert delivery.status == "loaded"
+    warned = [w for w in summary.dq["warnings"] if "warn_unknown_department_codes" in str(w)]
+    assert warned, summary.dq["warnings"]
+    with duckdb.connect(str(demo_copy / "dpc.duckdb"), read_only=True) as con:
+        kept = con.execute("select count(*) from mart.fct_billing_lines where clinical_dept = '995'").fetchone()[0]
+    assert kept == 1
