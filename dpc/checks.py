@@ -81,11 +81,6 @@ def month00(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     return _dictionary_apply(col, _month00_values)
 
 
-def partly_unknown(col: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """True where a valid birth date has an unknown part (no exact age can be computed from it)."""
-    return pc.invert(_dictionary_apply(col, _real_values))
-
-
 def survey_year(yyyymm: int) -> int:
     """The survey (fiscal) year of a month: April–March (令和7年度 = April 2025 – March 2026)."""
     return yyyymm // 100 if yyyymm % 100 >= 4 else yyyymm // 100 - 1

@@ -420,7 +420,7 @@ class _Context:
         """The quarantine text of physical line ``line`` (1-based)."""
         rec = self.raw_lines[line - 1].rstrip(b"\r")
         if self.widths is not None:
-            return _raw_fixed(self, rec, self.codec, self.widths)
+            return _raw_fixed(self, rec, self.codec)
         return self.raw(rec.decode(self.codec, errors="replace"))
 
     def raw(self, line_text: str) -> str:
@@ -753,10 +753,7 @@ def _read_fixed_width(
     cols_d = dict(zip(layout.names, cols, strict=True))
     line_numbers = pa.array(good_ln, pa.int64()).filter(mask)
     good_text = pa.array(text_rows, pa.string()).filter(mask)
-    raw_by_line = {ln: r for ln, r in zip(good_ln, good_rows, strict=True)}
-    keep, more = _validate(
-        ctx, cols_d, line_numbers, good_text, lambda ln: _raw_fixed(ctx, raw_by_line[ln], codec, widths)
-    )
+    keep, more = _validate(ctx, cols_d, line_numbers, good_text, ctx.raw_of)
     findings.extend(more)
     if keep is not None:
         cols_d = {k: v.filter(keep) for k, v in cols_d.items()}
@@ -765,10 +762,12 @@ def _read_fixed_width(
     return cols_d, line_numbers, findings, good_text
 
 
-def _raw_fixed(ctx: _Context, rec: bytes, codec: str, widths: list[int] | None = None) -> str:
+def _raw_fixed(ctx: _Context, rec: bytes, codec: str) -> str:
+    """A fixed-width record for quarantine, sliced by the widths of the variant the file was read as (ctx.widths:
+    the old 7-wide D-30 record puts データ識別番号 at the same place, but the pseudonym must replace its bytes only)."""
     if ctx.key is None:
         return rec.decode(codec, errors="replace")
-    widths = widths if widths is not None else ctx.layout.widths
+    widths = ctx.widths if ctx.widths is not None else ctx.layout.widths
     idx = pid_index(ctx.layout)
     a = sum(widths[:idx])
     b = a + widths[idx]

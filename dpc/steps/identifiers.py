@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from dpc.layouts import LAYOUTS, kind_for_filename
+from dpc.layouts import LAYOUTS, direct_identifier_columns, kind_for_filename
 from dpc.storage import Storage, delivery_prefix
 
 # kinds whose raw files hold direct identifiers (a column of type "direct" in dpc/layouts.py)
 IDENTIFYING_KINDS: frozenset[str] = frozenset(
-    kind for kind, layout in LAYOUTS.items() if any(c.type == "direct" for c in layout.columns)
+    kind for kind, layout in LAYOUTS.items() if direct_identifier_columns(layout)
 )
 
 

@@ -360,3 +360,19 @@ def test_mutated_valid_files_reconcile(data) -> None:
     except FileRejected:
         return
     assert r.accepted.num_rows + len(r.quarantined) == r.data_rows == count_data_rows(bytes(raw))
+
+
+def test_old_fixed_width_d_record_is_read_and_its_quarantine_line_pseudonymised() -> None:
+    """The D record before 医療機関別係数 became 6 wide (p199 D-30) had 7 bytes there: still read; a quarantined
+    line of it shows the pseudonym in place of データ識別番号, cut by that record's own widths."""
+    from dpc.pseudonymise import patient_key
+
+    rows = F.rows("D")
+    rows[1][LAYOUTS["D"].names.index("facility_code")] = "131000002"  # another facility: quarantined
+    data = b"".join(F.fixed_width("D", r) + b" \r\n" for r in rows)  # one byte more: the 7-wide coefficient
+    r = read("D", data, key=b"k" * 32)
+    assert r.layout_variant == "fixed-width-legacy" and r.accepted.num_rows == 2
+    assert r.accepted["hospital_coefficient"][0].as_py() == "1.4382"
+    [f] = r.quarantined
+    pid = rows[1][LAYOUTS["D"].names.index("data_id")]
+    assert pid not in f.raw_line and patient_key(F.FACILITY, pid, b"k" * 32) in f.raw_line
