@@ -124,3 +124,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def project_dir() -> Path:
     return PROJECT_DIR
+
+
+@pytest.fixture(scope="session")
+def spec_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The specification's worked examples (tests/python/spec_build.py) through the whole local pipeline, once per
+    test run; treat it as read-only. ``summary.json`` holds the run summary, ``dpc.duckdb`` the result."""
+    root = _shared_dir(tmp_path_factory) / "spec-build"
+    with open(str(root) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "summary.json").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            from tests.python import spec_build as scenarios
+
+            with environment(**demo_env(root)):
+                scenarios.build(root)
+    return root
