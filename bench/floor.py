@@ -165,7 +165,9 @@ def compare(pipeline_db: Path, floor_db: Path, key: bytes) -> list[Comparison]:
             create temp table floor_admissions as
             select
                 md5(f.facility_code || '|' || p.patient_key || '|' || strftime(f.admission_date, '%Y%m%d')) as stay_id,
-                f.* exclude (data_id),
+                md5(f.facility_code || '|' || p.patient_key || '|' || strftime(f.episode_admission_date, '%Y%m%d'))
+                    as serial_episode_stay_id,
+                f.* exclude (data_id, episode_admission_date),
                 p.patient_key
             from floor.floor_admissions f
             join pseudonyms p using (facility_code, data_id)

@@ -4,9 +4,12 @@
 -- deliver them — cp932 TSV with a title row, under <lake>/raw/yyyymm=YYYYMM/facility=NNNNNNNNN/ — with
 -- DuckDB's CSV reader and the `encodings` extension (docs/decisions/0002), and computes the same results as
 -- mart.fct_admissions and the unsuppressed int_kpi__monthly_facility_mdc, with the same rules:
---   * a stay is (facility, patient, 入院年月日); its latest 様式1 delivery is authoritative (docs/decisions/0004),
---     and within it one form: the parent (統括診療情報番号 0), else an aggregate (B, then A), else the latest
---     child (the highest of 1 … 9) (spec p40, p48, p55); forms are never pooled;
+--   * a 様式1 form is (facility, patient, 入院年月日, 回数管理番号, 統括診療情報番号), taken from the latest delivery
+--     that has it; a stay is (facility, patient, 入院年月日), known from its forms or its D/EF rows; its attributes
+--     come from its parent form (0; the last same-day one), else its first child form (then it is not
+--     discharged); its periods are its child forms (or the parent alone); the DPC-billed part is the
+--     一般病棟グループ; an aggregate form A/B ties a 7-day readmission to the first stay (docs/decisions/0004,
+--     spec p39–41, p48, p55, p125); forms are never pooled;
 --   * the literal NULL, in any case, is an empty field (空欄（Null）: p20, p146, p215, p228), as the reader reads it;
 --   * a yyyymmdd date of 00000000 or with day 00 is unknown (null); an age needs both dates exact;
 --   * billed points = the D rows through the billed_points rule (docs/decisions/0007); EF gives the
@@ -47,9 +50,7 @@ create or replace temp macro ymd(x) as
         else cast(strptime(trim(x), '%Y%m%d') as date) end;
 create or replace temp macro delivery_month(path) as cast(regexp_extract(path, 'yyyymm=(\d{6})', 1) as integer);
 
--- 様式1: only the items the mart uses, plus every row's delivery month and form (one form of the latest
--- delivery wins). delivery_form = yyyymm × 100 + the form's rank: 0 (parent) 99 > B 98 > A 97 > child 9 … 1,
--- so a stay's greatest delivery_form is its form of its latest delivery
+-- 様式1: only the items the mart uses, plus every row's delivery month and form
 create or replace temp table ff1 as
 select
     code(facility_code) as facility_code,
@@ -57,9 +58,7 @@ select
     ymd(admission_date) as admission_date,
     code(admission_date) as admission_date_text,
     admission_seq,
-    delivery_month(filename) * 100 + case code(parent_info_no)
-        when '0' then 99 when 'B' then 98 when 'A' then 97 else coalesce(try_cast(code(parent_info_no) as integer), 0)
-    end as delivery_form,
+    code(parent_info_no) as form_no,
     txt(item_code) as item_code,
     txt(payload_1) as payload_1,
     txt(payload_2) as payload_2,
@@ -89,6 +88,7 @@ with d as (
         code(facility_code) as facility_code,
         trim(data_id) as data_id,
         ymd(admission_date) as admission_date,
+        ymd(discharge_date) as discharge_date,
         code(data_category) as data_category,
         act_points, act_drug_points, act_material_points, act_count, hospital_coefficient,
         code(yen_point_flag) as yen_point_flag,
@@ -133,6 +133,8 @@ select
     facility_code,
     data_id,
     admission_date,
+    max(discharge_date) as discharge_date,
+    max(yyyymm) as yyyymm,
     sum(case when is_bundled then billed_points else 0 end) as bundled_points,
     sum(case when not is_bundled then billed_points else 0 end) as ffs_billed_points,
     sum(billed_points) as billed_points,
@@ -152,13 +154,15 @@ select
     code(facility_code) as facility_code,
     trim(data_id) as data_id,
     ymd(admission_date) as admission_date,
+    max(ymd(discharge_date)) as discharge_date,
+    max(delivery_month(filename)) as yyyymm,
     sum(case when not (detail_no = 0) then coalesce(ffs_points, 0) * coalesce(act_count, 1) else 0 end)
         as ef_ffs_points
 from read_csv(
     getvariable('lake') || '/raw/yyyymm=*/facility=*/EFn_*.txt',
     encoding = getvariable('encoding'), buffer_size = getvariable('buffer_size'),
     delim = '\t', quote = '', escape = '', header = true, nullstr = getvariable('nulls'),
-    hive_partitioning = false, auto_detect = false,
+    hive_partitioning = false, filename = true, auto_detect = false,
     columns = {
         'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar', 'admission_date': 'varchar',
         'data_category': 'varchar', 'sequence_no': 'varchar', 'detail_no': 'bigint',
@@ -173,55 +177,195 @@ from read_csv(
 )
 group by all;
 
--- stays: pivot each stay's chosen form of its latest 様式1 delivery, then attach D and EF
-create or replace temp table stays as
+-- forms: each (facility, patient, 入院年月日, 回数管理番号, 統括診療情報番号) from the latest delivery that has it
+create or replace temp table forms as
 with latest as (
-    select facility_code, data_id, admission_date, max(delivery_form) as delivery_form
+    select facility_code, data_id, admission_date, admission_seq, form_no, max(yyyymm) as yyyymm
     from ff1
-    group by all
-),
-
-pivoted as (
-    select
-        ff1.facility_code,
-        ff1.data_id,
-        ff1.admission_date,
-        max(ff1.yyyymm) as latest_yyyymm,
-        max(ff1.admission_seq) > 0 as has_same_day_repeat,
-        max(case when item_code = 'A000010' then payload_2 end) as sex_code,
-        max(case when item_code = 'A000010' then payload_1 end) as birth_date_text,
-        max(case when item_code = 'A000020' then payload_2 end) as admission_route_code,
-        max(case when item_code = 'A000020' then payload_5 end) as planned_emergency_code,
-        max(case when item_code = 'A000020' then payload_6 end) as ambulance_code,
-        max(case when item_code = 'A000030' then payload_1 end) as discharge_date_text,
-        max(case when item_code = 'A000030' then payload_2 end) as discharge_destination_code,
-        max(case when item_code = 'A000030' then payload_3 end) as discharge_outcome_code,
-        max(case when item_code = 'A000040' then payload_2 end) as department_code,
-        max(case when item_code = 'A006010' then payload_2 end) as main_icd10,
-        sum(case when item_code = 'A006040' then 1 else 0 end) as comorbidity_count,
-        sum(case when item_code = 'A006050' then 1 else 0 end) as complication_count,
-        sum(case when item_code = 'A007010' then 1 else 0 end) as operation_count,
-        max(ff1.admission_date_text) as admission_date_text
-    from ff1
-    inner join latest
-        on ff1.facility_code = latest.facility_code
-        and ff1.data_id = latest.data_id
-        and ff1.admission_date = latest.admission_date
-        and ff1.delivery_form = latest.delivery_form
     group by all
 )
 
 select
-    pivoted.* exclude (birth_date_text, discharge_date_text, admission_date_text),
-    ymd(discharge_date_text) as discharge_date,
+    ff1.facility_code,
+    ff1.data_id,
+    ff1.admission_date,
+    ff1.admission_seq,
+    ff1.form_no,
+    case when ff1.form_no = '0' then 'parent' when ff1.form_no in ('A', 'B') then 'aggregate' else 'child' end
+        as form_kind,
+    max(ff1.yyyymm) as yyyymm,
+    max(ff1.admission_date_text) as admission_date_text,
+    max(case when item_code = 'A000010' then payload_2 end) as sex_code,
+    max(case when item_code = 'A000010' then payload_1 end) as birth_date_text,
+    max(case when item_code = 'A000020' then payload_2 end) as admission_route_code,
+    max(case when item_code = 'A000020' then payload_5 end) as admission_type_code,
+    max(case when item_code = 'A000020' then payload_6 end) as ambulance_code,
+    ymd(max(case when item_code = 'A000030' then payload_1 end)) as discharge_date,
+    max(case when item_code = 'A000030' then payload_2 end) as discharge_destination_code,
+    max(case when item_code = 'A000030' then payload_3 end) as discharge_outcome_code,
+    ymd(max(case when item_code = 'A000031' then payload_1 end)) as start_date,
+    ymd(max(case when item_code = 'A000031' then payload_2 end)) as end_date,
+    max(case when item_code = 'A000040' then payload_2 end) as department_code,
+    case
+        when max(case when item_code = 'A000050' then payload_2 end) = '1' then 'general'
+        when max(case when item_code = 'A000050' then payload_3 end) = '1' then 'mental'
+        when max(case when item_code = 'A000050' then payload_4 end) = '1' then 'other'
+    end as ward_group,
+    max(case when item_code = 'A000080' then payload_2 end) as readmission_type_code,
+    max(case when item_code = 'A006010' then payload_2 end) as main_icd10,
+    max(case when item_code = 'A006030' then payload_2 end) as most_resource_icd10,
+    sum(case when item_code = 'A006040' then 1 else 0 end) as comorbidity_count,
+    sum(case when item_code = 'A006050' then 1 else 0 end) as complication_count,
+    sum(case when item_code = 'A007010' then 1 else 0 end) as operation_count
+from ff1
+inner join latest using (facility_code, data_id, admission_date, admission_seq, form_no, yyyymm)
+group by all;
+
+-- periods: the child forms, or the parent alone when the stay has none
+create or replace temp table periods as
+select
+    f.*,
+    date_diff('day', f.start_date, f.end_date) + 1 as days
+from forms as f
+where f.form_kind = 'child'
+    or (f.form_kind = 'parent' and not exists (
+        select 1 from forms as c
+        where c.form_kind = 'child' and (c.facility_code, c.data_id, c.admission_date)
+            = (f.facility_code, f.data_id, f.admission_date)
+    ));
+
+create or replace temp table form_stays as
+with chosen as (
+    select *
+    from forms
+    where form_kind in ('parent', 'child')
+    qualify row_number() over (
+        partition by facility_code, data_id, admission_date
+        order by form_kind = 'parent' desc, case when form_kind = 'parent' then admission_seq else 0 end desc,
+            start_date asc, form_no asc
+    ) = 1
+),
+
+general as (
+    select
+        facility_code, data_id, admission_date,
+        sum(days) as dpc_los_days,
+        arg_min(most_resource_icd10, (start_date, form_no)) as dpc_most_resource_icd10,
+        arg_min(readmission_type_code, (start_date, form_no)) as general_readmission_type_code
+    from periods
+    where ward_group = 'general'
+    group by all
+),
+
+period_counts as (
+    select facility_code, data_id, admission_date, count(*) as ward_period_count, max(yyyymm) as period_yyyymm
+    from periods
+    group by all
+),
+
+same_day as (
+    select facility_code, data_id, admission_date, count(*) as same_day_admission_count
+    from forms
+    where form_kind = 'parent' and admission_seq > 0
+    group by all
+),
+
+episodes as (
+    select facility_code, data_id, admission_date as episode_start, coalesce(discharge_date, end_date) as episode_end
+    from forms
+    where form_kind = 'aggregate'
+)
+
+select
+    c.facility_code,
+    c.data_id,
+    c.admission_date,
+    c.admission_date_text,
+    case when c.form_kind = 'parent' then c.discharge_date end as discharge_date,
+    greatest(c.yyyymm, coalesce(pc.period_yyyymm, c.yyyymm)) as latest_yyyymm,
+    c.form_kind = 'parent' as has_parent_form,
+    coalesce(sd.same_day_admission_count, 1) as same_day_admission_count,
+    c.sex_code,
+    c.birth_date_text,
+    c.admission_route_code,
+    c.admission_type_code,
+    c.ambulance_code,
+    c.discharge_destination_code,
+    c.discharge_outcome_code,
+    c.department_code,
+    coalesce(c.readmission_type_code, g.general_readmission_type_code) as readmission_type_code,
+    c.main_icd10,
+    c.most_resource_icd10,
+    g.dpc_most_resource_icd10,
+    coalesce(pc.ward_period_count, 0) as ward_period_count,
+    g.dpc_los_days,
+    e.episode_start as episode_admission_date,
+    c.comorbidity_count,
+    c.complication_count,
+    c.operation_count
+from chosen as c
+left join general as g using (facility_code, data_id, admission_date)
+left join period_counts as pc using (facility_code, data_id, admission_date)
+left join same_day as sd using (facility_code, data_id, admission_date)
+left join episodes as e
+    on c.facility_code = e.facility_code
+    and c.data_id = e.data_id
+    and c.admission_date between e.episode_start and e.episode_end;
+
+-- claim stays: every stay D or 入院EF rows know of
+create or replace temp table claim_stays as
+select facility_code, data_id, admission_date, max(discharge_date) as billing_discharge_date, max(yyyymm) as yyyymm
+from (
+    select facility_code, data_id, admission_date, discharge_date, yyyymm from d_stay
+    union all
+    select facility_code, data_id, admission_date, discharge_date, yyyymm from ef_stay
+)
+group by all;
+
+-- stays: a stay's forms or its claim rows, whichever came first; then D and EF attached
+create or replace temp table stays as
+with stay_keys as (
+    select facility_code, data_id, admission_date from form_stays
+    union
+    select facility_code, data_id, admission_date from claim_stays
+)
+
+select
+    k.facility_code,
+    k.data_id,
+    k.admission_date,
+    f.discharge_date,
+    cs.billing_discharge_date,
+    greatest(coalesce(f.latest_yyyymm, cs.yyyymm), coalesce(cs.yyyymm, f.latest_yyyymm)) as latest_yyyymm,
+    f.facility_code is not null as has_form1,
+    coalesce(f.has_parent_form, false) as has_parent_form,
+    coalesce(f.same_day_admission_count, 1) as same_day_admission_count,
+    coalesce(f.same_day_admission_count, 0) > 1 as has_same_day_repeat,
+    f.sex_code,
     -- age in whole years at admission (the normaliser's rule: both dates exact yyyymmdd — not 00000000, nor a
     -- partly unknown 19710000 / 19710500, nor any day 00)
     case
-        when regexp_full_match(birth_date_text, '\d{8}') and regexp_full_match(admission_date_text, '\d{8}')
-            and not suffix(birth_date_text, '00') and not suffix(admission_date_text, '00')
-            then cast(substr(admission_date_text, 1, 4) as bigint) - cast(substr(birth_date_text, 1, 4) as bigint)
-                - cast(substr(admission_date_text, 5, 4) < substr(birth_date_text, 5, 4) as bigint)
+        when regexp_full_match(f.birth_date_text, '\d{8}') and regexp_full_match(f.admission_date_text, '\d{8}')
+            and not suffix(f.birth_date_text, '00') and not suffix(f.admission_date_text, '00')
+            then cast(substr(f.admission_date_text, 1, 4) as bigint) - cast(substr(f.birth_date_text, 1, 4) as bigint)
+                - cast(substr(f.admission_date_text, 5, 4) < substr(f.birth_date_text, 5, 4) as bigint)
     end as age_at_admission,
+    f.admission_route_code,
+    f.admission_type_code,
+    f.ambulance_code,
+    f.discharge_destination_code,
+    f.discharge_outcome_code,
+    f.department_code,
+    f.readmission_type_code,
+    f.main_icd10,
+    f.most_resource_icd10,
+    f.dpc_most_resource_icd10,
+    coalesce(f.ward_period_count, 0) as ward_period_count,
+    f.dpc_los_days,
+    coalesce(f.episode_admission_date, k.admission_date) as episode_admission_date,
+    coalesce(f.comorbidity_count, 0) as comorbidity_count,
+    coalesce(f.complication_count, 0) as complication_count,
+    coalesce(f.operation_count, 0) as operation_count,
     d_stay.dpc_code,
     substr(d_stay.dpc_code, 1, 6) as dpc6,
     substr(d_stay.dpc_code, 1, 2) as mdc_code,
@@ -231,7 +375,9 @@ select
     coalesce(d_stay.billed_points, 0) as billed_points,
     coalesce(d_stay.adjustment_points, 0) as adjustment_points,
     coalesce(ef_stay.ef_ffs_points, 0) as ef_ffs_points
-from pivoted
+from stay_keys as k
+left join form_stays as f using (facility_code, data_id, admission_date)
+left join claim_stays as cs using (facility_code, data_id, admission_date)
 left join d_stay using (facility_code, data_id, admission_date)
 left join ef_stay using (facility_code, data_id, admission_date);
 
@@ -244,7 +390,12 @@ select
     bool_or(date_diff('day', i.discharge_date, l.admission_date) <= 30) as is_readmitted_30d,
     bool_or(date_diff('day', i.discharge_date, l.admission_date) <= 28) as is_readmitted_4w,
     bool_or(date_diff('day', i.discharge_date, l.admission_date) <= 42 and coalesce(i.dpc6 = l.dpc6, false))
-        as is_readmitted_6w_same_dpc6
+        as is_readmitted_6w_same_dpc6,
+    -- the DPC measure (p23, p57): into the 一般病棟グループ again within 4 weeks, A000080 ② = 2 計画外
+    bool_or(
+        date_diff('day', i.discharge_date, l.admission_date) <= 28
+        and coalesce(l.dpc_los_days, 0) > 0 and l.readmission_type_code = '2'
+    ) as unplanned_readmitted_4w
 from stays as i
 inner join stays as l
     on i.facility_code = l.facility_code
@@ -291,7 +442,11 @@ select
     case when s.is_discharged then cast(year(s.discharge_date) * 100 + month(s.discharge_date) as integer) end
         as discharge_yyyymm,
     case when s.is_discharged then year(s.discharge_date - interval 3 month) end as discharge_fiscal_year,
+    s.billing_discharge_date,
     s.latest_yyyymm,
+    s.has_form1,
+    s.has_parent_form,
+    s.same_day_admission_count,
     s.has_same_day_repeat,
     s.sex_code,
     s.age_at_admission,
@@ -302,16 +457,38 @@ select
         else '75+'
     end as age_group,
     s.admission_route_code,
-    s.planned_emergency_code = '2' as is_emergency,
+    s.admission_type_code,
+    -- 予定・救急医療入院 (p43–44): 100/101 planned, 200 unplanned, 3** 救急医療入院; the receipt's 緊急入院 is 200 and 3**
+    case when s.admission_type_code in ('100', '101') then 'planned' when s.admission_type_code = '200' then 'unplanned'
+        when regexp_full_match(s.admission_type_code, '3\d\d') then 'emergency_care' end as admission_class,
+    coalesce(s.admission_type_code in ('100', '101'), false) as is_planned,
+    coalesce(s.admission_type_code = '200', false) as is_unplanned_not_emergency_care,
+    coalesce(regexp_full_match(s.admission_type_code, '3\d\d'), false) as is_emergency_care,
+    coalesce(s.admission_type_code = '200' or regexp_full_match(s.admission_type_code, '3\d\d'), false)
+        as is_emergency,
+    -- the 救急医療管理加算 of the reason (p44): 1 for 01–02, 04–09, 31–34; 2 for 11–12, 14–24
+    case
+        when not regexp_full_match(s.admission_type_code, '3\d\d') then null
+        when cast(substr(s.admission_type_code, 2) as integer) in (1, 2, 4, 5, 6, 7, 8, 9, 31, 32, 33, 34) then '1'
+        when cast(substr(s.admission_type_code, 2) as integer) in (11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+            then '2'
+    end as emergency_care_addition,
     s.ambulance_code = '1' as is_ambulance,
     s.discharge_destination_code,
     s.discharge_outcome_code,
     coalesce(o.is_death, false) as is_death,
     s.department_code,
+    s.readmission_type_code,
+    s.ward_period_count,
+    s.dpc_los_days,
+    s.episode_admission_date,
+    s.episode_admission_date <> s.admission_date as is_serial_readmission,
     s.dpc_code,
     s.dpc6,
     s.mdc_code,
     s.main_icd10,
+    s.most_resource_icd10,
+    s.dpc_most_resource_icd10,
     c.chapter as icd10_chapter,
     s.comorbidity_count,
     s.complication_count,
@@ -326,7 +503,10 @@ select
     case when s.los_days > 0 then s.billed_points / s.los_days end as points_per_day,
     case when s.is_discharged then coalesce(r.is_readmitted_30d, false) end as is_readmitted_30d,
     case when s.is_discharged then coalesce(r.is_readmitted_4w, false) end as is_readmitted_4w,
-    case when s.is_discharged then coalesce(r.is_readmitted_6w_same_dpc6, false) end as is_readmitted_6w_same_dpc6
+    case when s.is_discharged then coalesce(r.is_readmitted_6w_same_dpc6, false) end as is_readmitted_6w_same_dpc6,
+    case when s.is_discharged then coalesce(s.dpc_los_days, 0) > 0 end as is_general_ward_discharge,
+    case when s.is_discharged then coalesce(r.unplanned_readmitted_4w, false) and coalesce(s.dpc_los_days, 0) > 0 end
+        as is_unplanned_readmitted_4w
 from s
 left join readmission_flags as r using (facility_code, data_id, admission_date)
 left join outcomes as o

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from dpc import code_lists
 from dpc.generated import write_or_check
@@ -113,27 +115,194 @@ _ROUTE_EN = {
     "9": "Other",
 }
 
-# seed file → (code list, English glosses)
-SPEC_SEEDS: dict[str, tuple[str, dict[str, str]]] = {
-    "ref_department": ("department", _DEPARTMENT_EN),
-    "ref_discharge_destination": ("ff1_discharge_destination", _DESTINATION_EN),
-    "ref_admission_route": ("ff1_admission_route", _ROUTE_EN),
+_ADMISSION_TYPE_EN = {
+    "100": "Planned admission",
+    "101": "Planned readmission for chemotherapy of a malignant tumour",
+    "200": "Unplanned admission, not emergency care",
+}
+# the two-digit reasons of 救急医療入院 3** (p43–44); 1x, 2x are the states "equivalent to" 0x, 3x
+_EMERGENCY_REASON_EN = {
+    "01": "haematemesis, haemoptysis or severe dehydration",
+    "02": "impaired consciousness or coma",
+    "33": "severe respiratory failure",
+    "34": "severe heart failure",
+    "04": "acute drug poisoning",
+    "05": "shock",
+    "06": "severe metabolic disorder",
+    "07": "extensive, facial or airway burns",
+    "08": "severe trauma, tetanus etc.",
+    "09": "needs emergency surgery, catheter treatment or t-PA",
+    "31": "gastrointestinal disease needing emergency treatment",
+    "32": "needs resuscitation",
+    "20": "other severe state",
+}
+_EQUIVALENT_OF = {"11": "01", "12": "02", "23": "33", "24": "34", "14": "04", "15": "05", "16": "06", "17": "07",
+                  "18": "08", "19": "09", "21": "31", "22": "32"}  # fmt: skip
+
+
+def _admission_type_en(code: str) -> str:
+    if code in _ADMISSION_TYPE_EN:
+        return _ADMISSION_TYPE_EN[code]
+    reason = code[1:]
+    if reason in _EQUIVALENT_OF:
+        return f"Emergency care admission: a state equivalent to {_EQUIVALENT_OF[reason]} ({reason})"
+    return f"Emergency care admission: {_EMERGENCY_REASON_EN[reason]} ({reason})"
+
+
+def admission_class(code: str) -> str:
+    """p43: 100/101 planned, 200 unplanned (not emergency care), 3** 救急医療入院 (emergency care)."""
+    return {"1": "planned", "2": "unplanned"}.get(code[0], "emergency_care")
+
+
+def emergency_care_addition(code: str) -> str:
+    """p44: the reasons that correspond to 救急医療管理加算1 (301–302, 304–309, 331–334) and 加算2 (311–312,
+    314–324); empty for admissions that are not 救急医療入院."""
+    if not code.startswith("3"):
+        return ""
+    reason = int(code[1:])
+    if reason in (1, 2) or 4 <= reason <= 9 or 31 <= reason <= 34:
+        return "1"
+    if reason in (11, 12) or 14 <= reason <= 24:
+        return "2"
+    raise ValueError(f"予定・救急医療入院 {code}: no 救急医療管理加算 mapping on p44")
+
+
+_ANAESTHESIA_EN = {
+    "1": "General anaesthesia",
+    "2": "Epidural anaesthesia",
+    "3": "Spinal anaesthesia",
+    "4": "Intravenous anaesthesia",
+    "5": "Local anaesthesia",
+    "6": "General and epidural anaesthesia",
+    "7": "Spinal and epidural anaesthesia",
+    "8": "Other",
+    "9": "None",
+}
+_OUTCOME_EN = {
+    "1": "Cured or improved",
+    "3": "Remission",
+    "4": "Unchanged",
+    "5": "Worsened",
+    "6": "Death from the most resource-consuming diagnosis",
+    "7": "Death from another cause",
+    "9": "Other (including diagnostic admissions)",
+}
+_READMISSION_TYPE_EN = {"1": "Planned readmission", "2": "Unplanned readmission"}
+
+
+@dataclass(frozen=True)
+class SpecSeed:
+    """A seed transcribed from one code list: code, name_ja, name_en, then the derived columns, then spec_page."""
+
+    list_id: str
+    english: Callable[[str], str]
+    derived: dict[str, Callable[[str], str]] = field(default_factory=dict)
+
+
+def _bool(predicate: Callable[[str], bool]) -> Callable[[str], str]:
+    return lambda code: "true" if predicate(code) else "false"
+
+
+SPEC_SEEDS: dict[str, SpecSeed] = {
+    "ref_department": SpecSeed("department", _DEPARTMENT_EN.__getitem__),
+    "ref_discharge_destination": SpecSeed("ff1_discharge_destination", _DESTINATION_EN.__getitem__),
+    "ref_admission_route": SpecSeed("ff1_admission_route", _ROUTE_EN.__getitem__),
+    "ref_admission_type": SpecSeed(
+        "ff1_planned_emergency",
+        _admission_type_en,
+        {
+            "admission_class": admission_class,
+            "is_receipt_emergency": _bool(lambda c: admission_class(c) != "planned"),
+            "emergency_care_addition": emergency_care_addition,
+        },
+    ),
+    "ref_anaesthesia": SpecSeed(
+        "ff1_anaesthesia", _ANAESTHESIA_EN.__getitem__, {"is_general": _bool(lambda c: c in ("1", "6"))}
+    ),
+    "ref_discharge_outcome": SpecSeed(
+        "ff1_discharge_outcome", _OUTCOME_EN.__getitem__, {"is_death": _bool(lambda c: c in ("6", "7"))}
+    ),
+    "ref_yen_point_flag": SpecSeed("yen_point_flag", {"0": "Points", "1": "Yen"}.__getitem__),
+    "ref_ward_type": SpecSeed(
+        "ward_type_inpatient",
+        {"0": "General ward", "1": "Other than general", "2": "Outpatient care during the stay"}.__getitem__,
+    ),
+    "ref_readmission_type": SpecSeed(
+        "ff1_readmission_type", _READMISSION_TYPE_EN.__getitem__, {"is_unplanned": _bool(lambda c: c == "2")}
+    ),
 }
 
 
-def render(seed: str) -> str:
-    list_id, english = SPEC_SEEDS[seed]
-    lst = code_lists.load(list_id)
+# データ区分 of the three claim kinds (p184, p193, p201): one seed, with the kinds each code is valid in
+_DATA_CATEGORY_LISTS = {
+    "in_d": "d_data_category",
+    "in_efn": "ef_data_category_inpatient",
+    "in_efg": "ef_data_category_outpatient",
+}
+_DATA_CATEGORY_EN = {
+    "01": "Reason for fee-for-service billing (D only)",
+    "11": "First visit",
+    "12": "Revisit",
+    "13": "Guidance and management",
+    "14": "Home care",
+    "21": "Oral drugs",
+    "22": "Drugs as needed",
+    "23": "External drugs",
+    "24": "Dispensing (inpatient)",
+    "25": "Prescription (outpatient)",
+    "26": "Narcotics",
+    "27": "Dispensing base fee",
+    "31": "Subcutaneous or intramuscular injection",
+    "32": "Intravenous injection",
+    "33": "Other injection",
+    "40": "Procedure",
+    "50": "Surgery",
+    "54": "Anaesthesia",
+    "60": "Laboratory and pathology",
+    "70": "Imaging",
+    "80": "Other (rehabilitation etc.)",
+    "90": "Basic inpatient fee",
+    "92": "Specific inpatient fee",
+    "93": "DPC bundled per-diem (D only)",
+    "94": "DPC adjustment points (D only; may be negative)",
+    "97": "Meals and the patient's standard share (yen)",
+    "SY": "Diagnosis record (outpatient EF only)",
+}
+
+
+def render_data_category() -> str:
+    lists = {column: code_lists.load(list_id) for column, list_id in _DATA_CATEGORY_LISTS.items()}
+    codes: dict[str, tuple[str, int]] = {}
+    for lst in lists.values():
+        for code, entry in lst.codes.items():
+            codes.setdefault(code, (entry.meaning_ja, entry.page))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["code", "name_ja", "name_en", "spec_page"])
+    writer.writerow(["code", "name_ja", "name_en", *lists, "is_bundled", "spec_page"])
+    for code in sorted(codes):
+        name_ja, page = codes[code]
+        flags = ["true" if code in lst.codes else "false" for lst in lists.values()]
+        writer.writerow([code, name_ja, _DATA_CATEGORY_EN[code], *flags, "true" if code == "93" else "false", page])
+    return out.getvalue()
+
+
+def render(seed: str) -> str:
+    if seed == "ref_data_category":
+        return render_data_category()
+    spec = SPEC_SEEDS[seed]
+    lst = code_lists.load(spec.list_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "name_ja", "name_en", *spec.derived, "spec_page"])
     for code, entry in lst.codes.items():
-        writer.writerow([code, entry.meaning_ja, english[code], entry.page])
+        derived = [column(code) for column in spec.derived.values()]
+        writer.writerow([code, entry.meaning_ja, spec.english(code), *derived, entry.page])
     return out.getvalue()
 
 
 def main(argv: list[str]) -> int:
-    return write_or_check({SEEDS / f"{seed}.csv": render(seed) for seed in SPEC_SEEDS}, argv, "python -m dpc.seeds")
+    seeds = [*SPEC_SEEDS, "ref_data_category"]
+    return write_or_check({SEEDS / f"{seed}.csv": render(seed) for seed in seeds}, argv, "python -m dpc.seeds")
 
 
 if __name__ == "__main__":

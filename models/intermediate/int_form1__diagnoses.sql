@@ -1,5 +1,5 @@
-{#- Diagnoses of each stay from 様式1, one row per diagnosis item and 連番: from the stay's form of its latest
-    delivery (int_form1__stays). -#}
+{#- Diagnoses of each stay from 様式1, one row per diagnosis item and 連番, from the stay's own form
+    (int_form1__stays.source_form_id: the parent form, chosen over the whole stay, p76). -#}
 {{
     config(
         materialized='incremental',
@@ -17,15 +17,32 @@ with form1 as (
     {%- endif %}
 ),
 
+forms as (
+    select * from {{ ref('int_form1__forms') }}
+    {%- if is_incremental() %}
+    where {{ touched_predicate('stays') }}
+    {%- endif %}
+),
+
 stays as (
     select
         stay_id,
-        latest_yyyymm,
-        form_no
+        source_form_id
     from {{ ref('int_form1__stays') }}
     {%- if is_incremental() %}
     where {{ touched_predicate('stays') }}
     {%- endif %}
+),
+
+source_forms as (
+    select
+        forms.stay_id,
+        forms.admission_seq,
+        forms.form_no,
+        forms.form_yyyymm
+    from forms
+    inner join stays
+        on forms.form_id = stays.source_form_id
 ),
 
 diagnosis_rows as (
@@ -37,10 +54,11 @@ diagnosis_rows as (
         form1.payload_4 as disease_name_code,
         form1.payload_9 as disease_name
     from form1
-    inner join stays
-        on form1.stay_id = stays.stay_id
-        and form1.yyyymm = stays.latest_yyyymm
-        and form1.parent_info_no = stays.form_no
+    inner join source_forms
+        on form1.stay_id = source_forms.stay_id
+        and form1.admission_seq = source_forms.admission_seq
+        and form1.parent_info_no = source_forms.form_no
+        and form1.yyyymm = source_forms.form_yyyymm
     where form1.item_code in ('A006010', 'A006020', 'A006030', 'A006031', 'A006040', 'A006050')
 ),
 

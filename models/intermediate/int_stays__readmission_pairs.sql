@@ -27,7 +27,8 @@ index_stays as (
         discharge_date,
         {{ dbt.dateadd('day', var('readmission_days_dpc_6_weeks'), 'discharge_date') }} as window_end_date,
         dpc6,
-        mdc_code
+        mdc_code,
+        coalesce(dpc_los_days, 0) > 0 as has_general_ward
     from stays
     where is_discharged
     {%- if is_incremental() %}
@@ -42,7 +43,9 @@ later_stays as (
         patient_key,
         admission_date,
         dpc6,
-        mdc_code
+        mdc_code,
+        readmission_type_code,
+        coalesce(dpc_los_days, 0) > 0 as has_general_ward
     from stays
 ),
 
@@ -57,7 +60,10 @@ final as (
         {{ dbt.datediff('index_stays.discharge_date', 'later_stays.admission_date', 'day') }}
             as gap_days,
         coalesce(index_stays.dpc6 = later_stays.dpc6, false) as is_same_dpc6,
-        coalesce(index_stays.mdc_code = later_stays.mdc_code, false) as is_same_mdc
+        coalesce(index_stays.mdc_code = later_stays.mdc_code, false) as is_same_mdc,
+        -- the DPC measure's pair: from the 一般病棟グループ into it again (p23 ※1, p57)
+        index_stays.has_general_ward and later_stays.has_general_ward as is_general_ward_pair,
+        later_stays.readmission_type_code
     from index_stays
     inner join later_stays
         on index_stays.facility_code = later_stays.facility_code

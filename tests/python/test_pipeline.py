@@ -62,7 +62,11 @@ def test_rows_reconcile_raw_stage_mart(demo_build: Path) -> None:
             assert raw == stage, kind
             assert delivered == stage + quarantined, kind
         assert con.execute("select count(*) from dq.dq_reconciliation where difference <> 0").fetchone()[0] == 0
-        stays = con.execute("select count(distinct stay_id) from stage.stg_dpc__ff1").fetchone()[0]
+        # a stay is known from its 様式1 forms or its claim rows, whichever comes first (docs/decisions/0004)
+        stays = con.execute(
+            "select count(*) from (select stay_id from stage.stg_dpc__ff1 union select stay_id from stage.stg_dpc__d"
+            " union select stay_id from stage.stg_dpc__efn)"
+        ).fetchone()[0]
         assert con.execute("select count(*) from mart.fct_admissions").fetchone()[0] == stays
         ef_lines = con.execute("select count(*) from stage.stg_dpc__efn").fetchone()[0]
         assert con.execute("select count(*) from mart.fct_billing_lines").fetchone()[0] == ef_lines
