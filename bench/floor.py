@@ -4,7 +4,7 @@
 floor's clear データ識別番号 to the pipeline's ``patient_key`` (the same HMAC the normaliser uses, computed
 here in Python: the key never enters SQL), derives ``stay_id`` the way the stage models do, and compares
 every column of ``fct_admissions`` and of the unsuppressed ``int_kpi__monthly_facility_mdc`` with the
-floor's, keyed by ``stay_id`` / ``kpi_id``. Doubles (sums of yen-converted points, averages) are equal
+floor's, keyed by ``stay_id`` / ``kpi_id``. Doubles (sums of points, averages) are equal
 when they agree to 1e-9 relative; everything else must be identical.
 """
 

@@ -12,8 +12,9 @@
 --     spec p39–41, p48, p55, p125); forms are never pooled;
 --   * the literal NULL, in any case, is an empty field (空欄（Null）: p20, p146, p215, p228), as the reader reads it;
 --   * a yyyymmdd date of 00000000 or with day 00 is unknown (null); an age needs both dates exact;
---   * billed points = the D rows through the billed_points rule (docs/decisions/0007); EF gives the
---     fee-for-service value only;
+--   * billed points as the receipt computes them (docs/decisions/0007): per claim month round(Σ 93 points ×
+--     医療機関別係数) (p214), + 94 rows, + 行為点数 × 行為回数 of the other point rows; meals (yen) apart; EF gives
+--     the as-billed and 出来高換算 values only;
 --   * readmission pairs within 42 days, flags at 30 / 28 / 42 days (same DPC6) (docs/decisions/0006);
 --   * KPIs per facility × discharge month × MDC over discharged stays.
 -- It reads 様式1 (FF1), D (Dn) and 入院EF (EFn) only: not 外来EF (EFg), FF4, H, nor the K file (which the
@@ -119,34 +120,64 @@ billed as (
     select
         *,
         data_category = '93' as is_bundled,
-        case
-            when data_category = '93'
-                then round(coalesce(act_points, 0) * coalesce(hospital_coefficient, 1), 0) * coalesce(act_count, 1)
-            else (coalesce(act_points, 0) + coalesce(act_drug_points, 0) + coalesce(act_material_points, 0))
-                * coalesce(act_count, 1)
-        end
-        / case when yen_point_flag = '1' then 10 else 1 end as billed_points
+        case when yen_point_flag = '1' then 0 else coalesce(act_points, 0) * coalesce(act_count, 1) end as row_points,
+        case when yen_point_flag = '1' then coalesce(act_points, 0) * coalesce(act_count, 1) else 0 end as yen_amount
     from d
+),
+
+-- the bundled part of each receipt: a claim month's Σ 93 points × coefficient, rounded once (p214)
+bundled as (
+    select
+        facility_code,
+        data_id,
+        admission_date,
+        sum(round(cast(month_points as decimal(18, 4)) * cast(coalesce(hospital_coefficient, 1) as decimal(10, 4)), 0))
+            as bundled_points
+    from (
+        select facility_code, data_id, admission_date, yyyymm, hospital_coefficient, sum(row_points) as month_points
+        from billed
+        where data_category = '93'
+        group by all
+    )
+    group by all
+),
+
+rows_total as (
+    select
+        facility_code,
+        data_id,
+        admission_date,
+        max(discharge_date) as discharge_date,
+        max(yyyymm) as yyyymm,
+        -- 94 調整点数 (p194): corrects months billed before; may be negative
+        sum(case when data_category = '94' then row_points else 0 end) as adjustment_points,
+        sum(case when data_category not in ('93', '94') then row_points else 0 end) as ffs_billed_points,
+        sum(yen_amount) as meal_yen,
+        -- the stay's DPC code and coefficient: its latest bundled row (ties: see bench/README.md)
+        arg_max(dpc_code, (yyyymm, coalesce(billing_end_date, date '0001-01-01'), dpc_code, hospital_coefficient))
+            filter (where is_bundled and dpc_code is not null) as dpc_code,
+        arg_max(hospital_coefficient, (yyyymm, coalesce(billing_end_date, date '0001-01-01'), dpc_code, hospital_coefficient))
+            filter (where is_bundled and dpc_code is not null) as hospital_coefficient
+    from billed
+    group by facility_code, data_id, admission_date
 )
 
 select
-    facility_code,
-    data_id,
-    admission_date,
-    max(discharge_date) as discharge_date,
-    max(yyyymm) as yyyymm,
-    sum(case when is_bundled then billed_points else 0 end) as bundled_points,
-    sum(case when not is_bundled then billed_points else 0 end) as ffs_billed_points,
-    sum(billed_points) as billed_points,
-    -- 94 調整点数 (p194): corrects months billed before; may be negative
-    sum(case when data_category = '94' then billed_points else 0 end) as adjustment_points,
-    -- the stay's DPC code and coefficient: its latest bundled row (ties: see bench/README.md)
-    arg_max(dpc_code, (yyyymm, coalesce(billing_end_date, date '0001-01-01'), dpc_code, hospital_coefficient))
-        filter (where is_bundled and dpc_code is not null) as dpc_code,
-    arg_max(hospital_coefficient, (yyyymm, coalesce(billing_end_date, date '0001-01-01'), dpc_code, hospital_coefficient))
-        filter (where is_bundled and dpc_code is not null) as hospital_coefficient
-from billed
-group by facility_code, data_id, admission_date;
+    r.facility_code,
+    r.data_id,
+    r.admission_date,
+    r.discharge_date,
+    r.yyyymm,
+    cast(coalesce(b.bundled_points, 0) as double) as bundled_points,
+    cast(r.ffs_billed_points as double) as ffs_billed_points,
+    cast(coalesce(b.bundled_points, 0) as double) + cast(r.adjustment_points as double)
+        + cast(r.ffs_billed_points as double) as billed_points,
+    cast(r.adjustment_points as double) as adjustment_points,
+    cast(r.meal_yen as double) as meal_yen,
+    r.dpc_code,
+    r.hospital_coefficient
+from rows_total as r
+left join bundled as b using (facility_code, data_id, admission_date);
 
 -- EF (inpatient): what fee-for-service would have billed, per stay — the bulk of the raw text
 create or replace temp table ef_stay as
@@ -156,24 +187,40 @@ select
     ymd(admission_date) as admission_date,
     max(ymd(discharge_date)) as discharge_date,
     max(delivery_month(filename)) as yyyymm,
-    sum(case when not (detail_no = 0) then coalesce(ffs_points, 0) * coalesce(act_count, 1) else 0 end)
-        as ef_ffs_points
-from read_csv(
-    getvariable('lake') || '/raw/yyyymm=*/facility=*/EFn_*.txt',
-    encoding = getvariable('encoding'), buffer_size = getvariable('buffer_size'),
-    delim = '\t', quote = '', escape = '', header = true, nullstr = getvariable('nulls'),
-    hive_partitioning = false, filename = true, auto_detect = false,
-    columns = {
-        'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar', 'admission_date': 'varchar',
-        'data_category': 'varchar', 'sequence_no': 'varchar', 'detail_no': 'bigint',
-        'hospital_master_code': 'varchar', 'receipt_code': 'varchar', 'interpretation_no': 'varchar',
-        'item_name': 'varchar', 'quantity': 'varchar', 'unit_code': 'varchar', 'item_points': 'varchar',
-        'yen_point_flag': 'varchar', 'ffs_points': 'decimal(18,4)', 'detail_flags': 'varchar',
-        'act_points': 'varchar', 'act_drug_points': 'varchar', 'act_material_points': 'varchar',
-        'act_count': 'bigint', 'insurer_no': 'varchar', 'receipt_type': 'varchar', 'service_date': 'varchar',
-        'receipt_dept': 'varchar', 'clinical_dept': 'varchar', 'doctor_code': 'varchar', 'ward_code': 'varchar',
-        'ward_type': 'varchar', 'in_out_flag': 'varchar', 'facility_type': 'varchar'
-    }
+    -- as billed: 行為点数 × 行為回数 of the act rows in points (p197); 出来高換算: 出来高実績点数 × 行為回数 of the items,
+    -- 持参薬 (③ ≠ 0, p191) and acts in yen (meals 97, 先進医療, p185) left out, items bundled in a fee (②) kept
+    cast(sum(case when detail_no = 0 and not yen_act
+        then coalesce(try_cast(act_points as decimal(18, 4)), 0) * coalesce(act_count, 1) else 0 end) as double)
+        as ef_billed_points,
+    cast(sum(case
+        when detail_no <> 0 and not yen_act
+            and coalesce(case when length(detail_flags) = 12 then substr(detail_flags, 3, 1) end, '0') = '0'
+        then coalesce(ffs_points, 0) * coalesce(act_count, 1) else 0 end) as double)
+        as ef_ffs_equivalent_points
+from (
+    select
+        *,
+        -- an act in yen (円・点区分 1 on its act row, or meals 97, p185): every row of the act
+        code(data_category) = '97' or bool_or(detail_no = 0 and code(yen_point_flag) = '1') over (
+            partition by filename, facility_code, data_id, admission_date, data_category, sequence_no
+        ) as yen_act
+    from read_csv(
+        getvariable('lake') || '/raw/yyyymm=*/facility=*/EFn_*.txt',
+        encoding = getvariable('encoding'), buffer_size = getvariable('buffer_size'),
+        delim = '\t', quote = '', escape = '', header = true, nullstr = getvariable('nulls'),
+        hive_partitioning = false, filename = true, auto_detect = false,
+        columns = {
+            'facility_code': 'varchar', 'data_id': 'varchar', 'discharge_date': 'varchar', 'admission_date': 'varchar',
+            'data_category': 'varchar', 'sequence_no': 'varchar', 'detail_no': 'bigint',
+            'hospital_master_code': 'varchar', 'receipt_code': 'varchar', 'interpretation_no': 'varchar',
+            'item_name': 'varchar', 'quantity': 'varchar', 'unit_code': 'varchar', 'item_points': 'varchar',
+            'yen_point_flag': 'varchar', 'ffs_points': 'decimal(18,4)', 'detail_flags': 'varchar',
+            'act_points': 'varchar', 'act_drug_points': 'varchar', 'act_material_points': 'varchar',
+            'act_count': 'bigint', 'insurer_no': 'varchar', 'receipt_type': 'varchar', 'service_date': 'varchar',
+            'receipt_dept': 'varchar', 'clinical_dept': 'varchar', 'doctor_code': 'varchar', 'ward_code': 'varchar',
+            'ward_type': 'varchar', 'in_out_flag': 'varchar', 'facility_type': 'varchar'
+        }
+    )
 )
 group by all;
 
@@ -374,7 +421,9 @@ select
     coalesce(d_stay.ffs_billed_points, 0) as ffs_billed_points,
     coalesce(d_stay.billed_points, 0) as billed_points,
     coalesce(d_stay.adjustment_points, 0) as adjustment_points,
-    coalesce(ef_stay.ef_ffs_points, 0) as ef_ffs_points
+    coalesce(d_stay.meal_yen, 0) as meal_yen,
+    coalesce(ef_stay.ef_billed_points, 0) as ef_billed_points,
+    coalesce(ef_stay.ef_ffs_equivalent_points, 0) as ef_ffs_equivalent_points
 from stay_keys as k
 left join form_stays as f using (facility_code, data_id, admission_date)
 left join claim_stays as cs using (facility_code, data_id, admission_date)
@@ -499,7 +548,9 @@ select
     s.ffs_billed_points,
     s.billed_points,
     s.adjustment_points,
-    s.ef_ffs_points,
+    s.meal_yen,
+    s.ef_billed_points,
+    s.ef_ffs_equivalent_points,
     case when s.los_days > 0 then s.billed_points / s.los_days end as points_per_day,
     case when s.is_discharged then coalesce(r.is_readmitted_30d, false) end as is_readmitted_30d,
     case when s.is_discharged then coalesce(r.is_readmitted_4w, false) end as is_readmitted_4w,

@@ -155,8 +155,10 @@ final as (
         coalesce(stay_points.ffs_billed_points, 0) as ffs_billed_points,
         coalesce(stay_points.billed_points, 0) as billed_points,
         coalesce(stay_points.adjustment_points, 0) as adjustment_points,
+        coalesce(stay_points.meal_yen, 0) as meal_yen,
         coalesce(stay_points.bundled_days, 0) as bundled_days,
-        coalesce(stay_ffs.ef_ffs_points, 0) as ef_ffs_points,
+        coalesce(stay_ffs.ef_billed_points, 0) as ef_billed_points,
+        coalesce(stay_ffs.ef_ffs_equivalent_points, 0) as ef_ffs_equivalent_points,
         coalesce(stay_ffs.ef_line_count, 0) as ef_line_count
     from stays
     left join stay_points

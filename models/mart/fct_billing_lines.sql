@@ -1,7 +1,11 @@
 {#-
-  One row per inpatient EF line (E rows = the act, F rows = its items). ffs_points is the line's
-  fee-for-service value (出来高実績点数 × 行為回数) on item rows and 0 on act rows, so that summing it over
-  any set of lines never counts an act twice; act_total_points carries the act's own total on act rows.
+  One row per inpatient EF line (E rows = the act, F rows = its items), with the two EF measures of
+  docs/decisions/0007 at line level, so that summing either over a stay's lines gives int_efn__stay_ffs:
+    act_billed_points      = as billed, on act rows: 行為点数 × 行為回数 (行為薬剤料/行為材料料 are inside 行為点数,
+                             p197); 0 for an act in yen (円・点区分 1: meals, 先進医療, p185); null on item rows
+    ffs_equivalent_points  = 出来高換算, on item rows: 出来高実績点数 × 行為回数 (p187, p200 EF-21), items bundled into an
+                             inpatient fee included (② = 1/2, p187–p189), 持参薬 (③ ≠ 0, p191) and acts in yen 0;
+                             0 on act rows, so that no act counts twice
 -#}
 {{
     config(
@@ -36,12 +40,17 @@ final as (
         quantity,
         unit_code,
         act_count,
-        case when is_act_row then 0 else coalesce(ffs_points, 0) * coalesce(act_count, 1) end as ffs_points,
+        inpatient_fee_bundle_flag,
+        brought_in_drug_flag,
+        is_yen_act,
         case
-            when is_act_row
-                then (coalesce(act_points, 0) + coalesce(act_drug_points, 0) + coalesce(act_material_points, 0))
-                    * coalesce(act_count, 1)
-        end as act_total_points,
+            when is_act_row or is_yen_act or coalesce(brought_in_drug_flag, '0') <> '0' then 0
+            else coalesce(ffs_points, 0) * coalesce(act_count, 1)
+        end as ffs_equivalent_points,
+        case
+            when is_act_row and is_yen_act then 0
+            when is_act_row then {{ d_row_points('act_points', 'act_count', "'0'") }}
+        end as act_billed_points,
         clinical_dept,
         ward_type
     from ef_lines

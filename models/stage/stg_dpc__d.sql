@@ -1,5 +1,7 @@
-{#- D file (the claim as billed): bundled per-diem rows (data category 93) and fee-for-service rows, typed,
-    with each row's billed points from the one billed_points macro (docs/decisions/0007). -#}
+{#- D file (the claim as billed): bundled per-diem rows (data category 93), adjustment rows (94) and
+    fee-for-service rows, typed, with each row's points and yen from macros/billed_points.sql (docs/decisions/0007).
+    row_points on a 93 row is BEFORE the 医療機関別係数 (p194 D-11): the coefficient applies to a claim month's sum
+    (int_d__stay_points), never to a row. -#}
 {{
     config(
         materialized='incremental',
@@ -46,10 +48,10 @@ final as (
         {{ parse_yyyymmdd('billing_origin_date') }} as billing_origin_date,
         dpc_code,
         hospital_coefficient,
-        {{ billed_points(
-            'data_category', 'act_points', 'act_drug_points', 'act_material_points', 'act_count',
-            'hospital_coefficient', 'yen_point_flag'
-        ) }} as billed_points,
+        -- 行為点数 × 行為回数 of a point row (p194, p199); 行為薬剤料/行為材料料 are inside 行為点数 (再掲, p199)
+        {{ d_row_points('act_points', 'act_count', 'yen_point_flag') }} as row_points,
+        -- 円・点区分 1 (meals, data category 97, p194 D-14): yen, never points
+        {{ d_row_yen('act_points', 'act_count', 'yen_point_flag') }} as yen_amount,
         yyyymm,
         source_file,
         line_number,

@@ -70,10 +70,16 @@ def test_rows_reconcile_raw_stage_mart(demo_build: Path) -> None:
         assert con.execute("select count(*) from mart.fct_admissions").fetchone()[0] == stays
         ef_lines = con.execute("select count(*) from stage.stg_dpc__efn").fetchone()[0]
         assert con.execute("select count(*) from mart.fct_billing_lines").fetchone()[0] == ef_lines
-        # D billed points add up from rows to stays to KPI cells
+        # D billed points add up from rows to stays to KPI cells: 93 rows per claim month × coefficient, rounded
+        # once (p214), every other point row as it is (docs/decisions/0007)
         # (a stay is in the mart once its 様式1 has come: at discharge or at a ward-group transfer, spec p5)
         d_total = con.execute(
-            "select sum(billed_points) from stage.stg_dpc__d where stay_id in (select stay_id from mart.fct_admissions)"
+            "with d as (select * from stage.stg_dpc__d where stay_id in (select stay_id from mart.fct_admissions)) "
+            "select sum(points) from ("
+            " select round(cast(sum(row_points) as decimal(18, 4))"
+            "  * cast(coalesce(hospital_coefficient, 1) as decimal(10, 4)), 0) as points"
+            " from d where data_category = '93' group by stay_id, yyyymm, hospital_coefficient"
+            " union all select sum(row_points) from d where data_category <> '93')"
         ).fetchone()[0]
         mart_total = con.execute("select sum(billed_points) from mart.fct_admissions").fetchone()[0]
         assert float(d_total) == pytest.approx(float(mart_total))
