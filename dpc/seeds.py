@@ -270,19 +270,32 @@ _DATA_CATEGORY_EN = {
 }
 
 
+def _survey_years(lst: code_lists.CodeList, entry: code_lists.Code) -> list[int]:
+    """The first and last survey year the code is valid in: its own bounds, else the years its list was
+    transcribed for (docs/decisions/0025: a code valid in another year is a warning)."""
+    first = entry.first_survey_year or min(lst.survey_years)
+    last = entry.last_survey_year or max(lst.survey_years)
+    return [first, last]
+
+
+SURVEY_YEAR_COLUMNS = ["valid_from_survey_year", "valid_to_survey_year"]
+
+
 def render_data_category() -> str:
     lists = {column: code_lists.load(list_id) for column, list_id in _DATA_CATEGORY_LISTS.items()}
-    codes: dict[str, tuple[str, int]] = {}
+    codes: dict[str, tuple[code_lists.CodeList, code_lists.Code]] = {}
     for lst in lists.values():
         for code, entry in lst.codes.items():
-            codes.setdefault(code, (entry.meaning_ja, entry.page))
+            codes.setdefault(code, (lst, entry))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["code", "name_ja", "name_en", *lists, "is_bundled", "spec_page"])
+    writer.writerow(["code", "name_ja", "name_en", *lists, "is_bundled", "spec_page", *SURVEY_YEAR_COLUMNS])
     for code in sorted(codes):
-        name_ja, page = codes[code]
-        flags = ["true" if code in lst.codes else "false" for lst in lists.values()]
-        writer.writerow([code, name_ja, _DATA_CATEGORY_EN[code], *flags, "true" if code == "93" else "false", page])
+        lst, entry = codes[code]
+        flags = ["true" if code in kind.codes else "false" for kind in lists.values()]
+        bundled = "true" if code == "93" else "false"
+        years = _survey_years(lst, entry)
+        writer.writerow([code, entry.meaning_ja, _DATA_CATEGORY_EN[code], *flags, bundled, entry.page, *years])
     return out.getvalue()
 
 
@@ -293,10 +306,10 @@ def render(seed: str) -> str:
     lst = code_lists.load(spec.list_id)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["code", "name_ja", "name_en", *spec.derived, "spec_page"])
+    writer.writerow(["code", "name_ja", "name_en", *spec.derived, "spec_page", *SURVEY_YEAR_COLUMNS])
     for code, entry in lst.codes.items():
         derived = [column(code) for column in spec.derived.values()]
-        writer.writerow([code, entry.meaning_ja, spec.english(code), *derived, entry.page])
+        writer.writerow([code, entry.meaning_ja, spec.english(code), *derived, entry.page, *_survey_years(lst, entry)])
     return out.getvalue()
 
 

@@ -131,7 +131,8 @@ def test_a_stay_billed_before_its_form_is_carried_not_discharged(spec_build: Pat
     (stay,) = _stays(db, "p215_receipts")
     assert stay["admission_date"] == date(2025, 6, 29)
     assert not stay["has_form1"] and not stay["is_discharged"] and stay["los_days"] is None
-    assert stay["billed_points"] > 0
+    # its billed points are the receipts' (p214–216: docs/decisions/0007, tests/python/test_points.py)
+    assert (stay["billed_points"], stay["meal_yen"]) == (88073, 14080)
 
 
 def test_a_later_delivery_replaces_only_the_forms_it_contains(spec_build: Path, tmp_path: Path) -> None:
