@@ -23,7 +23,6 @@ import pytest
 
 from dpc import masters
 from dpc.paths import PROJECT_DIR
-from dpc.steps import dq
 from dpc.steps.transform import run_dbt
 
 pytestmark = pytest.mark.slow
@@ -101,8 +100,8 @@ def _expected_from_admissions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str,
             "reference_discharges": sum(len(v) for v in by_code.values()),
             "bundled_discharges": len(bundled_stays),
             "indicator_discharges": n,
-            "efficiency_index": national / sum(sum(v) for v in indexed.values()),
-            "complexity_index": weights / n,
+            "efficiency_index": national / sum(sum(v) for v in indexed.values()) if n else None,
+            "complexity_index": weights / n if n else None,
             "coverage_rate": covered / len(_table(coverage_revision)),
             "period_2_overrun_rate": len(overruns) / len(bundled_stays),
             "mean_days_beyond_period_2": sum(overruns) / len(overruns),
@@ -131,16 +130,24 @@ def test_demo_indicators_match_an_independent_computation(demo_build: Path) -> N
     assert set(internal) == set(expected) == set(published)
     for key, values in expected.items():
         for column, value in values.items():
-            assert internal[key][column] == pytest.approx(value, rel=1e-9), (key, column)
+            if value is None:
+                assert internal[key][column] is None, (key, column)
+            else:
+                assert internal[key][column] == pytest.approx(value, rel=1e-9), (key, column)
         # the demo's cells are large enough to publish; the published values are the internal ones
         assert values["discharges"] >= MIN_STAYS and not published[key]["is_suppressed"]
-        for column in ("efficiency_index", "complexity_index", "coverage_rate", "readmission_rate_4w"):
+        for column in ("coverage_rate", "readmission_rate_4w", "period_2_overrun_rate"):
             assert published[key][column] == pytest.approx(internal[key][column], rel=1e-12)
-        # plausible magnitudes: the generator draws stays around its own typical LOS (not 入院日Ⅱ) from a
-        # 153-code case mix, so a demo hospital covers few of the table's thousands of codes
-        assert 0.5 <= values["efficiency_index"] <= 2.0, key
-        assert 0.3 <= values["complexity_index"] <= 3.0, key
-        assert 0.0 < values["coverage_rate"] <= 0.1, key
+        # the demo's three months give few codes 12 stays, so the case-mix indices may be null there; where
+        # they exist they are published as computed, with plausible magnitudes
+        for column in ("efficiency_index", "complexity_index"):
+            if values["indicator_discharges"] >= MIN_STAYS:
+                assert published[key][column] == pytest.approx(internal[key][column], rel=1e-12)
+                assert 0.3 <= values[column] <= 3.0, (key, column)
+            else:
+                assert published[key][column] is None, (key, column)
+        # a demo hospital treats a few of the table's thousands of codes 12 times or more
+        assert 0.0 <= values["coverage_rate"] <= 0.1, key
 
 
 def test_demo_published_cells_respect_the_disclosure_threshold(demo_build: Path) -> None:
@@ -263,7 +270,9 @@ def test_indicator_properties_on_facilities_treating_every_code(demo_copy: Path)
     assert fy["ZNAT"][2] == pytest.approx(2477 / 3248, abs=1e-12)  # 出来高 codes are in the denominator
     assert fy["ZNAT"][3] == 2477
     assert fy["ZCUT"][0] == pytest.approx(1.0, abs=1e-12) and fy["ZCUT"][3] == (2477 + 1) // 2
-    assert period == [(pytest.approx(1.0, abs=1e-12), 202310, 202409)]  # discharges of July 2024: FY2025
+    # discharges of July–September 2024 feed the FY2025 coefficients (2023-10 … 2024-09), later ones FY2026's
+    assert sorted(p[1:] for p in period) == [(202310, 202409), (202410, 202509)]
+    assert all(p[0] == pytest.approx(1.0, abs=1e-12) for p in period)
 
     bundled_by_mdc: dict[str, int] = defaultdict(int)
     codes_by_mdc: dict[str, int] = defaultdict(int)
@@ -320,8 +329,8 @@ def test_semantic_metrics_equal_the_published_indicators(demo_build: Path) -> No
     model = next(s for s in semantic["semantic_models"] if s["name"] == "indicator_stays")
     measures = {m["name"]: m for m in model["measures"]}
     # metric → column of mart.ind_facility_fiscal_year
+    # (the complexity index keeps only codes with 12 stays: not a metric; case_mix_index is compared monthly)
     fiscal_year = {
-        "case_mix_index": "complexity_index",
         "period_2_overrun_rate": "period_2_overrun_rate",
         "mean_days_beyond_period_2": "mean_days_beyond_period_2",
         "readmission_rate_4w": "readmission_rate_4w",
@@ -381,4 +390,6 @@ def test_report_charts_each_indicator_with_its_explanation(demo_build: Path) -> 
     for row, (chart_id, text) in zip(rows, expected, strict=True):
         assert f'id="{chart_id}"' in row and html.escape(text) in row, chart_id
         assert all(f in row for f in facilities), chart_id  # every facility of the group is on the chart
-    assert "group mean FY" in rows[0] and "national = 1" in rows[0]  # plotly escapes the Japanese in its JSON
+    assert "national = 1" in rows[0]  # plotly escapes the Japanese in its JSON
+    # the demo's efficiency cells may be suppressed (few stays in codes with 12), the other charts have group means
+    assert any("group mean FY" in row for row in rows)
