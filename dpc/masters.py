@@ -36,6 +36,7 @@ from xml.etree import ElementTree as ET
 from dpc.paths import PROJECT_DIR
 
 SHEET = "11）診断群分類点数表"
+FLAG_SHEET = "12）変換テーブル"  # 包括フラグ per code (branch values → code; NOT a mapping between revisions)
 EXTRACT = "dpc_codes.csv"
 EXTRACT_SOURCE = "dpc_codes.SOURCE.md"
 CHECKSUMS = "SHA256SUMS"
@@ -107,6 +108,7 @@ class DpcCode:
     change_flag: str  # 変更区分
     valid_from: date  # 有効期間 開始日
     valid_to: date | None  # 有効期間 終了日; None for 99999999 (the sheet's "until further notice")
+    bundled: bool = True  # 包括フラグ of sheet 12）変換テーブル: 1 包括対象, 0 包括対象外 (出来高算定)
     mdc: str = field(init=False)  # first 2 characters
     dpc6: str = field(init=False)  # first 6 characters
 
@@ -116,8 +118,8 @@ class DpcCode:
 
     @property
     def fee_for_service(self) -> bool:
-        """True for the 出来高 codes, which have no periods or points."""
-        return self.days_i is None
+        """True for the 出来高 codes (包括フラグ 0), which have no periods or points."""
+        return not self.bundled
 
 
 _CSV_COLUMNS = (
@@ -138,6 +140,7 @@ _CSV_COLUMNS = (
     "change_flag",
     "valid_from",
     "valid_to",
+    "bundled",
 )
 _INT_COLUMNS = ("days_i", "days_ii", "days_iii", "points_i", "points_ii", "points_iii")
 
@@ -174,6 +177,7 @@ def _load(path: str) -> tuple[DpcCode, ...]:
                     change_flag=row["change_flag"],
                     valid_from=start,
                     valid_to=_iso(row["valid_to"]),
+                    bundled=row["bundled"] == "1",
                 )
             )
     return tuple(out)
@@ -361,9 +365,38 @@ def _yyyymmdd(text: str) -> str:
     return "" if text == "99999999" else date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
 
 
-def extract_rows(revision: Revision, root: Path | None = None, reader: str = "auto") -> list[list[str]]:
-    """The CSV rows (without header) of one revision, read from its workbook."""
+_FLAG_HEADER = {0: "電算用通し番号", 1: "診断群分類番号", 2: "包括フラグ(包括対象は1、包括対象外は0)"}
+
+
+def bundled_flags(revision: Revision, root: Path | None = None, reader: str = "auto") -> dict[str, str]:
+    """``{code: "1" | "0"}``: the 包括フラグ of each code in sheet ``12）変換テーブル``. That sheet maps the values of
+    the tree's branches (手術, 手術・処置等１/２, 定義副傷病, 重症度等 …) to a code, one row per combination, so a
+    code appears on one or more rows; every row of a code must carry the same flag."""
     root = root or masters_dir()
+    rows = iter(_reader(reader)(root / revision.file, FLAG_SHEET))
+    where = f"{revision.file} / {FLAG_SHEET}"
+    header = next(rows)
+    got = {i: _norm(_cell_text(header[i]) if i < len(header) else "") for i in _FLAG_HEADER}
+    if got != {i: _norm(v) for i, v in _FLAG_HEADER.items()}:
+        raise ValueError(f"{where}: header {got}: has the layout changed?")
+    next(rows)  # second header row
+    flags: dict[str, str] = {}
+    for n, row in enumerate(rows, start=3):
+        if len(row) < 3 or row[1] in (None, ""):
+            continue
+        code, flag = _cell_text(row[1]), _cell_text(row[2])
+        if flag not in ("0", "1"):
+            raise ValueError(f"{where}: row {n}: 包括フラグ {flag!r}")
+        if flags.setdefault(code, flag) != flag:
+            raise ValueError(f"{where}: row {n}: {code} has both 包括フラグ 0 and 1")
+    return flags
+
+
+def extract_rows(revision: Revision, root: Path | None = None, reader: str = "auto") -> list[list[str]]:
+    """The CSV rows (without header) of one revision, read from its workbook: sheet 11 and the 包括フラグ of
+    sheet 12, which must agree with sheet 11 (flag 0 exactly where the days and points are blank)."""
+    root = root or masters_dir()
+    flags = bundled_flags(revision, root, reader)
     rows = [tuple(r) + (None,) * (19 - len(r)) for r in _reader(reader)(root / revision.file, SHEET)]
     where = f"{revision.file} / {SHEET}"
     for idx, labels in ((2, _HEADER_ROW3), (3, _HEADER_ROW4)):
@@ -389,7 +422,14 @@ def extract_rows(revision: Revision, root: Path | None = None, reader: str = "au
         start = _yyyymmdd(cells[16])
         if start != revision.valid_from.isoformat():
             raise ValueError(f"{where}: row {n}: 開始日 {cells[16]} differs from the revision's {revision.valid_from}")
-        out.append([revision.id, *cells[2:9], *cells[9:15], cells[15], start, _yyyymmdd(cells[17])])
+        flag = flags.pop(code, None)
+        if flag is None:
+            raise ValueError(f"{where}: row {n}: {code} is not in {FLAG_SHEET}")
+        if (flag == "0") != (cells[9] == "" and cells[12] == ""):
+            raise ValueError(f"{where}: row {n}: {code}: 包括フラグ {flag} but days {cells[9]!r}, points {cells[12]!r}")
+        out.append([revision.id, *cells[2:9], *cells[9:15], cells[15], start, _yyyymmdd(cells[17]), flag])
+    if flags:
+        raise ValueError(f"{revision.file}: {FLAG_SHEET} has codes sheet 11 lacks: {sorted(flags)[:5]}")
     return out
 
 
@@ -420,7 +460,9 @@ def extract_source(root: Path | None = None) -> str:
         "revision), code (14 characters), name (傷病名), surgery (手術名), procedure_1 / procedure_2",
         "(手術・処置等１/２), comorbidity (定義副傷病), severity (重症度等), days_i..iii (入院日Ⅰ–Ⅲ), points_i..iii",
         "(点数 for 入院期間Ⅰ–Ⅲ; `-` as in the sheet where there is no period Ⅱ), change_flag (変更区分),",
-        "valid_from / valid_to (有効期間, ISO dates; valid_to empty for 99999999). Blank days and points: 出来高 codes.",
+        "valid_from / valid_to (有効期間, ISO dates; valid_to empty for 99999999), bundled (包括フラグ of sheet",
+        "`12）変換テーブル`: 1 包括対象, 0 包括対象外 = 出来高算定; the generator checks that 0 is exactly where",
+        "sheet 11 leaves days and points blank).",
         "",
         "| revision | workbook | sha256 |",
         "|---|---|---|",

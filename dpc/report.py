@@ -56,6 +56,11 @@ METRICS = (
 INDICATOR_TABLES = (
     ("ind_facility_fiscal_year", "施設別・年度別指標", "Indicators per facility and fiscal year"),
     ("ind_facility_fiscal_year_mdc", "施設別・年度別・MDC別指標", "Indicators per facility, fiscal year and MDC"),
+    (
+        "ind_facility_measurement_period",
+        "施設別・係数評価期間別指標",
+        "Indicators per facility and the ministry's measurement period (October–September)",
+    ),
     ("kpi_case_mix_monthly", "月別患者構成（ケースミックス）", "Monthly case mix"),
     ("kpi_points_per_day_by_period", "入院期間別 1日当たり点数", "Points per day by DPC billing period"),
 )

@@ -42,9 +42,10 @@ CHARTS = (
         "Efficiency index",
         ".2f",
         1.0,
-        "How short the hospital's stays are compared with the whole country, for the same mix of diseases. "
-        "1.0 is the national average; above 1 means patients go home sooner than elsewhere for the same illnesses.",
-        "national mean LOS ÷ the hospital's mean LOS re-weighted to the national case mix",
+        "How short the hospital's stays are compared with the whole country, for the same mix of diseases "
+        "(DPC codes with 12 or more stays). 1.0 is the national length of stay (入院日Ⅱ, a stand-in for the national "
+        "mean); above 1 means patients go home sooner than elsewhere for the same illnesses.",
+        "the nation's mean LOS at the hospital's case mix (Σ cases × 入院日Ⅱ) ÷ the hospital's mean LOS",
     ),
     IndicatorChart(
         "complexity_index",
@@ -52,9 +53,10 @@ CHARTS = (
         "Complexity index",
         ".2f",
         1.0,
-        "How resource-intensive the hospital's patients are: what its stays would cost at national average "
-        "prices for their DPC codes, compared with the average stay nationally. Above 1 means heavier patients.",
-        "mean national points per stay of the hospital's DPC codes ÷ national mean points per stay",
+        "How resource-intensive the hospital's patients are: what its stays (DPC codes with 12 or more stays) would "
+        "be paid per stay for their DPC codes, compared with the average code. Above 1 means heavier patients. "
+        "The national figures are stand-ins from the ministry's point table.",
+        "mean over the stays of (the code's points for a stay of 入院日Ⅱ days ÷ the mean over all 包括 codes)",
     ),
     IndicatorChart(
         "coverage_rate",
@@ -62,9 +64,9 @@ CHARTS = (
         "Coverage",
         ".0%",
         None,
-        "How broad the hospital's care is: the share of all DPC codes in the national table that it treated "
-        "during the year. A general hospital covers many; a specialised one few.",
-        "DPC codes with at least one case ÷ DPC codes in the reference table",
+        "How broad the hospital's care is: the share of all DPC codes in the ministry's table that it treated at "
+        "least 12 times (once a month) during the year. A general hospital covers many; a specialised one few.",
+        "DPC codes with 12 or more stays ÷ every DPC code of the table (包括 and 出来高)",
     ),
     IndicatorChart(
         "period_2_overrun_rate",
@@ -379,7 +381,7 @@ def indicator_charts_html(
                 figure_html(case_mix_figure(case_mix, names, mdc), "chart-ind-case-mix"),
                 "ケースミックス指数 Case-mix index",
                 CASE_MIX_TEXT,
-                "mean over the stays of (national points per stay of the DPC code ÷ national mean per stay)",
+                "mean over the 包括 stays of (the code's points for a stay of 入院日Ⅱ days ÷ the mean over all 包括 codes)",
             )
         )
     if not parts:

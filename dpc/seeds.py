@@ -1,8 +1,14 @@
-"""Write the code-master seeds that are transcriptions of the specification's code lists.
+"""Write the code-master seeds generated from the repository's own data.
 
-``python -m dpc.seeds`` rewrites them from ``dpc/specdata/code_lists/`` (codes and Japanese names as the
-specification prints them, with its page); ``--check`` fails when a committed seed is stale (a test runs it). The
-English glosses are the project's own, for readers of the docs site; the specification has none.
+``python -m dpc.seeds`` rewrites them; ``--check`` fails when a committed seed is stale (a test runs it):
+
+- the transcriptions of the specification's code lists, from ``dpc/specdata/code_lists/`` (codes and Japanese
+  names as the specification prints them, with its page). The English glosses are the project's own, for readers
+  of the docs site; the specification has none;
+- ``ref_dpc_code``: every revision's DPC codes from the ministry's 診断群分類点数表 (``reference/masters/``, through
+  the extract :func:`dpc.masters.dpc_codes`), one row per revision × code. A new revision is a new workbook in
+  ``reference/masters/`` (``dpc/masters.py`` ``_REVISIONS``, ``python -m dpc.masters --extract``) and then
+  ``python -m dpc.seeds``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dpc import code_lists
+from dpc import code_lists, masters
 from dpc.generated import write_or_check
 from dpc.paths import PROJECT_DIR
 
@@ -313,9 +319,52 @@ def render(seed: str) -> str:
     return out.getvalue()
 
 
+DPC_CODE_COLUMNS = (
+    "revision",
+    "dpc_code",
+    "dpc6",
+    "mdc_code",
+    "name_ja",
+    "is_bundled",
+    "period_1_days",
+    "period_2_days",
+    "period_3_days",
+    "period_1_points",
+    "period_2_points",
+    "period_3_points",
+    "valid_from",
+    "valid_to",
+)
+
+
+def _opt(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def render_dpc_codes() -> str:
+    """``ref_dpc_code.csv``: one row per revision × DPC code of the ministry's tables. ``valid_to`` is the day before
+    the next revision starts (the sheets say 99999999, "until further notice"), empty for the newest revision;
+    ``period_2_points`` is empty where the sheet prints ``-`` (入院日Ⅰ = 入院日Ⅱ, no period Ⅱ); days and points are
+    empty for 出来高 codes (``is_bundled`` false)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(DPC_CODE_COLUMNS)
+    for rev in masters.revisions():
+        valid_to = rev.valid_to.isoformat() if rev.valid_to else ""
+        for c in masters.dpc_codes(rev.id):
+            writer.writerow(
+                [rev.id, c.code, c.dpc6, c.mdc, c.name, "true" if c.bundled else "false"]
+                + [_opt(v) for v in (c.days_i, c.days_ii, c.days_iii, c.points_i, c.points_ii, c.points_iii)]
+                + [rev.valid_from.isoformat(), valid_to]
+            )
+    return out.getvalue()
+
+
 def main(argv: list[str]) -> int:
     seeds = [*SPEC_SEEDS, "ref_data_category"]
-    return write_or_check({SEEDS / f"{seed}.csv": render(seed) for seed in seeds}, argv, "python -m dpc.seeds")
+    files = {SEEDS / f"{seed}.csv": render(seed) for seed in seeds}
+    files[SEEDS / "ref_dpc_code.csv"] = render_dpc_codes()
+    return write_or_check(files, argv, "python -m dpc.seeds")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """What the generator draws from: the case mix of the seeds, billing periods and points of the ministry's tables.
 
-- **Case mix** (which DPC codes occur, how often, their main ICD-10 code and national mean length of stay) and the
-  **facilities** (施設コード, 医療機関別係数) come from the reference seeds ``seeds/ref/*.csv``.
+- **Case mix** (which DPC codes occur, how often, their main ICD-10 code and a typical length of stay) comes from
+  ``dpc/generate/demo_casemix.csv``: the demo's own, hand-made table (153 codes per fiscal year). Its ``demo_cases``
+  and ``demo_mean_los`` are INVENTED weights and lengths of stay for drawing synthetic stays, not national figures
+  (the ministry's tables, ``seeds/ref/ref_dpc_code.csv``, have no case counts). The **facilities** (施設コード,
+  医療機関別係数) come from the reference seed ``seeds/ref/ref_facility.csv``.
 - **Billing periods and points** (入院日Ⅰ/Ⅱ/Ⅲ, 点数 per day before the coefficient) come from the ministry's
   診断群分類点数表 through :mod:`dpc.masters` (``reference/masters/``), in the revision in force on the stay's
   admission date (:func:`dpc.masters.revision_for`). A seed code the revision in force does not list is not drawn
@@ -24,6 +27,7 @@ from dpc import masters
 from dpc.paths import PROJECT_DIR
 
 SEEDS_DIR = PROJECT_DIR / "seeds" / "ref"
+CASEMIX = Path(__file__).with_name("demo_casemix.csv")  # the demo's invented case mix (not national figures)
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,8 @@ class DpcCode:
     mdc_code: str
     name_ja: str
     is_surgical: bool
-    national_cases: int
-    national_mean_los: float
+    national_cases: int  # the demo case mix's invented weight (demo_cases), not a national count
+    national_mean_los: float  # the demo case mix's invented typical LOS (demo_mean_los)
     main_icd10: str
     revision: str = ""  # dpc.masters revision id whose periods and points these are
     # last inpatient day of periods Ⅰ, Ⅱ, Ⅲ and points per day; None for a 出来高 code (no periods)
@@ -127,8 +131,8 @@ def _casemix(ref: Reference, fy: int, revision: str) -> tuple[tuple[DpcCode, ...
                 mdc_code=r["mdc_code"],
                 name_ja=r["name_ja"],
                 is_surgical=r["is_surgical"] == "true",
-                national_cases=int(r["national_cases"]),
-                national_mean_los=float(r["national_mean_los"]),
+                national_cases=int(r["demo_cases"]),
+                national_mean_los=float(r["demo_mean_los"]),
                 main_icd10=r["main_icd10"],
                 revision=revision,
                 period_days=days,
@@ -159,7 +163,7 @@ def _rows(name: str, seeds_dir: Path) -> list[dict[str, str]]:
 @cache
 def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
     tables: dict[int, list[dict[str, str]]] = {}
-    for r in _rows("ref_dpc_code.csv", seeds_dir):
+    for r in _rows(CASEMIX.name, CASEMIX.parent):
         tables.setdefault(int(r["fiscal_year"]), []).append(r)
     facilities = tuple(
         Facility(

@@ -6,24 +6,18 @@
 -#}
 {{ config(severity='warn') }}
 
-with admissions as (
-    select * from {{ ref('fct_admissions') }}
-),
-
-dpc_codes as (
-    select * from {{ ref('ref_dpc_code') }}
+with stays as (
+    -- discharged stays with the periods of their code in the table in force on the code's D rows
+    select * from {{ ref('int_indicators__stays') }}
 ),
 
 coded as (
     select
-        admissions.facility_code,
-        admissions.discharge_yyyymm,
-        case when admissions.los_days > dpc_codes.period_3_days then 1 else 0 end as is_beyond_period_iii
-    from admissions
-    inner join dpc_codes
-        on admissions.dpc_code = dpc_codes.dpc_code
-        and admissions.discharge_fiscal_year = dpc_codes.fiscal_year
-    where admissions.is_discharged
+        facility_code,
+        discharge_yyyymm,
+        case when los_days > period_3_days then 1 else 0 end as is_beyond_period_iii
+    from stays
+    where is_bundled_code
 ),
 
 monthly as (

@@ -26,7 +26,7 @@ from dpc.generate import generate
 from dpc.generate.corrupt import FAULTS, corrupt_delivery
 from dpc.generate.forms import forms_of
 from dpc.generate.records import k_rows
-from dpc.generate.reference import SEEDS_DIR, DpcCode
+from dpc.generate.reference import CASEMIX, SEEDS_DIR, DpcCode
 from dpc.generate.timeline import GENERAL, OTHER, Insurance, Patient, Segment, Stay, _chain_gap_ok
 from dpc.kana import normalise_kana_name
 from dpc.layouts import LAYOUTS, kind_for_filename
@@ -559,7 +559,8 @@ def test_corrupt_predicts_what_the_reader_quarantines(small, tmp_path: Path) -> 
 
 
 def test_reference_seeds_consistent() -> None:
-    codes = _seed("ref_dpc_code.csv")
+    with CASEMIX.open(encoding="utf-8", newline="") as f:
+        codes = list(csv.DictReader(f))
     years = {int(r["fiscal_year"]) for r in codes}
     assert years == {2024, 2025}
     mdcs = {r["mdc_code"] for r in _seed("ref_mdc.csv")}

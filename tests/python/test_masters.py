@@ -14,6 +14,8 @@ from dpc.masters import ChecksumError, dpc_codes, revision_for, revisions
 
 # the table in shared/dpc/masters/SOURCE.md (and reference/masters/SOURCE.md)
 EXPECTED = {"2018": 4955, "2020": 4557, "2022": 4726, "2024": 3248}
+# codes with 包括フラグ 1 (sheet 12）変換テーブル); the rest are 出来高算定 (e.g. 2,477 包括 of the 2024 table's 3,248)
+EXPECTED_BUNDLED = {"2018": 4296, "2020": 3990, "2022": 4064, "2024": 2477}
 HAVE_OPENPYXL = importlib.util.find_spec("openpyxl") is not None
 
 
@@ -66,6 +68,14 @@ def test_code_counts_per_revision(revision: str) -> None:
     rev = next(r for r in revisions() if r.id == revision)
     assert {c.valid_from for c in codes} == {rev.valid_from}
     assert {c.valid_to for c in codes} == {None}  # 99999999 in every sheet
+
+
+@pytest.mark.parametrize("revision", sorted(EXPECTED))
+def test_bundled_codes_per_revision(revision: str) -> None:
+    """包括 (bundled) codes per revision: the flag of sheet 12, blank days and points in sheet 11 otherwise."""
+    codes = dpc_codes(revision)
+    assert sum(c.bundled for c in codes) == EXPECTED_BUNDLED[revision]
+    assert all((c.days_i is None) == c.fee_for_service for c in codes)
 
 
 def test_all_revisions_by_default() -> None:

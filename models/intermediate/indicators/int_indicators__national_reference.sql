@@ -1,81 +1,69 @@
 {#-
-  The national reference of the DPC indicators, one row per fiscal year × DPC code (seed ref_dpc_code,
-  revised every April). Each code's national case share, and the national means the indices divide by,
-  derived from the same table as case-weighted means so that a facility with the national case mix and
-  the national length of stay per code scores exactly 1.0:
-    national mean LOS         = Σ cases_c × mean LOS_c ÷ Σ cases_c
-    national mean points/stay = Σ cases_c × mean bundled-range FFS points_c ÷ Σ cases_c
-  over every code of the fiscal year (fy_*) and over the codes of the code's MDC (mdc_*).
-  ref_national_summary publishes the same fiscal-year means; a data test checks that they agree.
+  The reference of the DPC indicators, one row per revision × DPC code of the ministry's 診断群分類点数表
+  (seed ref_dpc_code, generated from reference/masters/ by `python -m dpc.seeds`). The national figures the
+  ministry's indices use are not public per code, so each has a named STAND-IN (docs/indicators.md):
+    national_mean_los_stand_in                = 入院日Ⅱ (period_2_days): the national mean LOS the ministry
+                                                rounded to whole days when it set the table
+    national_mean_points_per_stay_stand_in    = the table's per-diem points summed over days 1 … 入院日Ⅱ
+                                                = period_1_points × period_1_days
+                                                  + period_2_points × (period_2_days − period_1_days)
+                                                (a stand-in for the national mean 包括範囲出来高点数 per stay)
+    revision_mean_points_per_stay_stand_in    = the mean of that stand-in over the revision's 包括 codes, each
+                                                code counted once (the national case counts are not public);
+                                                mdc_mean_points_per_stay_stand_in: over the MDC's 包括 codes
+    relative_weight (mdc_relative_weight)     = the code's stand-in ÷ the revision's (the MDC's) mean
+  Only 包括 codes (is_bundled) have periods, points and stand-ins; 出来高 codes count in coverage only.
 -#}
 with dpc_codes as (
     select * from {{ ref('ref_dpc_code') }}
 ),
 
-typed as (
-    -- products in double precision: cases × points exceed a 32-bit integer
+stand_ins as (
     select
-        *,
-        cast(national_cases as {{ type_double() }}) * national_mean_los as national_los_days,
-        cast(national_cases as {{ type_double() }}) * national_mean_ffs_points_per_stay as national_points
+        revision,
+        lower(dpc_code) as dpc_code,
+        dpc6,
+        mdc_code,
+        is_bundled,
+        valid_from,
+        valid_to,
+        period_1_days,
+        period_2_days,
+        period_3_days,
+        period_1_points,
+        period_2_points,
+        period_3_points,
+        case when is_bundled then period_2_days end as national_mean_los_stand_in,
+        case
+            when is_bundled
+                then cast(period_1_points as {{ type_double() }}) * period_1_days
+                    + cast(coalesce(period_2_points, period_1_points) as {{ type_double() }})
+                    * (period_2_days - period_1_days)
+        end as national_mean_points_per_stay_stand_in
     from dpc_codes
 ),
 
 weighted as (
     select
-        fiscal_year,
-        dpc_code,
-        dpc6,
-        mdc_code,
-        period_1_days,
-        period_2_days,
-        period_3_days,
-        national_cases,
-        national_mean_los,
-        national_mean_ffs_points_per_stay,
-        sum(national_cases) over (partition by fiscal_year) as fy_national_cases,
-        sum(national_los_days) over (partition by fiscal_year) as fy_national_los_days,
-        sum(national_points) over (partition by fiscal_year) as fy_national_points,
-        count(*) over (partition by fiscal_year) as fy_reference_codes,
-        sum(national_cases) over (partition by fiscal_year, mdc_code) as mdc_national_cases,
-        sum(national_los_days) over (partition by fiscal_year, mdc_code) as mdc_national_los_days,
-        sum(national_points) over (partition by fiscal_year, mdc_code) as mdc_national_points,
-        count(*) over (partition by fiscal_year, mdc_code) as mdc_reference_codes
-    from typed
-),
-
-means as (
-    select
-        fiscal_year,
-        dpc_code,
-        dpc6,
-        mdc_code,
-        period_1_days,
-        period_2_days,
-        period_3_days,
-        national_cases,
-        national_mean_los,
-        national_mean_ffs_points_per_stay,
-        {{ indicator_ratio('national_cases', 'fy_national_cases') }} as national_case_share,
-        {{ indicator_ratio('national_cases', 'mdc_national_cases') }} as mdc_case_share,
-        fy_national_cases,
-        {{ indicator_ratio('fy_national_los_days', 'fy_national_cases') }} as fy_national_mean_los,
-        {{ indicator_ratio('fy_national_points', 'fy_national_cases') }} as fy_national_mean_points_per_stay,
-        fy_reference_codes,
-        mdc_national_cases,
-        {{ indicator_ratio('mdc_national_los_days', 'mdc_national_cases') }} as mdc_national_mean_los,
-        {{ indicator_ratio('mdc_national_points', 'mdc_national_cases') }} as mdc_national_mean_points_per_stay,
-        mdc_reference_codes
-    from weighted
+        *,
+        count(*) over (partition by revision) as revision_codes,
+        sum(case when is_bundled then 1 else 0 end) over (partition by revision) as revision_bundled_codes,
+        avg(national_mean_points_per_stay_stand_in) over (partition by revision)
+            as revision_mean_points_per_stay_stand_in,
+        count(*) over (partition by revision, mdc_code) as mdc_codes,
+        avg(national_mean_points_per_stay_stand_in) over (partition by revision, mdc_code)
+            as mdc_mean_points_per_stay_stand_in
+    from stand_ins
 ),
 
 final as (
     select
         *,
-        -- the code's weight in the case-mix index: its national mean points per stay ÷ the fiscal year's
-        {{ indicator_ratio('national_mean_ffs_points_per_stay', 'fy_national_mean_points_per_stay') }}
-            as relative_weight
-    from means
+        {{ indicator_ratio('national_mean_points_per_stay_stand_in', 'revision_mean_points_per_stay_stand_in') }}
+            as relative_weight,
+        {{ indicator_ratio('national_mean_points_per_stay_stand_in', 'mdc_mean_points_per_stay_stand_in') }}
+            as mdc_relative_weight
+    from weighted
 )
 
 select * from final

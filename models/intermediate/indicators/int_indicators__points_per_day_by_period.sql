@@ -1,7 +1,7 @@
 {#-
   Billed points per inpatient day by billing period (入院期間 I, II, III and beyond III) per facility ×
   fiscal year — unsuppressed (internal; the published kpi_points_per_day_by_period applies disclosure
-  control). Discharged stays whose code is in the reference table of their discharge fiscal year.
+  control). Discharged stays whose code is a 包括 code of the table in force on its D rows (is_bundled_code).
   Day n of a stay (admission day = day 1) falls in period I when n ≤ period_1_days, II when
   n ≤ period_2_days, III when n ≤ period_3_days, and beyond III (billed fee-for-service) after that.
     inpatient_days  = the stay's days in the period (from its length of stay and its code's thresholds)
@@ -17,7 +17,7 @@
 -#}
 with stays as (
     select * from {{ ref('int_indicators__stays') }}
-    where has_reference
+    where is_bundled_code
 ),
 
 d_rows as (

@@ -1,6 +1,7 @@
 {#-
-  One row per discharged stay with what the DPC indicators need: discharge fiscal year, DPC code and its
-  reference values for that year, period-II overrun and the DPC readmission flags. The semantic model
+  One row per discharged stay with what the DPC indicators need: discharge fiscal year and measurement period,
+  DPC code with the revision of the ministry's table it was matched to (in force on its D rows' dates) and that
+  row's values and stand-ins, period-II overrun and the DPC readmission flags. The semantic model
   indicator_stays (models/mart/indicators/_semantic__indicators.yml) defines the additive indicators over it
   as metrics. Stay-level and pseudonymous like fct_admissions (no patient key); the aggregate indicator
   tables apply disclosure control.
@@ -16,11 +17,14 @@ final as (
         discharge_date,
         discharge_yyyymm,
         fiscal_year,
+        coefficient_fiscal_year,
         dpc_code,
         mdc_code,
         los_days,
+        reference_revision,
         has_reference,
-        national_mean_los,
+        is_bundled_code,
+        national_mean_los_stand_in,
         relative_weight,
         period_2_days,
         is_over_period_2,

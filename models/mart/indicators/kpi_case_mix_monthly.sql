@@ -2,7 +2,7 @@
   Published case-mix index per facility × discharge month × MDC, from int_indicators__case_mix_monthly.
   Disclosure control (docs/decisions/0020): a cell with fewer than var('disclosure_min_stays') discharges is
   suppressed (is_suppressed, values null); the index is also null when fewer stays than that carry a
-  reference code.
+  包括 code of the table (bundled_discharges).
 -#}
 with case_mix as (
     select * from {{ ref('int_indicators__case_mix_monthly') }}
@@ -17,10 +17,10 @@ final as (
         mdc_code,
         discharges < {{ var('disclosure_min_stays') }} as is_suppressed,
         {{ suppress_small_cells('discharges', 'discharges') }} as discharges,
-        {{ suppress_small_cells('reference_discharges', 'reference_discharges') }} as reference_discharges,
-        {{ suppress_small_cells('expected_points_per_stay', 'reference_discharges') }} as expected_points_per_stay,
-        national_mean_points_per_stay,
-        {{ suppress_small_cells('case_mix_index', 'reference_discharges') }} as case_mix_index
+        {{ suppress_small_cells('bundled_discharges', 'bundled_discharges') }} as bundled_discharges,
+        {{ suppress_small_cells('expected_points_per_stay_stand_in', 'bundled_discharges') }}
+            as expected_points_per_stay_stand_in,
+        {{ suppress_small_cells('case_mix_index', 'bundled_discharges') }} as case_mix_index
     from case_mix
 )
 

@@ -1,6 +1,7 @@
 {#-
   Points per day by billing period loses and invents nothing: per facility × fiscal year, the periods' inpatient
-  days add up to the reference stays' lengths of stay and their billed points to the stays' D-file billed points.
+  days add up to the lengths of stay of the stays of 包括 codes, and their billed points to those stays' D-file
+  billed points.
   Returns the facility-years where they differ (points by more than half a point, for float sums).
 -#}
 with stays as (
@@ -10,7 +11,7 @@ with stays as (
         sum(los_days) as los_days,
         sum(billed_points) as billed_points
     from {{ ref('int_indicators__stays') }}
-    where has_reference
+    where is_bundled_code
     group by 1, 2
 ),
 

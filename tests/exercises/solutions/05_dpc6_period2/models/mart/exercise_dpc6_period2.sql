@@ -15,8 +15,10 @@ discharges as (
         case when admissions.los_days > dpc_codes.period_2_days then 1 else 0 end as is_over
     from admissions
     inner join dpc_codes
-        on admissions.dpc_code = dpc_codes.dpc_code
-        and admissions.discharge_fiscal_year = dpc_codes.fiscal_year
+        on lower(admissions.dpc_code) = lower(dpc_codes.dpc_code)
+        and admissions.discharge_date >= dpc_codes.valid_from
+        and (dpc_codes.valid_to is null or admissions.discharge_date <= dpc_codes.valid_to)
+    where dpc_codes.is_bundled
 ),
 
 final as (

@@ -1,4 +1,4 @@
-{#- Exercise 5, deliberately wrong: joins ref_dpc_code on the code alone, so every fiscal year's row matches. -#}
+{#- Exercise 5, deliberately wrong: joins ref_dpc_code on the code alone, so every revision's row of the code matches. -#}
 with admissions as (
     select * from {{ ref('fct_admissions') }}
     where is_discharged
@@ -15,7 +15,8 @@ discharges as (
         case when admissions.los_days > dpc_codes.period_2_days then 1 else 0 end as is_over
     from admissions
     inner join dpc_codes
-        on admissions.dpc_code = dpc_codes.dpc_code
+        on lower(admissions.dpc_code) = lower(dpc_codes.dpc_code)
+    where dpc_codes.is_bundled
 ),
 
 final as (
