@@ -79,12 +79,24 @@ CHARTS = (
         "stays with LOS > period-II threshold ÷ stays",
     ),
     IndicatorChart(
-        "readmission_rate_4w",
-        "4週間以内再入院率",
-        "Readmission within 4 weeks",
+        "unplanned_readmission_rate_4w",
+        "計画外の再入院の割合（4週間以内）",
+        "Unplanned readmission within 4 weeks (DPC measure)",
         ".1%",
         None,
-        "The share of discharged patients who came back to the same hospital within 4 weeks, for any reason.",
+        "The DPC measure published today: of the patients who left the general wards, the share who came back to "
+        "them within 4 weeks when the hospital had not planned it (様式1 A000080, spec p23, p57).",
+        "discharges with a 一般病棟グループ period followed within 28 days by an unplanned (A000080 = 2) "
+        "readmission into it ÷ those discharges",
+    ),
+    IndicatorChart(
+        "any_cause_readmission_rate_4w",
+        "4週間以内再入院率（全原因）",
+        "Readmission within 4 weeks, any cause",
+        ".1%",
+        None,
+        "The share of discharged patients who came back to the same hospital within 4 weeks, for any reason, "
+        "planned or not: a plain rate, not a DPC definition.",
         "discharges followed by an admission within 28 days ÷ discharges",
     ),
     IndicatorChart(

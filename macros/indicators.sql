@@ -21,6 +21,9 @@
                         below; L_nat_c = national_mean_los_stand_in = 入院日Ⅱ; Σ_c n_c × L_c = the stays' LOS)
     complexity_index  = Σ_c n_c × P_nat_c ÷ Σ_c n_c ÷ the revision's mean   over the same codes, computed per stay as
                         the mean relative_weight (per MDC: mdc_relative_weight, relative to the MDC's mean)
+    unplanned_readmission_rate_4w = 計画外の再入院（4週間以内） (A000080 ② = 2, p23, p57) ÷ discharges that had a
+                        一般病棟グループ period (docs/decisions/0006); any_cause_readmission_rate_4w and
+                        readmission_rate_6w_same_dpc6 are the plain any-cause rate and the older published measure
     coverage_rate     = codes (包括 and 出来高) with n_c ≥ min ÷ every code of the table (per MDC: of the MDC), in the
                         cell's coverage_revision (the newest revision its stays were matched to)
 -#}
@@ -114,7 +117,9 @@ stay_totals as (
         {{ indicator_mean('los_days') }} as mean_los_days,
         sum(case when is_over_period_2 then 1 else 0 end) as period_2_overruns,
         sum(case when is_over_period_2 then days_beyond_period_2 else 0 end) as days_beyond_period_2,
-        sum(case when is_readmitted_4w then 1 else 0 end) as readmissions_4w,
+        sum(case when is_general_ward_discharge then 1 else 0 end) as general_ward_discharges,
+        sum(case when is_unplanned_readmitted_4w then 1 else 0 end) as unplanned_readmissions_4w,
+        sum(case when is_readmitted_4w then 1 else 0 end) as any_cause_readmissions_4w,
         sum(case when is_readmitted_6w_same_dpc6 then 1 else 0 end) as readmissions_6w_same_dpc6
     from stays
     group by {{ cell | join(', ') }}
@@ -157,8 +162,13 @@ final as (
             as period_2_overrun_rate,
         {{ indicator_ratio('stay_totals.days_beyond_period_2', 'stay_totals.period_2_overruns') }}
             as mean_days_beyond_period_2,
-        stay_totals.readmissions_4w,
-        {{ indicator_ratio('stay_totals.readmissions_4w', 'stay_totals.discharges') }} as readmission_rate_4w,
+        stay_totals.general_ward_discharges,
+        stay_totals.unplanned_readmissions_4w,
+        {{ indicator_ratio('stay_totals.unplanned_readmissions_4w', 'stay_totals.general_ward_discharges') }}
+            as unplanned_readmission_rate_4w,
+        stay_totals.any_cause_readmissions_4w,
+        {{ indicator_ratio('stay_totals.any_cause_readmissions_4w', 'stay_totals.discharges') }}
+            as any_cause_readmission_rate_4w,
         stay_totals.readmissions_6w_same_dpc6,
         {{ indicator_ratio('stay_totals.readmissions_6w_same_dpc6', 'stay_totals.discharges') }}
             as readmission_rate_6w_same_dpc6

@@ -12,7 +12,9 @@
   periods is a 出来高 code (医科点数表算定コード): the whole stay is billed fee-for-service (p193 reason 09).
 
 Simplification (documented, deliberate): a stay keeps the table of its admission date even when it runs past a
-revision date; the specification's rule for such stays is not modelled.
+revision date; the specification's rule for such stays is not modelled. So that such a stay's later D rows still
+carry a code of the table in force on their dates (the pipeline matches codes by 実施年月日 and warns about a code
+the table lacks), only codes that the next revision lists too are drawn.
 """
 
 from __future__ import annotations
@@ -106,6 +108,15 @@ def _master(revision: str) -> dict[str, masters.DpcCode]:
     return {c.code: c for c in masters.dpc_codes(revision)}
 
 
+@cache
+def _also_in_next(revision: str) -> frozenset[str] | None:
+    """The codes of the revision after ``revision`` (None for the newest): a stay admitted under one table may be
+    billed on the dates of the next."""
+    ids = [r.id for r in masters.revisions()]
+    following = ids[ids.index(revision) + 1 :]
+    return frozenset(_master(following[0])) if following else None
+
+
 def _periods(m: masters.DpcCode) -> tuple[tuple[int, int, int] | None, tuple[int, int, int] | None]:
     if m.days_i is None or m.days_iii is None or m.points_i is None:
         return None, None
@@ -123,6 +134,9 @@ def _casemix(ref: Reference, fy: int, revision: str) -> tuple[tuple[DpcCode, ...
         m = table.get(r["dpc_code"])
         if m is None:
             continue  # an illustrative seed code the ministry's table does not list: not drawn
+        following = _also_in_next(revision)
+        if following is not None and m.code not in following:
+            continue  # gone in the next table: a stay running past the revision date would carry a stale code
         days, points = _periods(m)
         codes.append(
             DpcCode(
@@ -147,6 +161,9 @@ def _siblings(revision: str, dpc6: str, code: str) -> tuple[DpcCode, ...]:
     out = []
     for m in sorted(_master(revision).values(), key=lambda m: m.code):
         if m.dpc6 != dpc6 or m.code == code:
+            continue
+        following = _also_in_next(revision)
+        if following is not None and m.code not in following:
             continue
         days, points = _periods(m)
         if days is None:

@@ -105,7 +105,7 @@ def _expected_from_admissions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str,
             "coverage_rate": covered / len(_table(coverage_revision)),
             "period_2_overrun_rate": len(overruns) / len(bundled_stays),
             "mean_days_beyond_period_2": sum(overruns) / len(overruns),
-            "readmission_rate_4w": sum(1 for s in stays if s[3]) / len(stays),
+            "any_cause_readmission_rate_4w": sum(1 for s in stays if s[3]) / len(stays),
             "readmission_rate_6w_same_dpc6": sum(1 for s in stays if s[4]) / len(stays),
         }
     return out
@@ -136,7 +136,7 @@ def test_demo_indicators_match_an_independent_computation(demo_build: Path) -> N
                 assert internal[key][column] == pytest.approx(value, rel=1e-9), (key, column)
         # the demo's cells are large enough to publish; the published values are the internal ones
         assert values["discharges"] >= MIN_STAYS and not published[key]["is_suppressed"]
-        for column in ("coverage_rate", "readmission_rate_4w", "period_2_overrun_rate"):
+        for column in ("coverage_rate", "any_cause_readmission_rate_4w", "period_2_overrun_rate"):
             assert published[key][column] == pytest.approx(internal[key][column], rel=1e-12)
         # the demo's three months give few codes 12 stays, so the case-mix indices may be null there; where
         # they exist they are published as computed, with plausible magnitudes
@@ -157,7 +157,7 @@ def test_demo_published_cells_respect_the_disclosure_threshold(demo_build: Path)
         ).fetchone()[0]
         suppressed = con.execute(
             "select count(*) from mart.ind_facility_fiscal_year_mdc where is_suppressed"
-            " and discharges is null and efficiency_index is null and readmission_rate_4w is null"
+            " and discharges is null and efficiency_index is null and any_cause_readmission_rate_4w is null"
         ).fetchone()[0]
         leaked = con.execute(
             "select count(*) from mart.ind_facility_fiscal_year_mdc m"
@@ -333,7 +333,7 @@ def test_semantic_metrics_equal_the_published_indicators(demo_build: Path) -> No
     fiscal_year = {
         "period_2_overrun_rate": "period_2_overrun_rate",
         "mean_days_beyond_period_2": "mean_days_beyond_period_2",
-        "readmission_rate_4w": "readmission_rate_4w",
+        "any_cause_readmission_rate_4w": "any_cause_readmission_rate_4w",
         "readmission_rate_6w_same_dpc6": "readmission_rate_6w_same_dpc6",
     }
     select = ", ".join(f"{_metric_sql(m, metrics, measures)}" for m in fiscal_year)

@@ -92,6 +92,8 @@ final as (
                 then discharges.los_days - reference.period_2_days
             when reference.is_bundled then 0
         end as days_beyond_period_2,
+        coalesce(readmission_flags.is_general_ward_discharge, false) as is_general_ward_discharge,
+        coalesce(readmission_flags.is_unplanned_readmitted_4w, false) as is_unplanned_readmitted_4w,
         coalesce(readmission_flags.is_readmitted_4w, false) as is_readmitted_4w,
         coalesce(readmission_flags.is_readmitted_6w_same_dpc6, false) as is_readmitted_6w_same_dpc6
     from discharges

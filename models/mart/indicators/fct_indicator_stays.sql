@@ -29,6 +29,8 @@ final as (
         period_2_days,
         is_over_period_2,
         days_beyond_period_2,
+        is_general_ward_discharge,
+        is_unplanned_readmitted_4w,
         is_readmitted_4w,
         is_readmitted_6w_same_dpc6
     from stays

@@ -1,6 +1,6 @@
 {#-
   Published DPC indicators per facility × fiscal year (効率性指数, 複雑性指数, カバー率 as the ministry
-  defines them for FY2024 with named stand-ins, period-II overrun, DPC readmission), from
+  defines them for FY2024 with named stand-ins, period-II overrun, the DPC unplanned readmission rate and two plain readmission rates), from
   int_indicators__facility_fiscal_year. Disclosure control (docs/decisions/0020): a cell
   with fewer than var('disclosure_min_stays') discharges is suppressed (is_suppressed, every value computed
   from its stays null); each value is also null when the stays it is computed from are fewer than the
@@ -37,7 +37,10 @@ final as (
         {{ suppress_small_cells('coverage_rate', 'reference_discharges') }} as coverage_rate,
         {{ suppress_small_cells('period_2_overrun_rate', 'bundled_discharges') }} as period_2_overrun_rate,
         {{ suppress_small_cells('mean_days_beyond_period_2', 'period_2_overruns') }} as mean_days_beyond_period_2,
-        {{ suppress_small_cells('readmission_rate_4w', 'discharges') }} as readmission_rate_4w,
+        {{ suppress_small_cells('general_ward_discharges', 'general_ward_discharges') }} as general_ward_discharges,
+        {{ suppress_small_cells('unplanned_readmission_rate_4w', 'general_ward_discharges') }}
+            as unplanned_readmission_rate_4w,
+        {{ suppress_small_cells('any_cause_readmission_rate_4w', 'discharges') }} as any_cause_readmission_rate_4w,
         {{ suppress_small_cells('readmission_rate_6w_same_dpc6', 'discharges') }} as readmission_rate_6w_same_dpc6
     from indicators
 )

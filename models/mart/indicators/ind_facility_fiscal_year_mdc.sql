@@ -37,7 +37,10 @@ final as (
         {{ suppress_small_cells('coverage_rate', 'reference_discharges') }} as coverage_rate,
         {{ suppress_small_cells('period_2_overrun_rate', 'bundled_discharges') }} as period_2_overrun_rate,
         {{ suppress_small_cells('mean_days_beyond_period_2', 'period_2_overruns') }} as mean_days_beyond_period_2,
-        {{ suppress_small_cells('readmission_rate_4w', 'discharges') }} as readmission_rate_4w,
+        {{ suppress_small_cells('general_ward_discharges', 'general_ward_discharges') }} as general_ward_discharges,
+        {{ suppress_small_cells('unplanned_readmission_rate_4w', 'general_ward_discharges') }}
+            as unplanned_readmission_rate_4w,
+        {{ suppress_small_cells('any_cause_readmission_rate_4w', 'discharges') }} as any_cause_readmission_rate_4w,
         {{ suppress_small_cells('readmission_rate_6w_same_dpc6', 'discharges') }} as readmission_rate_6w_same_dpc6
     from indicators
 )
