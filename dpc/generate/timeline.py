@@ -408,7 +408,7 @@ def _stay(
     # a ward-group transfer to the 地域包括ケア病棟 (その他病棟グループ), sometimes back (p40, p123–124)
     # (a readmission that continues an episode is more often one that needs the step-down ward: pattern 18, p130)
     if not died and los >= (10 if chain else 14) and age >= 65 and rng.random() < (0.3 if chain else 0.08):
-        first_other = max(surgery_day + 3, rng.randint(7, los - 4))
+        first_other = max(surgery_day + 3, rng.randint(min(7, los - 4), los - 4))
         if first_other <= los - 2:
             t = day + timedelta(days=first_other - 1)
             segments = [Segment(GENERAL, day, t - timedelta(days=1)), Segment(OTHER, t, discharge)]
