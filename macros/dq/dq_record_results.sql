@@ -49,11 +49,12 @@
 {#-
   Which deliveries each failing error-severity check blames (docs/decisions/0027): one row per failing check and
   key it located, appended to dq.dq_failure_deliveries. Runs on-run-end after dq_record_results, only for checks
-  that failed, so a passing run costs nothing. The keys come from the check's own failing rows when they carry
-  facility_code (with yyyymm and stay_id when they have them); a column test whose failing rows carry only the
-  tested value (unique, accepted_values, relationships, not_null, not_null_columns) is located in the tested
-  relation. A check on a seed, or one whose rows cannot be located, gets one row with no facility: it blocks
-  every publication. The DQ step (dpc/steps/dq.py) turns the keys into the pending deliveries to hold back.
+  that failed, so a passing run costs nothing; it runs its own statements and returns no SQL. The keys come from
+  the check's own failing rows when they carry facility_code (with yyyymm and stay_id when they have them); a
+  column test whose failing rows carry only the tested value (unique, accepted_values, relationships, not_null,
+  not_null_columns) is located in the tested relation. A check on a seed, or one whose rows cannot be located,
+  gets one row with no facility: it blocks every publication. The DQ step (dpc/steps/dq.py) turns the keys into
+  the pending deliveries to hold back.
 -#}
 {% macro dq_record_blame(results) -%}
     {%- if not execute or flags.WHICH not in ('build', 'test', 'run') -%}{{ return('') }}{%- endif -%}
@@ -76,10 +77,14 @@
     {%- if statements | length == 0 -%}{{ return('') }}{%- endif -%}
     {%- set relation = api.Relation.create(
         database=target.database, schema=generate_schema_name('dq', none), identifier='dq_failure_deliveries') -%}
-    {%- for statement in statements %}
-    insert into {{ relation }} (run_id, node_id, check_name, facility_code, yyyymm, stay_id, located_by)
-    {{ statement }};
-    {%- endfor %}
+    {#- Run here, in one transaction committed here: locating the rows above (get_columns_in_query …) opened a
+        transaction on the hook's connection, which dbt would roll back after the hooks. -#}
+    {%- for statement in statements -%}
+        {%- do run_query('insert into ' ~ relation
+            ~ ' (run_id, node_id, check_name, facility_code, yyyymm, stay_id, located_by) ' ~ statement) -%}
+    {%- endfor -%}
+    {%- do adapter.commit() -%}
+    {{ return('') }}
 {%- endmacro %}
 
 
@@ -96,8 +101,8 @@
     {%- endif -%}
     {#- a column test: find its failing values in the tested relation -#}
     {%- set tested = graph.nodes.get(attached) or graph.sources.get(attached) if attached else none -%}
-    {%- set test_name = (node.test_metadata or {}).get('name') if node.test_metadata else none -%}
-    {%- set kwargs = (node.test_metadata.kwargs if node.test_metadata else {}) or {} -%}
+    {%- set test_name = node.test_metadata.name if node.test_metadata else none -%}
+    {%- set kwargs = (node.test_metadata.kwargs if node.test_metadata else none) or {} -%}
     {%- set column = node.column_name or kwargs.get('column_name') -%}
     {%- if tested is none or (not column and test_name != 'not_null_columns') -%}
         {{ return({'sql': none, 'by': 'unattributable'}) }}
