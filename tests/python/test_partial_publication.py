@@ -24,7 +24,7 @@ import pytest
 from dpc.cli import main as dpc_main
 from dpc.generate.corrupt import corrupt_delivery
 from dpc.manifest import write_manifest
-from dpc.steps import dq, publish
+from dpc.steps import dq, publish, transform
 from tests.python.conftest import delivered_files, demo_env, environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("partial_publication")]
@@ -193,6 +193,9 @@ def test_a_check_that_blames_no_pending_delivery_still_stops_everything(demo_bui
     blocking = s["dq"]["attribution"]["blocking"]
     assert any(f"blames {B} 202404, which is not pending" in b for b in blocking), blocking
     assert "block every publication" in s["error"]
+    # the raw row count per delivery names B's April in its failing rows: the whole run stops
+    blame = {(k["facility_code"], k["yyyymm"], k["located_by"]) for e in s["dq"]["errors"] for k in e["blame"]}
+    assert (B, 202404, "failing_rows") in blame, blame
     assert "✗ blocks every delivery:" in text
     with duckdb.connect(str(root / "dpc.duckdb")) as con:
         con.execute(f"attach '{root / 'before.duckdb'}' as before (read_only)")
@@ -200,6 +203,71 @@ def test_a_check_that_blames_no_pending_delivery_still_stops_everything(demo_bui
         for facility in (A, B):
             assert _facility_diff(con, f"{db}.mart", "before.mart", facility) == {}
         assert (A, JUNE) in publish.pending(con).facility_months
+
+
+def test_failing_column_tests_are_located_in_the_tested_relation(demo_copy: Path) -> None:
+    """unique, accepted_values and not_null_columns return the failing value (or the column), not the row: the
+    on-run-end hook finds the rows in the tested relation and records their facility, month and stay."""
+    db = demo_copy / "dpc.duckdb"
+    with duckdb.connect(str(db)) as con:
+        stays = [
+            r[0]
+            for r in con.execute(
+                "select stay_id from mart_build.fct_admissions where facility_code = ? order by stay_id limit 2", [B]
+            ).fetchall()
+        ]
+        con.execute("update mart_build.fct_admissions set sex_code = '9' where stay_id = ?", [stays[0]])
+        con.execute("update mart_build.fct_admissions set patient_key = null where stay_id = ?", [stays[1]])
+        line = con.execute(
+            "select billing_line_id, stay_id from mart_build.fct_billing_lines "
+            "where facility_code = ? and yyyymm = 202405 order by billing_line_id limit 1",
+            [A],
+        ).fetchone()
+        con.execute(
+            "insert into mart_build.fct_billing_lines select * from mart_build.fct_billing_lines "
+            "where billing_line_id = ?",
+            [line[0]],
+        )
+    selected = [
+        "accepted_values_fct_admissions_sex_code__1__2",
+        "fct_admissions,test_name:not_null_columns",
+        "fct_billing_lines,test_name:unique",
+    ]
+    outcome = transform.run_dbt(
+        ["test", "--select", *selected], duckdb_path=db, quiet=True, extra_env={"DPC_DELIVERIES": ""}
+    )
+    tests = [n.status for n in outcome.nodes if n.resource_type == "test"]
+    assert outcome.error is None and tests == ["fail"] * 3, (outcome.error, outcome.nodes)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "select check_name, facility_code, yyyymm, stay_id, located_by from dq.dq_failure_deliveries "
+            "where run_id = ? order by check_name",
+            [outcome.invocation_id],
+        ).fetchall()
+    assert rows == [
+        ("accepted_values_fct_admissions_sex_code__1__2", B, None, stays[0], "tested_rows"),
+        (
+            "dpc_learning_not_null_columns_fct_admissions_" + rows[1][0].split("fct_admissions_", 1)[1],
+            B,
+            None,
+            stays[1],
+            "tested_rows",
+        ),
+        ("unique_fct_billing_lines_billing_line_id", A, 202405, line[1], "tested_rows"),
+    ]
+
+
+def test_reference_only_tables_read_no_delivery(partial: Partial) -> None:
+    """publish.REFERENCE_ONLY tables are published whole while deliveries are held back: only seeds feed them."""
+    parents = json.loads((partial.root / "target" / "manifest.json").read_text(encoding="utf-8"))["parent_map"]
+    for table in publish.REFERENCE_ONLY:
+        seen, todo = set(), [f"model.dpc_learning.{table}"]
+        while todo:
+            for parent in parents.get(todo.pop(), []):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        assert seen and all(p.startswith("seed.") for p in seen), (table, sorted(seen))
 
 
 def test_attribution_rules() -> None:
