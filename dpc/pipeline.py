@@ -451,6 +451,12 @@ def _what_to_publish(
             "the published mart was left unchanged"
         )
         return False, frozenset()
+    failing_tests = [n for n in outcome.failed() if n.resource_type == "test"]
+    if len(failing_tests) > len([e for e in verdict.errors if e["status"] == "fail"]):
+        summary.error = (
+            "dbt reports failing tests that dq.dq_results does not have: the published mart was left unchanged"
+        )
+        return False, frozenset()
     if verdict.ok:
         return touched, frozenset()
     stays = [str(k["stay_id"]) for e in verdict.errors for k in e.get("blame") or [] if k.get("stay_id")]
