@@ -38,7 +38,7 @@ LAYERS = ("raw", "stage", "internal", "mart_build", "mart", "ref", "dq")
 class DeliveryOutcome:
     facility_code: str
     yyyymm: int
-    status: str  # loaded | unchanged | rejected | held_back (docs/decisions/0024, 0027)
+    status: str  # loaded | unchanged | rejected | held_back (docs/decisions/0024, 0028)
     findings: list[dict[str, object]] = field(default_factory=list)
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     quarantined: list[dict[str, object]] = field(default_factory=list)  # per file: reason_code → rows
@@ -384,7 +384,7 @@ def run_local(
         pending_deliveries = [{"facility_code": f, "yyyymm": m} for f, m in sorted(touched.facility_months)]
         dbt_env["DPC_DELIVERIES"] = json.dumps(pending_deliveries)
     # a failing data test does not stop the build: the nodes it skipped are built and tested too, so that the
-    # deliveries it does not blame can be published (docs/decisions/0027)
+    # deliveries it does not blame can be published (docs/decisions/0028)
     outcome = transform.build(args, duckdb_path=db_path, quiet=quiet, extra_env=dbt_env)
     summary.seconds["dbt_build"] = outcome.seconds
     summary.dbt = {
@@ -441,7 +441,7 @@ def _what_to_publish(
     verdict: dq.DqVerdict,
     touched: publish.Touched | None,
 ) -> tuple[publish.Touched | None | bool, frozenset[tuple[str, int]]]:
-    """What the publication copies and which pending deliveries it holds back (docs/decisions/0027); False when
+    """What the publication copies and which pending deliveries it holds back (docs/decisions/0028); False when
     nothing may be published (``summary.error`` says why). Marks held-back deliveries in ``summary.deliveries``."""
     broken = [n for n in outcome.nodes if n.status not in ("success", "pass", "warn", "fail", "no-op")]
     broken += [n for n in outcome.failed() if not (n.resource_type == "test" and n.status == "fail")]

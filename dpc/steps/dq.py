@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; duckdb is imported lazily b
 
 RESULT_COLUMNS = ("check_name", "model_name", "status", "severity", "failing_rows", "message")
 RECONCILIATION_SQL = "select count(*) from dq.dq_reconciliation where difference <> 0"
-# what a failing error-severity check blames (macros/dq/dq_record_results.sql, dq_record_blame; decision 0027)
+# what a failing error-severity check blames (macros/dq/dq_record_results.sql, dq_record_blame; decision 0028)
 BLAME_COLUMNS = ("check_name", "facility_code", "yyyymm", "stay_id", "located_by")
 # how a failing check's keys were found; the others ("seed", "unattributable") blame no delivery
 LOCATED = ("failing_rows", "tested_rows")
@@ -134,7 +134,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, run_id: str | Sequence[str]) -> DqV
 
 @dataclass
 class Attribution:
-    """Which pending deliveries a run's failing error-severity checks hold back (docs/decisions/0027).
+    """Which pending deliveries a run's failing error-severity checks hold back (docs/decisions/0028).
 
     ``blocking``: checks that blame no pending delivery (a seed test, a check that errored, a failing row that
     cannot be located or names a delivery that is not pending) — they stop every publication, as before.
@@ -165,7 +165,7 @@ def attribute(
     pending: Iterable[tuple[str, int]] | None,
     stay_deliveries: Mapping[str, Iterable[tuple[str, int]]] | None = None,
 ) -> Attribution:
-    """Turn each failing check's blame into pending deliveries (pure; the rule of docs/decisions/0027).
+    """Turn each failing check's blame into pending deliveries (pure; the rule of docs/decisions/0028).
 
     A located key blames: its delivery (facility, yyyymm) when that delivery is pending; else, with a stay, the
     pending deliveries that contain the stay (``stay_deliveries``: stay_id → deliveries, any version); else the

@@ -17,7 +17,7 @@ them "unchanged", publishes them from mart_build (it resumes). Each mart table h
 
 ``touched=None`` (first publication, full refresh) replaces every table whole.
 
-Held-back deliveries (docs/decisions/0027): when error-severity checks blame some pending deliveries, the run
+Held-back deliveries (docs/decisions/0028): when error-severity checks blame some pending deliveries, the run
 publishes the others. ``held_back`` names every pending delivery of the blamed facilities; ``touched`` then holds
 only the rest. Nothing of a held-back facility is copied: its facility-months, stays and KPI months are not in
 ``touched``, and a table replaced whole is replaced for the other facilities only (its rows of a held-back
@@ -86,11 +86,11 @@ class Touched:
 def ensure_publish_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists dq")
     con.execute(PUBLISH_LOG_DDL)
-    con.execute("alter table dq.publish_log add column if not exists held_back varchar")  # logs before 0027
+    con.execute("alter table dq.publish_log add column if not exists held_back varchar")  # logs before 0028
 
 
 def pending(con: duckdb.DuckDBPyConnection) -> Touched | None:
-    """Deliveries loaded since the build of the last complete publication, and those it held back (0027);
+    """Deliveries loaded since the build of the last complete publication, and those it held back (0028);
     None when nothing was published yet."""
     ensure_publish_log(con)
     last = con.execute(

@@ -101,7 +101,7 @@ def run_dbt(
 
 
 def build(args: list[str], *, max_resumes: int = 5, **kwargs: Any) -> DbtOutcome:
-    """``dbt build`` that does not let a failing data test hold back other deliveries (docs/decisions/0027).
+    """``dbt build`` that does not let a failing data test hold back other deliveries (docs/decisions/0028).
 
     ``dbt build`` skips every node downstream of a failing error-severity test. When the only failures are
     tests that failed (no model, seed or test that errored), the skipped nodes are built and tested again

@@ -47,7 +47,7 @@
 
 
 {#-
-  Which deliveries each failing error-severity check blames (docs/decisions/0027): one row per failing check and
+  Which deliveries each failing error-severity check blames (docs/decisions/0028): one row per failing check and
   key it located, appended to dq.dq_failure_deliveries. Runs on-run-end after dq_record_results, only for checks
   that failed, so a passing run costs nothing; it runs its own statements and returns no SQL. The keys come from
   the check's own failing rows when they carry facility_code (with yyyymm and stay_id when they have them); a

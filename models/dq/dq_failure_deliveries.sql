@@ -1,5 +1,5 @@
 {#-
-  Which deliveries each failing error-severity check blames (docs/decisions/0027): one row per failing check and
+  Which deliveries each failing error-severity check blames (docs/decisions/0028): one row per failing check and
   located key (facility, delivery month, stay), appended by the on-run-end hook dq_record_blame; a row without a
   facility marks a check that blames no delivery and blocks every publication. full_refresh=false keeps the history.
 -#}

@@ -1,4 +1,4 @@
-"""A valid delivery never blocks other facilities' publication (docs/decisions/0027).
+"""A valid delivery never blocks other facilities' publication (docs/decisions/0028).
 
 Real dbt on DuckDB, on a copy of the demo build. One run re-delivers facility A's June corrected (valid) and
 facility B's June with a 様式1 退院年月日 before its 入院年月日 — a fault the normaliser does not see (it compares the

@@ -116,7 +116,7 @@ def test_pending_is_every_delivery_loaded_since_the_last_complete_publication(tm
 
 
 def test_held_back_deliveries_keep_their_facilitys_published_rows_and_stay_pending(tmp_path: Path) -> None:
-    """docs/decisions/0027: A's deliveries publish, B's are held back — none of B's rows, in any table, changes."""
+    """docs/decisions/0028: A's deliveries publish, B's are held back — none of B's rows, in any table, changes."""
     con = _warehouse(tmp_path / "w.duckdb")
     for schema in ("mart_build", "mart"):  # a table replaced whole (dim_facility) and one without facility_code
         new = 1 if schema == "mart_build" else 0
