@@ -81,7 +81,7 @@ def _cmd_validate(a: argparse.Namespace) -> int:
 
 def _cmd_run(a: argparse.Namespace) -> int:
     from dpc.pipeline import run_local
-    from dpc.steps.notify import format_summary
+    from dpc.steps.notify import exit_code, format_summary
 
     if a.target != "local":
         print(
@@ -100,9 +100,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         full_refresh=getattr(a, "full_refresh", False),
     )
     print(format_summary(summary.as_dict()))
-    if not summary.ok:
-        return 1
-    return 2 if summary.rejected else 0
+    return exit_code(summary.status)
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:

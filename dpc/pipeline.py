@@ -38,11 +38,12 @@ LAYERS = ("raw", "stage", "internal", "mart_build", "mart", "ref", "dq")
 class DeliveryOutcome:
     facility_code: str
     yyyymm: int
-    status: str  # loaded | unchanged | rejected
+    status: str  # loaded | unchanged | rejected | held_back (docs/decisions/0024, 0028)
     findings: list[dict[str, object]] = field(default_factory=list)
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     quarantined: list[dict[str, object]] = field(default_factory=list)  # per file: reason_code → rows
     archived_to: str | None = None  # the replaced version's archive, on a re-delivery
+    held_back_by: list[str] = field(default_factory=list)  # held_back: the failing checks that blame it, or why
 
 
 @dataclass
@@ -71,11 +72,24 @@ class RunSummary:
     def rejected(self) -> list[DeliveryOutcome]:
         return [d for d in self.deliveries if d.status == "rejected"]
 
+    @property
+    def held_back(self) -> list[DeliveryOutcome]:
+        return [d for d in self.deliveries if d.status == "held_back"]
+
+    @property
+    def status(self) -> str:
+        """The run status of docs/decisions/0024: FAILED (nothing published), PARTIAL (published, some deliveries
+        rejected or held back), SUCCEEDED."""
+        if not self.ok:
+            return "FAILED"
+        return "PARTIAL" if self.rejected or self.held_back else "SUCCEEDED"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "run_id": self.run_id,
             "target": self.target,
             "started_at": self.started_at,
+            "status": self.status,
             "ok": self.ok,
             "published": self.published,
             "publication": self.publication,
@@ -369,10 +383,13 @@ def run_local(
     if touched is not None:
         pending_deliveries = [{"facility_code": f, "yyyymm": m} for f, m in sorted(touched.facility_months)]
         dbt_env["DPC_DELIVERIES"] = json.dumps(pending_deliveries)
-    outcome = transform.run_dbt(args, duckdb_path=db_path, quiet=quiet, extra_env=dbt_env)
+    # a failing data test does not stop the build: the nodes it skipped are built and tested too, so that the
+    # deliveries it does not blame can be published (docs/decisions/0028)
+    outcome = transform.build(args, duckdb_path=db_path, quiet=quiet, extra_env=dbt_env)
     summary.seconds["dbt_build"] = outcome.seconds
     summary.dbt = {
         "invocation_id": outcome.invocation_id,
+        "invocation_ids": outcome.invocation_ids,
         "success": outcome.success,
         "counts": outcome.counts(),
         "failed": [f"{n.unique_id}: {n.message}" for n in outcome.failed()],
@@ -380,20 +397,32 @@ def run_local(
     }
 
     with duck.connect(db_path) as con:
-        verdict = dq.evaluate(con, outcome.invocation_id or "")
+        verdict = dq.evaluate(con, outcome.invocation_ids or [outcome.invocation_id or ""])
         summary.dq = verdict.as_dict()
-        if outcome.success and verdict.ok:
+        publishable, held_back = _what_to_publish(con, summary, outcome, verdict, touched)
+        if publishable is not False:
             step = time.monotonic()
-            tables = publish.publish_duckdb(
-                con, touched, run_id=run_id, build_started_at=build_started_at, complete=select is None
-            )
-            summary.published = True
-            summary.publication = {"touched": None if touched is None else touched.as_dict(), "tables": tables}
-            summary.exports = export.export_duckdb(con, lake, touched, tables)
-            summary.headline = headline(con)
+            try:
+                tables = publish.publish_duckdb(
+                    con,
+                    publishable,
+                    run_id=run_id,
+                    build_started_at=build_started_at,
+                    complete=select is None,
+                    held_back=held_back,
+                )
+            except publish.PublicationBlocked as exc:
+                summary.error = f"{exc}: the published mart was left unchanged"
+            else:
+                summary.published = True
+                summary.publication = {
+                    "touched": None if publishable is None else publishable.as_dict(),
+                    "held_back": sorted([f, m] for f, m in held_back),
+                    "tables": tables,
+                }
+                summary.exports = export.export_duckdb(con, lake, publishable, tables)
+                summary.headline = headline(con)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)
-        else:
-            summary.error = outcome.error or "dbt build or the DQ gate failed: the published mart was left unchanged"
         summary.rows_per_layer = rows_per_layer(con)
 
     if docs:
@@ -403,6 +432,52 @@ def run_local(
     summary.seconds["total"] = round(time.monotonic() - clock, 2)
     write_summary(summary)
     return summary
+
+
+def _what_to_publish(
+    con: duckdb.DuckDBPyConnection,
+    summary: RunSummary,
+    outcome: transform.DbtOutcome,
+    verdict: dq.DqVerdict,
+    touched: publish.Touched | None,
+) -> tuple[publish.Touched | None | bool, frozenset[tuple[str, int]]]:
+    """What the publication copies and which pending deliveries it holds back (docs/decisions/0028); False when
+    nothing may be published (``summary.error`` says why). Marks held-back deliveries in ``summary.deliveries``."""
+    broken = [n for n in outcome.nodes if n.status not in ("success", "pass", "warn", "fail", "no-op")]
+    broken += [n for n in outcome.failed() if not (n.resource_type == "test" and n.status == "fail")]
+    if outcome.exception is not None or broken:
+        summary.error = outcome.error or (
+            "dbt build failed (" + ", ".join(f"{n.unique_id} {n.status}" for n in broken[:5]) + "): "
+            "the published mart was left unchanged"
+        )
+        return False, frozenset()
+    failing_tests = [n for n in outcome.failed() if n.resource_type == "test"]
+    if len(failing_tests) > len([e for e in verdict.errors if e["status"] == "fail"]):
+        summary.error = (
+            "dbt reports failing tests that dq.dq_results does not have: the published mart was left unchanged"
+        )
+        return False, frozenset()
+    if verdict.ok:
+        return touched, frozenset()
+    stays = [str(k["stay_id"]) for e in verdict.errors for k in e.get("blame") or [] if k.get("stay_id")]
+    attribution = dq.attribute(
+        verdict.errors, None if touched is None else touched.facility_months, dq.stay_deliveries(con, stays)
+    )
+    summary.dq["attribution"] = attribution.as_dict()
+    held = frozenset(attribution.held_back)
+    if attribution.blocking:
+        names = ", ".join(f"{e['check']} ({e['blocks']})" for e in attribution.blocking[:5])
+        summary.error = f"error-severity checks that block every publication failed: {names}; mart left unchanged"
+        return False, frozenset()
+    for d in summary.deliveries:
+        if (d.facility_code, d.yyyymm) in held:
+            d.status, d.held_back_by = "held_back", attribution.held_back[(d.facility_code, d.yyyymm)]
+    assert touched is not None  # attribute() blocks everything when nothing was published yet
+    publishable = publish.Touched(touched.facility_months - held)
+    if not publishable.facility_months:
+        summary.error = "every pending delivery is held back by a failing check: the published mart was left unchanged"
+        return False, held
+    return publishable, held
 
 
 def build_docs(db_path: Path, *, quiet: bool = True) -> str | None:

@@ -9,6 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# docs/decisions/0024: the run statuses and the exit code of each — the same words in the terminal, the JSON
+# summary, the notification and the exit code
+RUN_STATUSES: dict[str, int] = {"SUCCEEDED": 0, "PARTIAL": 2, "FAILED": 1, "NOTHING_TO_DO": 0, "NO_DELIVERIES": 1}
+
+
+def run_status(summary: Mapping[str, Any]) -> str:
+    """The run status of a summary: its own ``status`` when it has one (the local run), else from ``ok``."""
+    status = summary.get("status")
+    if status in RUN_STATUSES:
+        return str(status)
+    return "SUCCEEDED" if summary.get("ok") else "FAILED"
+
+
+def exit_code(status: str) -> int:
+    """The process exit code of a run status (docs/decisions/0024)."""
+    return RUN_STATUSES[status]
+
 
 def summary_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The fields every notification carries (local run and state machine alike)."""
@@ -17,13 +34,14 @@ def summary_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
     dq = summary.get("dq") or {}
     return {
         "run_id": summary.get("run_id"),
-        "status": "SUCCEEDED" if summary.get("ok") else "FAILED",
+        "status": run_status(summary),
         "deliveries": [
             {
                 "facility_code": d["facility_code"],
                 "yyyymm": d["yyyymm"],
                 "status": d["status"],
                 "findings": len(d.get("findings", [])),
+                **({"held_back_by": d["held_back_by"]} if d.get("held_back_by") else {}),
             }
             for d in deliveries
         ],
@@ -62,6 +80,8 @@ def format_summary(summary: Mapping[str, Any]) -> str:
             lines.append(f"      ! {q['file']}: rows quarantined ({reasons}) — see dq.dq_quarantine_summary")
         if d.get("archived_to"):
             lines.append(f"      previous version archived in {d['archived_to']}")
+        for check in d.get("held_back_by") or []:
+            lines.append(f"      ✗ held back: {check} — not published, retried by the next run")
     lines.append("")
     lines.append("Rows per layer: " + ", ".join(f"{k} {v:,}" for k, v in f["rows_per_layer"].items()))
     lines.append("dbt models:     " + _counts(f["models"]))
@@ -77,8 +97,15 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     )
     for w in dq.get("warnings", [])[:10]:
         lines.append(f"      ! warn {w['check']} on {w.get('model') or '?'} ({w['failing_rows']} rows)")
+    blamed: dict[str, list[str]] = {}  # check → the deliveries it holds back
+    for h in (dq.get("attribution") or {}).get("held_back", []):
+        for check in h["checks"]:
+            blamed.setdefault(check, []).append(f"{h['facility_code']} {h['yyyymm']}")
     for e in dq.get("errors", [])[:10]:
-        lines.append(f"      ✗ error {e['check']} ({e['failing_rows']} rows)")
+        on = f" — holds back {', '.join(blamed[e['check']])}" if e["check"] in blamed else ""
+        lines.append(f"      ✗ error {e['check']} ({e['failing_rows']} rows){on}")
+    for blocking in (dq.get("attribution") or {}).get("blocking", [])[:10]:
+        lines.append(f"      ✗ blocks every delivery: {blocking}")
     kpis = summary.get("headline") or {}
     if kpis:
         lines.append("Headline:       " + ", ".join(f"{k} {v}" for k, v in kpis.items()))
@@ -114,4 +141,6 @@ def _publication(summary: Mapping[str, Any]) -> str:
         return ""
     if touched is None:
         return " (every table replaced)"
-    return f" ({len(touched['facility_months'])} deliveries copied from mart_build)"
+    held = (summary.get("publication") or {}).get("held_back") or []
+    kept = f"; {len(held)} held back, their facilities' published rows kept" if held else ""
+    return f" ({len(touched['facility_months'])} deliveries copied from mart_build{kept})"

@@ -16,6 +16,14 @@ them "unchanged", publishes them from mart_build (it resumes). Each mart table h
 - any other table (dimensions, tables added later) is replaced whole — always correct, only less incremental.
 
 ``touched=None`` (first publication, full refresh) replaces every table whole.
+
+Held-back deliveries (docs/decisions/0028): when error-severity checks blame some pending deliveries, the run
+publishes the others. ``held_back`` names every pending delivery of the blamed facilities; ``touched`` then holds
+only the rest. Nothing of a held-back facility is copied: its facility-months, stays and KPI months are not in
+``touched``, and a table replaced whole is replaced for the other facilities only (its rows of a held-back
+facility keep their published version) — or whole, for the tables that read reference data only
+(:data:`REFERENCE_ONLY`); any other table without ``facility_code`` keeps its published version. The held-back
+deliveries are written to the publication log and stay pending (:func:`pending`) until a run publishes them.
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ GRAINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "kpi_monthly_facility_mdc": ("kpi", ("facility_code", "discharge_yyyymm")),
 }
 
+# mart tables built from seeds only (no delivery data): replaced whole even when deliveries are held back
+REFERENCE_ONLY = frozenset({"dim_mdc"})
+
 PUBLISH_LOG_DDL = """
 create table if not exists dq.publish_log (
     run_id varchar not null,
@@ -44,9 +55,14 @@ create table if not exists dq.publish_log (
     complete boolean not null,
     mode varchar not null,
     deliveries varchar,
-    tables varchar
+    tables varchar,
+    held_back varchar
 )
 """
+
+
+class PublicationBlocked(RuntimeError):
+    """A partial publication that cannot leave the held-back deliveries out (nothing is published)."""
 
 
 @dataclass(frozen=True)
@@ -70,18 +86,37 @@ class Touched:
 def ensure_publish_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists dq")
     con.execute(PUBLISH_LOG_DDL)
+    con.execute("alter table dq.publish_log add column if not exists held_back varchar")  # logs before 0028
 
 
 def pending(con: duckdb.DuckDBPyConnection) -> Touched | None:
-    """Deliveries loaded since the build of the last complete publication; None when nothing was published yet."""
+    """Deliveries loaded since the build of the last complete publication, and those it held back (0028);
+    None when nothing was published yet."""
     ensure_publish_log(con)
-    last = con.execute("select max(build_started_at) from dq.publish_log where complete").fetchone()[0]
+    last = con.execute(
+        "select build_started_at, held_back from dq.publish_log where complete "
+        "order by build_started_at desc, published_at desc limit 1"
+    ).fetchone()
     if last is None or not mart_tables(con, PUBLISHED_SCHEMA):
         return None
     rows = con.execute(
-        "select distinct facility_code, yyyymm from dq.load_history where loaded_at >= ?", [last]
+        "select distinct facility_code, yyyymm from dq.load_history where loaded_at >= ?", [last[0]]
     ).fetchall()
-    return Touched(frozenset((str(f), int(m)) for f, m in rows))
+    return Touched(frozenset((str(f), int(m)) for f, m in rows) | parse_deliveries(last[1]))
+
+
+def format_deliveries(deliveries: Iterable[tuple[str, int]]) -> str:
+    """The publication log's spelling of deliveries: ``131000017-202406,271000023-202406``."""
+    return ",".join(f"{f}-{m}" for f, m in sorted(deliveries))
+
+
+def parse_deliveries(text: str | None) -> frozenset[tuple[str, int]]:
+    out = set()
+    for item in (text or "").split(","):
+        if item.strip():
+            facility, yyyymm = item.strip().split("-")
+            out.add((facility, int(yyyymm)))
+    return frozenset(out)
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, schema: str = BUILD_SCHEMA) -> list[str]:
@@ -142,12 +177,19 @@ def publish_duckdb(
     run_id: str = "",
     build_started_at: datetime | None = None,
     complete: bool = True,
+    held_back: Iterable[tuple[str, int]] = (),
 ) -> dict[str, dict[str, object]]:
     """Copy mart_build into mart atomically (see the module docstring); returns what was copied per table.
 
     ``complete=False`` (a build restricted by --select) publishes, but keeps the deliveries pending: the next
-    complete build publishes them again.
+    complete build publishes them again. ``held_back``: pending deliveries left out (see the module docstring).
     """
+    held = frozenset((str(f), int(m)) for f, m in held_back)
+    held_facilities = frozenset(f for f, _ in held)
+    if held and touched is None:
+        raise PublicationBlocked("a first or full publication replaces every table whole: nothing can be held back")
+    if touched is not None and held_facilities & touched.facilities:
+        raise PublicationBlocked("a held-back facility cannot also be published: " + ", ".join(sorted(held_facilities)))
     tables = mart_tables(con)
     ensure_publish_log(con)
     con.execute(f"create schema if not exists {PUBLISHED_SCHEMA}")
@@ -157,9 +199,20 @@ def publish_duckdb(
         if touched is not None:
             _keys_table(con, "publish_facility_months", ("facility_code", "yyyymm"), touched.facility_months)
             _keys_table(con, "publish_facilities", ("facility_code",), [(f,) for f in touched.facilities])
+            _keys_table(con, "publish_held_back", ("facility_code",), [(f,) for f in held_facilities])
         for table in tables:
             build_cols = _columns(con, BUILD_SCHEMA, table)
             grain, key = GRAINS.get(table, ("whole", ()))
+            if held and table not in REFERENCE_ONLY:
+                published_cols = _columns(con, PUBLISHED_SCHEMA, table)
+                if published_cols and published_cols != build_cols:
+                    raise PublicationBlocked(
+                        f"{table} changed its columns: a changed table is published whole, held-back deliveries "
+                        "included; correct them (or run without them) first"
+                    )
+                if grain == "whole":
+                    report[table] = _publish_without_held_back(con, table, build_cols, bool(published_cols))
+                    continue
             if touched is None or grain == "whole" or _columns(con, PUBLISHED_SCHEMA, table) != build_cols:
                 con.execute(
                     f"create or replace table {PUBLISHED_SCHEMA}.{table} as select * from {BUILD_SCHEMA}.{table}"
@@ -186,15 +239,17 @@ def publish_duckdb(
             ).fetchone()[0]
             report[table] = {"mode": grain, "keys": n_keys, "deleted": deleted, "inserted": inserted}
         con.execute(
-            "insert into dq.publish_log values (?, ?, ?, ?, ?, ?, ?)",
+            "insert into dq.publish_log (run_id, build_started_at, published_at, complete, mode, deliveries, tables, "
+            "held_back) values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 build_started_at or datetime.now(UTC),
                 datetime.now(UTC),
                 complete,
                 "full" if touched is None else "incremental",
-                None if touched is None else ",".join(f"{f}-{m}" for f, m in sorted(touched.facility_months)),
+                None if touched is None else format_deliveries(touched.facility_months),
                 ",".join(tables),
+                format_deliveries(held) or None,
             ],
         )
         con.execute("commit")
@@ -202,5 +257,22 @@ def publish_duckdb(
         con.execute("rollback")
         raise
     for table in tables:
-        report[table]["rows"] = con.execute(f"select count(*) from {PUBLISHED_SCHEMA}.{table}").fetchone()[0]
+        if report[table].get("mode") != "kept":
+            report[table]["rows"] = con.execute(f"select count(*) from {PUBLISHED_SCHEMA}.{table}").fetchone()[0]
     return report
+
+
+def _publish_without_held_back(
+    con: duckdb.DuckDBPyConnection, table: str, build_cols: list[tuple[str, str]], exists: bool
+) -> dict[str, object]:
+    """A table replaced whole, when deliveries are held back: every facility's rows but the held-back ones'."""
+    if "facility_code" not in {c for c, _ in build_cols}:
+        return {"mode": "kept", "reason": "no facility_code: its published version is kept while deliveries are held"}
+    others = "not " + _match("t", "publish_held_back", ("facility_code",))
+    deleted = con.execute(f"delete from {PUBLISHED_SCHEMA}.{table} as t where {others}").fetchone()[0] if exists else 0
+    if not exists:
+        con.execute(f"create table {PUBLISHED_SCHEMA}.{table} as select * from {BUILD_SCHEMA}.{table} limit 0")
+    inserted = con.execute(
+        f"insert into {PUBLISHED_SCHEMA}.{table} by name select * from {BUILD_SCHEMA}.{table} as t where {others}"
+    ).fetchone()[0]
+    return {"mode": "facilities", "deleted": deleted, "inserted": inserted}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 import time
 from collections import Counter
@@ -38,6 +39,7 @@ class DbtOutcome:
     seconds: float = 0.0
     error: str | None = None
     exception: BaseException | None = field(default=None, repr=False)  # dbt's own exception, for classification
+    invocation_ids: list[str] = field(default_factory=list)  # every invocation of a resumed build (see build())
 
     def counts(self) -> dict[str, dict[str, int]]:
         """{'model': {'success': 12}, 'test': {'pass': 80, 'warn': 1}, …}"""
@@ -96,6 +98,52 @@ def run_dbt(
         outcome.error = f"{type(result.exception).__name__}: {result.exception}"
     outcome.nodes = [_node_result(r) for r in getattr(result.result, "results", None) or []]
     return outcome
+
+
+def build(args: list[str], *, max_resumes: int = 5, **kwargs: Any) -> DbtOutcome:
+    """``dbt build`` that does not let a failing data test hold back other deliveries (docs/decisions/0028).
+
+    ``dbt build`` skips every node downstream of a failing error-severity test. When the only failures are
+    tests that failed (no model, seed or test that errored), the skipped nodes are built and tested again
+    (``--select result:skipped --state …``), until none is skipped: mart_build then holds every model, built and
+    audited, and the DQ step can hold back exactly the deliveries the failing checks blame. Nothing is published
+    here. Returns one outcome: the last result of every node, ``invocation_ids`` of every invocation."""
+    outcome = run_dbt(args, **kwargs)
+    outcome.invocation_ids = [i for i in [outcome.invocation_id] if i]
+    nodes = {n.unique_id: n for n in outcome.nodes}
+    rest = _without_select(args[1:])
+    for _ in range(max_resumes):
+        latest = list(nodes.values())
+        failed = [n for n in latest if n.status in ("error", "fail", "runtime error")]
+        if outcome.exception is not None or not failed or not any(n.status == "skipped" for n in latest):
+            break
+        if any(n.resource_type != "test" or n.status != "fail" for n in failed):
+            break  # something broke, not only the data: the run fails as a whole
+        state = target_path() / "resume_state"
+        shutil.rmtree(state, ignore_errors=True)
+        state.mkdir(parents=True)
+        for name in ("manifest.json", "run_results.json"):
+            shutil.copyfile(target_path() / name, state / name)
+        again = run_dbt(["build", "--select", "result:skipped", "--state", str(state), *rest], **kwargs)
+        outcome.invocation_ids += [i for i in [again.invocation_id] if i]
+        outcome.seconds = round(outcome.seconds + again.seconds, 2)
+        outcome.exception, outcome.error = again.exception, again.error
+        nodes.update({n.unique_id: n for n in again.nodes})
+        outcome.nodes = list(nodes.values())
+    outcome.success = outcome.exception is None and not outcome.failed()
+    return outcome
+
+
+def _without_select(args: list[str]) -> list[str]:
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in ("--select", "-s"):
+            skip = True
+        elif not a.startswith("--select="):
+            out.append(a)
+    return out
 
 
 def _release_duckdb() -> None:

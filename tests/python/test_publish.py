@@ -12,7 +12,7 @@ import pytest
 from dpc.pipeline import run_local
 from dpc.steps import load
 from dpc.steps.notify import format_summary
-from dpc.steps.publish import Touched, pending, publish_duckdb
+from dpc.steps.publish import PublicationBlocked, Touched, pending, publish_duckdb
 
 T0 = datetime(2024, 7, 1, tzinfo=UTC)
 
@@ -113,6 +113,57 @@ def test_pending_is_every_delivery_loaded_since_the_last_complete_publication(tm
     assert pending(con) == Touched(frozenset({("A", 202405), ("B", 202404)}))
     publish_duckdb(con, pending(con), run_id="full", build_started_at=T0 + timedelta(minutes=5))
     assert pending(con) == Touched(frozenset())
+
+
+def test_held_back_deliveries_keep_their_facilitys_published_rows_and_stay_pending(tmp_path: Path) -> None:
+    """docs/decisions/0028: A's deliveries publish, B's are held back — none of B's rows, in any table, changes."""
+    con = _warehouse(tmp_path / "w.duckdb")
+    for schema in ("mart_build", "mart"):  # a table replaced whole (dim_facility) and one without facility_code
+        new = 1 if schema == "mart_build" else 0
+        con.execute(
+            f"create table {schema}.dim_facility as select * from (values ('A', {new}), ('B', {new})) "
+            "as t(facility_code, stays)"
+        )
+        con.execute(f"create table {schema}.national_summary as select {new} as discharges")
+    con.execute(
+        "insert into dq.load_history (load_id, facility_code, yyyymm, kind, loaded_at) values "
+        "('a', 'A', 202404, 'D', ?), ('b', 'B', 202404, 'D', ?)",
+        [T0, T0],
+    )
+    publish_duckdb(con, None, run_id="first", build_started_at=T0 - timedelta(minutes=1))
+    # both facilities re-delivered April: mart_build has new values again
+    con.execute("update mart_build.fct_billing_lines set points = points + 100 where yyyymm = 202404")
+    con.execute("update mart_build.fct_admissions set los_days = los_days + 100")
+    con.execute("update mart_build.dim_facility set stays = stays + 100")
+    con.execute("update mart_build.national_summary set discharges = 2")
+    before = {t: _rows(con, f"mart.{t}") for t in ("fct_billing_lines", "fct_admissions", "dim_facility")}
+    with pytest.raises(PublicationBlocked):  # a held-back facility cannot be published too
+        publish_duckdb(con, Touched(frozenset({("A", 202404), ("B", 202404)})), held_back=[("B", 202404)])
+    with pytest.raises(PublicationBlocked):  # nor can a whole publication leave anything out
+        publish_duckdb(con, None, held_back=[("B", 202404)])
+    assert {t: _rows(con, f"mart.{t}") for t in before} == before
+    report = publish_duckdb(
+        con,
+        Touched(frozenset({("A", 202404)})),
+        run_id="partial",
+        build_started_at=T0 + timedelta(minutes=1),
+        held_back=[("B", 202404)],
+    )
+    b_rows = {t: [r for r in rows if r[0] == "B"] for t, rows in before.items()}
+    assert {t: [r for r in _rows(con, f"mart.{t}") if r[0] == "B"] for t in before} == b_rows
+    for table in before:  # A: as built
+        assert [r for r in _rows(con, f"mart.{table}") if r[0] == "A"] == [
+            r for r in _rows(con, f"mart_build.{table}") if r[0] == "A"
+        ]
+    assert report["dim_facility"]["mode"] == "facilities"
+    assert report["dim_mdc"]["mode"] == "whole"  # reference data only (REFERENCE_ONLY)
+    assert report["national_summary"]["mode"] == "kept"  # no facility_code: not published while B is held
+    assert _rows(con, "mart.national_summary") == [(1,)]
+    assert con.execute("select held_back from dq.publish_log where run_id = 'partial'").fetchone() == ("B-202404",)
+    assert pending(con) == Touched(frozenset({("B", 202404)}))  # held back: pending until published
+    publish_duckdb(con, pending(con), run_id="next", build_started_at=T0 + timedelta(minutes=2))
+    assert pending(con) == Touched(frozenset())
+    assert _rows(con, "mart.dim_facility") == _rows(con, "mart_build.dim_facility")
 
 
 @pytest.mark.slow
