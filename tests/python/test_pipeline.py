@@ -144,8 +144,10 @@ def test_no_k_identifier_in_any_artefact_of_a_run(demo_build: Path) -> None:
                 r[0] for r in con.execute(f'select distinct trim("{column}") from "{schema}"."{table}"').fetchall()
             }
             assert not values & secrets, f"{schema}.{table}.{column}"
+    # a whole number, not digits inside another one: not after a decimal point either (dbt's created_at timestamps
+    # in manifests and the docs site carry 7 fractional digits that a 7-digit 記号・番号 can coincide with)
     numbers = re.compile(
-        r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, sorted(personal | insurers))) + r")(?![0-9A-Za-z])"
+        r"(?<![0-9A-Za-z.])(" + "|".join(map(re.escape, sorted(personal | insurers))) + r")(?![0-9A-Za-z])"
     )
     checked = 0
     for path in sorted(p for p in demo_build.rglob("*") if p.is_file() and p.suffix not in (".duckdb", ".wal")):
