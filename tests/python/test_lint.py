@@ -26,3 +26,26 @@ def test_ruff_check_is_clean() -> None:
 def test_ruff_format_is_clean() -> None:
     result = _ruff("format", "--check", "--no-cache")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pre_commit_runs_the_same_checks() -> None:
+    """.pre-commit-config.yaml's hooks are the checks above: each names a tool that exists in the project's .venv (or
+    on PATH), and the generated-files hook passes as `make test` requires."""
+    import shlex
+    import shutil
+
+    import yaml
+
+    config = yaml.safe_load((PROJECT_DIR / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    assert {"ruff-check", "ruff-format", "sqlfluff", "generated-files", "terraform-fmt"} <= set(hooks)
+    for hook in hooks.values():
+        tool = shlex.split(hook["entry"])[0]
+        assert (PROJECT_DIR / tool).exists() or shutil.which(tool), hook["id"]
+    result = subprocess.run(
+        shlex.split(hooks["generated-files"]["entry"].replace(".venv/bin/python", sys.executable)),
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.xdist_group("terraform")
+pytestmark = [pytest.mark.xdist_group("terraform"), pytest.mark.slow]  # `pytest -m "not slow"` leaves it out
 
 REPO = Path(__file__).resolve().parents[2]
 TF = REPO / "infra" / "terraform"
