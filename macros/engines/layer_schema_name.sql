@@ -3,15 +3,8 @@
     {{ return(adapter.dispatch('layer_schema_name', 'dpc_learning')(layer)) }}
 {%- endmacro %}
 
+{#- DuckDB and Redshift: the layer name itself -#}
 {% macro default__layer_schema_name(layer) -%}
-    {{ layer }}
-{%- endmacro %}
-
-{% macro duckdb__layer_schema_name(layer) -%}
-    {{ layer }}
-{%- endmacro %}
-
-{% macro redshift__layer_schema_name(layer) -%}
     {{ layer }}
 {%- endmacro %}
 

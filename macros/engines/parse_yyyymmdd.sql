@@ -17,11 +17,6 @@
          else cast(strptime({{ column }}, '%Y%m%d') as date) end
 {%- endmacro %}
 
-{% macro redshift__parse_yyyymmdd(column) -%}
-    case when {{ column }} is null or {{ column }} in ('', '00000000') or substring({{ column }}, 7, 2) = '00' then null
-         else to_date({{ column }}, 'YYYYMMDD') end
-{%- endmacro %}
-
 {% macro athena__parse_yyyymmdd(column) -%}
     case when {{ column }} is null or {{ column }} in ('', '00000000') or substring({{ column }}, 7, 2) = '00' then null
          else cast(date_parse({{ column }}, '%Y%m%d') as date) end

@@ -15,10 +15,6 @@
     quantile_cont({{ expression }}, {{ fraction }})
 {%- endmacro %}
 
-{% macro redshift__percentile(expression, fraction) -%}
-    percentile_cont({{ fraction }}) within group (order by {{ expression }})
-{%- endmacro %}
-
 {% macro athena__percentile(expression, fraction) -%}
     approx_percentile({{ expression }}, {{ fraction }})
 {%- endmacro %}

@@ -25,10 +25,6 @@
     ({{ expression }} ~ {{ regex_literal(pattern) }})
 {%- endmacro %}
 
-{% macro athena__regex_matches(expression, pattern) -%}
-    regexp_like({{ expression }}, {{ regex_literal(pattern) }})
-{%- endmacro %}
-
 
 {% macro regex_extract(expression, pattern, group=0) -%}
     {%- if group not in (0, 1) -%}

@@ -12,10 +12,6 @@
     string_agg({{ expression }}, '{{ delimiter | replace("'", "''") }}' order by {{ order_by }})
 {%- endmacro %}
 
-{% macro duckdb__string_agg(expression, delimiter, order_by) -%}
-    string_agg({{ expression }}, '{{ delimiter | replace("'", "''") }}' order by {{ order_by }})
-{%- endmacro %}
-
 {% macro redshift__string_agg(expression, delimiter, order_by) -%}
     listagg({{ expression }}, '{{ delimiter | replace("'", "''") }}') within group (order by {{ order_by }})
 {%- endmacro %}

@@ -14,10 +14,6 @@
     double
 {%- endmacro %}
 
-{% macro redshift__type_double() -%}
-    double precision
-{%- endmacro %}
-
 {% macro athena__type_double() -%}
     double
 {%- endmacro %}

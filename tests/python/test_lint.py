@@ -49,3 +49,23 @@ def test_pre_commit_runs_the_same_checks() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_engine_variant_repeats_its_default() -> None:
+    """An engine's dispatch variant exists only where the engine differs (docs/engines.md): a duckdb__/redshift__/
+    athena__ macro identical to its default__ is a copy that could drift, so the default serves that engine."""
+    import re
+
+    macro = re.compile(r"{% macro (\w+)\([^)]*\) -?%}(.*?){%-? endmacro %}", re.S)
+    copies = []
+    for path in sorted((PROJECT_DIR / "macros").rglob("*.sql")):
+        bodies = {name: body.strip() for name, body in macro.findall(path.read_text(encoding="utf-8"))}
+        for name, body in bodies.items():
+            if name.startswith("default__"):
+                base = name.removeprefix("default__")
+                copies += [
+                    f"{path.name}: {e}__{base}"
+                    for e in ("duckdb", "redshift", "athena")
+                    if bodies.get(f"{e}__{base}") == body
+                ]
+    assert copies == []
