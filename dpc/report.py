@@ -49,7 +49,9 @@ METRICS = (
     Metric("discharges", "退院患者数", "Discharges", ",.0f", "#4a90c8"),
     Metric("mean_los_days", "平均在院日数", "Mean length of stay (days)", ".1f", "#e8893a"),
     Metric("points_per_day", "1日当たり請求点数", "Billed points per day", ",.0f", "#4daf63"),
-    Metric("readmission_rate_30d", "30日以内再入院率", "30-day readmission rate", ".1%", "#9a7cc4"),
+    Metric(
+        "readmission_rate_30d", "30日以内再入院率（全原因）", "30-day readmission rate, any cause", ".1%", "#9a7cc4"
+    ),
 )
 
 # Indicator tables (issue 12) that get a section when published, with their Japanese title and English gloss.
@@ -521,6 +523,12 @@ def render_report(data: dict[str, Any], *, generated_at: datetime | None = None)
 <body>
 <header><h1>DPC 学習基盤 — KPI レポート <small>KPI report</small></h1>
 <p>{metrics} — per facility, by 主要診断群 (MDC, major diagnostic category) and 退院月 (discharge month).</p>
+<p>How each figure is computed: 退院患者数 counts stays whose parent 様式1 reports the discharge (spec p40, p48;
+docs/decisions/0004); 平均在院日数 counts both the admission and the discharge day; 1日当たり請求点数 divides the D
+file's points as the receipt computes them — per claim month round(Σ DPC per-diem points × 医療機関別係数), plus
+adjustment (94) rows and fee-for-service 行為点数 × 行為回数; meals are yen and never points (p194, p214–p215;
+docs/decisions/0007) — by those days; 30日以内再入院率 counts any later admission within 30 days, any cause (not
+the DPC measure, which is in the indicators below; docs/decisions/0006).</p>
 <p>Source: the published <code>mart</code> schema (and <code>dq</code> for data quality). Generated {generated}.
 Grey cells marked {SUPPRESSED} are suppressed by the mart's disclosure control (fewer discharges than the threshold,
 default 10).</p></header>
