@@ -13,7 +13,7 @@ Locally the sandbox is the learner's own DuckDB file, ``<data dir>/sandboxes/<le
 - dbt runs in a generated *sandbox project* (``<sandbox>/project/``): the shared dbt_project.yml with the learner's
   folder added to its paths (``exercises/<learner>/…``, a link, so every path stays relative) and named in
   ``var('dpc_sandbox_dir')``, so ``generate_schema_name`` puts the learner's nodes into ``<learner>_<layer>`` and
-  resolves every ``ref()`` to a shared model onto the published copy (``macros/generate_schema_name.sql``). Its
+  resolves every ``ref()`` to a shared model onto the published copy (``macros/overrides/generate_schema_name.sql``). Its
   ``target/`` and ``logs/`` are the sandbox's own.
 
 On Redshift the same sandbox project runs with ``--target redshift``: shared refs read the published schemas

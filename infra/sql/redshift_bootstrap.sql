@@ -433,7 +433,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA ref   GRANT SELECT ON TABLES TO ROLE dpc_lear
 ALTER DEFAULT PRIVILEGES IN SCHEMA dq    GRANT SELECT ON TABLES TO ROLE dpc_learner;
 
 -- Learner sandboxes (docs/decisions/0019). A learner's sandbox dbt project builds into <learner>_stage, <learner>_mart
--- and <learner>_dq (macros/generate_schema_name.sql; docs/tutorial/02-sandbox.md); <learner>_dq holds its own
+-- and <learner>_dq (macros/overrides/generate_schema_name.sql; docs/tutorial/02-sandbox.md); <learner>_dq holds its own
 -- dq_results (like dq.dq_results), which the on-run-end hook appends to. The schemas are owned by the learner's
 -- database user, so the learner writes there and nowhere else; the dpc_learner role reads stage, mart, ref, dq.
 -- Nothing else is granted on them (analysts read the published schemas only). Once per learner, as the admin,
