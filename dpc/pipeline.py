@@ -21,13 +21,14 @@ from pathlib import Path
 import duckdb
 
 from dpc import duck, paths
+from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duckdb
+from dpc.executors.duckdb_export import export_duckdb
 from dpc.layouts import KIND_SLUG
-from dpc.manifest import MANIFEST_NAME
 from dpc.pseudonymise import load_key
-from dpc.readers import FileRejected
-from dpc.steps import dq, export, load, publish, transform
+from dpc.steps import dq, notify, publish, transform
 from dpc.steps.identifiers import holds_direct_identifiers
-from dpc.steps.normalise import normalise_delivery
+from dpc.steps.ingest import NORMALISED, REJECTED, Ingested, ingest_delivery
+from dpc.steps.load import LoadPlan, PreviousLoad
 from dpc.steps.validate import find_deliveries, validate_delivery
 from dpc.storage import LocalStorage, delivery_prefix
 
@@ -113,13 +114,16 @@ def new_run_id() -> str:
 def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> list[DeliveryOutcome]:
     """Validate, normalise and load every delivery under raw/ whose manifest changed since its last load.
 
-    A delivery is rejected (nothing of it loaded, its previous version left in place) when its manifest check
-    fails or the normaliser rejects one of its files; the other deliveries go on. A new version archives the
-    previous one first (:mod:`dpc.steps.load`). A delivery whose manifest is the one already loaded is
-    "unchanged"; when its raw files also have the names, sizes and modification times recorded when it was last
-    validated (``state/validated/…/fingerprint.json``) they are not even read again — history grows every month.
-    Deliveries are independent (docs/decisions/0001), so their validation and normalisation — the CPU-heavy part —
-    run in ``DPC_INGEST_WORKERS`` processes (default: the usable cores, at most 4); loading records them in order.
+    Per delivery, the steps in their order (:data:`dpc.steps.DELIVERY_STEPS`) — the same functions the AWS path
+    calls: :func:`~dpc.steps.validate.validate_delivery`, :func:`~dpc.steps.ingest.ingest_delivery` (normalise
+    under a new load prefix, archive), :func:`~dpc.steps.load.plan_load` run by the DuckDB executor. A delivery
+    is rejected (nothing of it loaded, its previous version left in place) when its manifest check fails or the
+    normaliser rejects one of its files; the other deliveries go on. A delivery whose manifest is the one already
+    loaded is "unchanged"; when its raw files also have the names, sizes and modification times recorded when it
+    was last validated (``state/validated/…/fingerprint.json``) they are not even read again — history grows every
+    month. Deliveries are independent (docs/decisions/0001), so validating and normalising them — the CPU-heavy
+    part — run in ``DPC_INGEST_WORKERS`` processes (default: the usable cores, at most 4); the loads are then
+    recorded in ONE transaction (docs/decisions/0011: visible once recorded, all of this run's or none).
     """
     storage = LocalStorage(lake)
     outcomes: dict[tuple[str, int], DeliveryOutcome] = {}
@@ -128,47 +132,30 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
     db_path.parent.mkdir(parents=True, exist_ok=True)
     jobs: list[_DeliveryJob] = []
     with duck.connect(db_path) as con:
-        load.ensure_raw_tables(con, lake)
+        executor = DuckDBExecutor(con, lake)
+        executor.ensure_raw_tables()
         for facility_code, yyyymm in deliveries:
-            previous = load.latest_load(con, facility_code, yyyymm)
+            previous = executor.latest_load(facility_code, yyyymm)
             if not force and previous is not None and _unchanged_since_load(lake, facility_code, yyyymm, previous):
                 outcomes[(facility_code, yyyymm)] = DeliveryOutcome(facility_code, yyyymm, "unchanged")
                 continue
             load_id = f"{run_id}-{facility_code}-{yyyymm}"
-            jobs.append(
-                _DeliveryJob(
-                    lake, facility_code, yyyymm, load_id, previous.manifest_sha256 if previous else None, force
-                )
-            )
+            jobs.append(_DeliveryJob(lake, facility_code, yyyymm, load_id, previous, loaded_by_default(), force))
     prepared = _run_jobs(jobs, key)
+    plans = [result.plan for result in prepared if result.plan is not None]
     with duck.connect(db_path) as con:
-        load.ensure_raw_tables(con, lake)  # views over every delivery's files, new ones included
-        for job, result in zip(jobs, prepared, strict=True):
-            outcome = DeliveryOutcome(job.facility_code, job.yyyymm, result.status, findings=result.findings)
-            if result.status == "loaded":
-                load.load_delivery_duckdb(
-                    con,
-                    lake,
-                    job.facility_code,
-                    job.yyyymm,
-                    load_id=job.load_id,
-                    files=result.files,
-                    manifest_sha256=result.manifest_sha256,
-                    archived_to=result.archived_to,
-                )
-                outcome.rows = {
-                    f.kind: {
-                        "delivered": f.delivered_rows,
-                        "accepted": f.accepted_rows,
-                        "quarantined": f.quarantined_rows,
-                    }
-                    for f in result.files
-                }
-                outcome.quarantined = result.quarantined
-                outcome.archived_to = result.archived_to
-            if result.status != "rejected":  # loaded, or validated again as the same version: next run need not read it
-                _write_fingerprint(lake, job.facility_code, job.yyyymm, result.manifest_sha256, result.fingerprint)
-            outcomes[(job.facility_code, job.yyyymm)] = outcome
+        DuckDBExecutor(con, lake).load(plans)
+    for job, result in zip(jobs, prepared, strict=True):
+        ingested = result.ingested
+        status = "loaded" if ingested.status == NORMALISED else ingested.status
+        outcome = DeliveryOutcome(job.facility_code, job.yyyymm, status, findings=ingested.findings)
+        if ingested.status == NORMALISED:
+            outcome.rows = ingested.rows()
+            outcome.quarantined = ingested.quarantined
+            outcome.archived_to = ingested.archived_to
+        if ingested.status != REJECTED:  # loaded, or validated again as the same version: next run need not read it
+            _write_fingerprint(lake, job.facility_code, job.yyyymm, ingested.manifest_sha256, result.fingerprint)
+        outcomes[(job.facility_code, job.yyyymm)] = outcome
     return [outcomes[d] for d in deliveries]
 
 
@@ -178,18 +165,15 @@ class _DeliveryJob:
     facility_code: str
     yyyymm: int
     load_id: str
-    previous_manifest_sha256: str | None
+    previous: PreviousLoad | None
+    loaded_by: str
     force: bool = False
 
 
 @dataclass
 class _Prepared:
-    status: str  # loaded | unchanged | rejected
-    findings: list[dict[str, object]] = field(default_factory=list)
-    manifest_sha256: str = ""
-    files: list[load.LoadedFile] = field(default_factory=list)
-    quarantined: list[dict[str, object]] = field(default_factory=list)
-    archived_to: str | None = None
+    ingested: Ingested
+    plan: LoadPlan | None  # the load of a normalised delivery, run by the parent's executor
     fingerprint: list[list[object]] = field(default_factory=list)
 
 
@@ -210,7 +194,7 @@ def _write_fingerprint(lake: Path, facility_code: str, yyyymm: int, manifest_sha
     path.write_text(json.dumps({"manifest_sha256": manifest_sha, "files": files}), encoding="utf-8")
 
 
-def _unchanged_since_load(lake: Path, facility_code: str, yyyymm: int, previous: load.PreviousLoad) -> bool:
+def _unchanged_since_load(lake: Path, facility_code: str, yyyymm: int, previous: PreviousLoad) -> bool:
     """True when the delivery's raw files are exactly those of its latest load: same manifest, and no file
     added, removed, resized or rewritten since it was validated. Anything else is validated again, so a file
     changed behind an unchanged manifest is still rejected with its reason."""
@@ -239,71 +223,16 @@ def _run_jobs(jobs: list[_DeliveryJob], key: bytes) -> list[_Prepared]:
 
 
 def _prepare(job: _DeliveryJob, key: bytes) -> _Prepared:
-    """Validate and normalise one delivery and archive its versions (files only: DuckDB stays in the parent)."""
+    """Validate, normalise and plan the load of one delivery — the steps in their order; files only: the plan is
+    run by the parent's DuckDB executor, with the other deliveries' plans, in one transaction."""
     storage = LocalStorage(job.lake)
-    facility_code, yyyymm = job.facility_code, job.yyyymm
-    fingerprint = _raw_fingerprint(job.lake, facility_code, yyyymm)  # before reading: a later change shows
-    report = validate_delivery(storage, facility_code, yyyymm)
-    if not report.ok:
-        return _Prepared("rejected", findings=list(report.findings))
-    manifest_sha = report.manifest_sha256 or ""
-    previous = job.previous_manifest_sha256
-    if previous == manifest_sha:
-        if not job.force:  # rewritten with the same content (a new upload of the same version): nothing to do
-            return _Prepared("unchanged", manifest_sha256=manifest_sha, fingerprint=fingerprint)
-        previous = None  # --force: the same version again, nothing to archive
-    if previous is not None:  # keep the version being replaced: its stage Parquet, before the normaliser overwrites it
-        load.archive_stage(storage, facility_code, yyyymm, previous)
-    try:
-        result = normalise_delivery(storage, storage, facility_code, yyyymm, key=key, load_id=job.load_id)
-    except FileRejected as exc:
-        finding = {
-            "file": exc.file,
-            "line": exc.line,
-            "column": exc.column,
-            "reason_code": getattr(exc, "reason_code", "file_rejected"),
-            "reason": exc.reason,
-        }
-        return _Prepared("rejected", findings=[finding])
-    files = loaded_files(report.manifest or {}, result.as_dict())
+    fingerprint = _raw_fingerprint(job.lake, job.facility_code, job.yyyymm)  # before reading: a later change shows
+    report = validate_delivery(storage, job.facility_code, job.yyyymm)
+    ingested = ingest_delivery(storage, report, key=key, load_id=job.load_id, previous=job.previous, force=job.force)
     # the normaliser deleted the raw K生成用データ (docs/pseudonymisation.md): the folder as it now is
     fingerprint = [entry for entry in fingerprint if not holds_direct_identifiers(str(entry[0]))]
-    load.archive_raw(storage, facility_code, yyyymm, manifest_sha, [f.source_file for f in files])
-    archived_to = None
-    if previous is not None:
-        archived_to = load.archive_prefix(facility_code, yyyymm, previous)
-        if not storage.exists(archived_to + MANIFEST_NAME):  # loaded before archiving existed
-            archived_to = load.stage_archive_prefix("*", facility_code, yyyymm, previous)
-    reasons = {f.source_file: r for f in result.files if (r := f.reasons)}
-    return _Prepared(
-        "loaded",
-        manifest_sha256=manifest_sha,
-        files=files,
-        quarantined=[{"file": name, "reasons": r} for name, r in reasons.items()],
-        archived_to=archived_to,
-        fingerprint=fingerprint,
-    )
-
-
-def loaded_files(manifest: dict[str, object], normalised: dict[str, object]) -> list[load.LoadedFile]:
-    """Join the manifest's facts (sha256, bytes) with the normaliser's counts, per delivered file."""
-    facts = {f["name"]: f for f in manifest.get("files", [])}  # type: ignore[union-attr]
-    out = []
-    for f in normalised["files"]:  # type: ignore[union-attr]
-        m = facts.get(f["source_file"], {})
-        out.append(
-            load.LoadedFile(
-                kind=f["kind"],
-                source_file=f["source_file"],
-                sha256=str(m.get("sha256", "")),
-                bytes=int(m.get("bytes", 0)),
-                delivered_rows=int(f["delivered"]),
-                accepted_rows=int(f["accepted"]),
-                quarantined_rows=int(f["quarantined"]),
-                warnings=int(f["warnings"]),
-            )
-        )
-    return out
+    plan = ingested.plan(job.loaded_by) if ingested.status == NORMALISED else None
+    return _Prepared(ingested, plan, fingerprint)
 
 
 def rows_per_layer(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -364,7 +293,7 @@ def run_local(
     # what this publication must copy: every delivery loaded since the last complete publication (a killed or
     # failed run leaves its deliveries pending; this run resumes them from mart_build)
     with duck.connect(db_path) as con:
-        touched = None if full_refresh else publish.pending(con)
+        touched = None if full_refresh else DuckDBExecutor(con, lake).pending()
     build_started_at = datetime.now(UTC)
 
     # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not
@@ -403,7 +332,7 @@ def run_local(
         if publishable is not False:
             step = time.monotonic()
             try:
-                tables = publish.publish_duckdb(
+                tables = publish_duckdb(
                     con,
                     publishable,
                     run_id=run_id,
@@ -420,7 +349,7 @@ def run_local(
                     "held_back": sorted([f, m] for f, m in held_back),
                     "tables": tables,
                 }
-                summary.exports = export.export_duckdb(con, lake, publishable, tables)
+                summary.exports = export_duckdb(con, lake, publishable, tables)
                 summary.headline = headline(con)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)
         summary.rows_per_layer = rows_per_layer(con)
@@ -502,9 +431,13 @@ def build_report(db_path: Path) -> str | None:
 
 
 def write_summary(summary: RunSummary) -> Path:
+    """The run's summary (``runs/<run id>.json``) and its notification text (``.txt``): what the Notify Lambda
+    sends by SNS/Slack on AWS, from the same :func:`dpc.steps.notify.format_summary`."""
     path = paths.data_dir() / "runs" / f"{summary.run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    as_dict = summary.as_dict()
+    path.write_text(json.dumps(as_dict, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    path.with_suffix(".txt").write_text(notify.format_summary(as_dict) + "\n", encoding="utf-8")
     return path
 
 

@@ -5,7 +5,7 @@ An error-severity check that failed (or errored) stops publication; warnings are
 
 STANDARD LIBRARY ONLY at import time: the DataQuality Lambda imports this module. The verdict is one pure
 function over result rows (:func:`verdict_from_rows`); the DuckDB path (:func:`evaluate`, local runs) and the
-Redshift Data API path (``orchestration/lambdas/data_quality.py`` through :mod:`dpc.steps.redshift`) both
+Redshift Data API path (``orchestration/lambdas/data_quality.py`` through :mod:`dpc.executors.redshift`) both
 read the same columns with the same queries (:data:`RESULT_COLUMNS`, :func:`results_sql`,
 :data:`RECONCILIATION_SQL`) and hand the rows to it.
 """
@@ -16,6 +16,8 @@ import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from dpc.steps import step
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; duckdb is imported lazily by evaluate()
     import duckdb
@@ -72,6 +74,7 @@ class DqVerdict:
         return f"{len(self.errors)} error-severity DQ check(s) failed for run {self.run_id}: {names}{more}"
 
 
+@step("dq")
 def verdict_from_rows(
     run_id: str,
     rows: Iterable[Sequence[Any]],

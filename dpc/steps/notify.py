@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dpc.steps import step
+
 # docs/decisions/0024: the run statuses and the exit code of each — the same words in the terminal, the JSON
 # summary, the notification and the exit code
 RUN_STATUSES: dict[str, int] = {"SUCCEEDED": 0, "PARTIAL": 2, "FAILED": 1, "NOTHING_TO_DO": 0, "NO_DELIVERIES": 1}
@@ -58,6 +60,7 @@ def summary_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@step("notify")
 def format_summary(summary: Mapping[str, Any]) -> str:
     """A readable multi-line summary for the terminal (and the body of the e-mail/Slack message)."""
     f = summary_fields(summary)

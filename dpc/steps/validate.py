@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from dpc.config import file_prefixes
 from dpc.layouts import kind_for_filename
 from dpc.manifest import MANIFEST_NAME, count_data_rows, delivery_from_path, manifest_sha256
+from dpc.steps import step
 from dpc.steps.identifiers import deletion_marker
 from dpc.storage import Storage, delivery_prefix
 
@@ -66,6 +67,7 @@ def _short(digest: str) -> str:
     return digest[:12] + "…"
 
 
+@step("validate")
 def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> ValidationReport:
     """Check the delivery's files against its manifest (see the module docstring)."""
     report = ValidationReport(facility_code, int(yyyymm))
@@ -179,6 +181,32 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
                 f"row count mismatch: manifest says {entry['rows']} data rows, file has {rows} "
                 "(title row excluded; truncated upload or the file changed after the manifest was written)",
             )
+    return report
+
+
+def validated_report(storage: Storage, facility_code: str, yyyymm: int, expected_sha256: str) -> ValidationReport:
+    """The report of a delivery an earlier step validated (the state machine's ValidateManifest): its manifest,
+    checked to be still the one validated, and each listed file still of the validated size — without reading
+    every file again. A changed delivery is rejected: its new manifest starts a run of its own."""
+    report = ValidationReport(facility_code, int(yyyymm))
+    prefix = delivery_prefix("raw", facility_code, yyyymm)
+    mkey = prefix + MANIFEST_NAME
+    try:
+        manifest = json.loads(storage.read_bytes(mkey).decode("utf-8"))
+    except Exception as exc:  # noqa: BLE001 — gone or unreadable: the delivery changed since validation
+        report.add(mkey, "manifest_changed", f"the validated manifest cannot be read any more ({exc})")
+        return report
+    digest = manifest_sha256(manifest) if isinstance(manifest, dict) else ""
+    if digest != expected_sha256:
+        report.add(mkey, "manifest_changed", "the manifest changed since it was validated: its new run will load it")
+        return report
+    report.manifest, report.manifest_sha256 = manifest, digest
+    for f in manifest.get("files", []):
+        name = str(f.get("name"))
+        if deleted_after_normalising(storage, facility_code, yyyymm, name, str(f.get("sha256", ""))):
+            continue
+        if not storage.exists(prefix + name) or storage.size(prefix + name) != int(f.get("bytes", -1)):
+            report.add(prefix + name, "file_changed", "the file changed or went since the delivery was validated")
     return report
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from lambda_common import client, log, redshift_of, state_of
 
+from dpc.executors.redshift import query
 from dpc.steps.dq import RECONCILIATION_SQL, results_sql, verdict_from_rows
-from dpc.steps.redshift import query
 
 
 def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = None) -> dict[str, Any]:
