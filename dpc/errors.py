@@ -63,5 +63,9 @@ class PublicationBlocked(DpcError, RuntimeError):
     """A publication that cannot be made as asked (held-back deliveries it cannot leave out): nothing is published."""
 
 
+class DispatchFailed(DpcError, RuntimeError):
+    """Some pending deliveries could not be started (the schedule's retry runs the dispatcher again)."""
+
+
 # the names a Lambda of the state machine can fail with (besides Lambda's own service errors)
 LAMBDA_ERRORS = (StepInputError.__name__, ConfigurationError.__name__, StatementFailed.__name__)

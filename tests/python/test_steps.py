@@ -86,3 +86,26 @@ def test_each_step_has_its_function_and_the_state_machine_runs_them_in_order() -
             if isinstance(node, ast.Call)
         }
         assert called & (functions[step] | {"plan"}), (entry.name, step, functions[step])
+
+
+def test_every_error_a_lambda_raises_is_named_in_the_vocabulary_and_caught_by_name() -> None:
+    """One error vocabulary (dpc/errors.py): the Lambdas raise only its classes, and each state-machine Lambda
+    state catches them by name before its States.ALL fallback."""
+    from dpc import errors
+
+    raised: dict[str, set[str]] = {}
+    for handler in sorted(LAMBDAS.glob("*.py")):
+        for node in ast.walk(ast.parse(handler.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                name = getattr(node.exc.func, "id", None) or getattr(node.exc.func, "attr", "")
+                raised.setdefault(handler.stem, set()).add(name)
+    for module, names in raised.items():
+        for name in names:
+            assert isinstance(getattr(errors, name, None), type), f"{module} raises {name}, not in dpc/errors.py"
+    definition = (PROJECT_DIR / "orchestration" / "statemachine" / "pipeline.asl.json").read_text(encoding="utf-8")
+    states = json.loads(re.sub(r"\$\{\w+\}", "0", definition))["States"]
+    for state in ("ValidateManifest", "LoadRaw", "DataQuality", "Publish", "Export"):
+        catches = states[state]["Catch"]
+        assert catches[-1]["ErrorEquals"] == ["States.ALL"]
+        named = {e for c in catches[:-1] for e in c["ErrorEquals"]}
+        assert set(errors.LAMBDA_ERRORS) <= named, (state, named)
