@@ -4,7 +4,7 @@
 data "aws_caller_identity" "current" {}
 
 locals {
-  name   = "dpc-learning-${var.environment}"
+  name   = "${var.name_prefix}-${var.environment}"
   layers = ["raw", "stage", "internal", "mart_build", "mart", "ref", "dq"]
 
   columns = jsondecode(file("${path.module}/stage_columns.json"))
@@ -21,7 +21,7 @@ resource "aws_glue_catalog_database" "layer" {
 
   catalog_id  = data.aws_caller_identity.current.account_id
   name        = "dpc_${var.environment}_${each.value}"
-  description = "dpc-learning ${var.environment}: ${each.value} layer (docs/decisions/0008)"
+  description = "${var.name_prefix} ${var.environment}: ${each.value} layer (docs/decisions/0008)"
   tags        = var.tags
 }
 
@@ -81,7 +81,7 @@ resource "aws_glue_catalog_table" "raw" {
 
 resource "aws_athena_workgroup" "this" {
   name          = local.name
-  description   = "dpc-learning ${var.environment}: dbt's Athena target, QuickSight and learners"
+  description   = "${var.name_prefix} ${var.environment}: dbt's Athena target, QuickSight and learners"
   state         = "ENABLED"
   force_destroy = var.force_destroy_workgroup
 

@@ -3,6 +3,7 @@ mock_provider "aws" {
 }
 
 variables {
+  name_prefix           = "dpc-learning"
   environment           = "dev"
   data_bucket_name      = "dpc-learning-data-dev"
   artifacts_bucket_name = "dpc-learning-artifacts-dev"
@@ -47,5 +48,18 @@ run "catalog_and_workgroup" {
       aws_athena_workgroup.this.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS" &&
     aws_athena_workgroup.this.configuration[0].bytes_scanned_cutoff_per_query == 10737418240)
     error_message = "Athena workgroup enforces KMS results and a bytes-scanned cutoff."
+  }
+}
+
+run "names_from_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "acme-dpc"
+  }
+
+  assert {
+    condition     = aws_athena_workgroup.this.name == "acme-dpc-dev" && output.athena_workgroup_name == "acme-dpc-dev"
+    error_message = "The Athena workgroup is named from name_prefix."
   }
 }
