@@ -30,7 +30,7 @@ def handler(event: dict[str, Any], context: Any = None, *, glue: Any = None) -> 
         raise StepInputError(f"the normalise answer is not a normalised {facility_code} {yyyymm}")
     plan = ingested.plan(loaded_by=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "dpc-record-partitions")
     executor = AthenaExecutor(
-        glue or client("glue"), None, raw_database=env("GLUE_RAW_DATABASE"), bucket=bucket_of(event)
+        glue or client("glue"), None, raw_database=env("GLUE_DATABASE_PREFIX") + "_raw", bucket=bucket_of(event)
     )
     locations = executor.load([plan])
     log(step="record_partitions", facility_code=facility_code, yyyymm=yyyymm, load_id=plan.load_id)

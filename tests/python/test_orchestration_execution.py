@@ -65,6 +65,7 @@ LOAD_LOOP = [
     "DescribeLoad",
     "LoadStatus",
     "LoadDone",
+    "RecordPartitions",
 ]
 
 
@@ -152,8 +153,11 @@ class Pipeline:
         return out
 
     def load(self) -> dict[str, Any]:
+        """LoadRaw's batch, then (once the state machine saw it finish) RecordPartitions against moto's Glue."""
         sid = moto_statement(self.stack.server, "-- stands for the load batch")
-        return self._statement_step("load_raw", "load", DataApi(self.stack.server).batch(statement_id=sid))
+        out = self._statement_step("load_raw", "load", DataApi(self.stack.server).batch(statement_id=sid))
+        self.state["partitions"] = self._call("record_partitions", self._event())
+        return out
 
     def dbt(self) -> dict[str, Any]:
         """The dbt runner's answer for this delivery, in the runner's shape, with the local run's dbt results
@@ -323,8 +327,17 @@ def test_success_path_and_same_summary_as_the_local_run(pipeline: Pipeline) -> N
         p.export()
         notified = p.notify("SUCCEEDED")
     # the same steps as the local pipeline (test_steps.py); transform is the runner's dbt task, answered here with
-    # the local run's results (the runner's own dbt step is run for real in test_runner.py)
-    assert steps == [s for s in DELIVERY_STEPS if s != "transform"]
+    # the local run's results (the runner's own dbt step is run for real in test_runner.py). On AWS the load plan
+    # is run by two executors, Redshift (LoadRaw) then Glue for Athena (RecordPartitions): one step, twice
+    assert steps[2:4] == ["load", "load"]
+    assert steps[:3] + steps[4:] == [s for s in DELIVERY_STEPS if s != "transform"]
+    # Athena reads the load Redshift recorded: every raw table's partition points at the normaliser's load prefix
+    load_id = normalised["ingested"]["load_id"]
+    glue = p.stack.client("glue")
+    for table in ("d", "efn", "quarantine_ff1"):
+        [partition] = glue.get_partitions(DatabaseName=f"{p.stack.glue_prefix}_raw", TableName=table)["Partitions"]
+        assert partition["StorageDescriptor"]["Location"].endswith(f"/load={load_id}/"), partition
+        assert partition["Parameters"]["load_id"] == load_id
     p.start()
     p.answer("normalise", normalised)
     wait_for_state(p.stack.client("stepfunctions"), p.arn, "RunDbt")
@@ -413,8 +426,9 @@ def test_dbt_failure_is_caught_notified_and_raised_with_its_cause(pipeline: Pipe
     described, history = p.finish()
     assert described["status"] == "FAILED"
     assert (described["error"], described["cause"]) == ("DbtTestFailure", cause)
-    assert states_entered(history)[-7:] == [
+    assert states_entered(history)[-8:] == [
         "LoadDone",
+        "RecordPartitions",
         "AcquireBuildLock",
         "RunDbt",
         "ReleaseBuildLockAfterFailure",

@@ -19,6 +19,7 @@ HANDLERS = (
     "dispatch",
     "validate_manifest",
     "load_raw",
+    "record_partitions",
     "data_quality",
     "publish",
     "export",

@@ -367,7 +367,7 @@ def test_redshift_tables_match_normaliser() -> None:
     from sqlglot import exp
 
     from dpc.layouts import KIND_SLUG
-    from dpc.steps.load import LOAD_HISTORY_DDL
+    from dpc.executors.duckdb import LOAD_HISTORY_DDL
     from dpc.steps.normalise import normalised_schema, quarantine_schema
 
     r = subprocess.run(

@@ -82,7 +82,6 @@ module "glue_athena" {
   data_bucket_name        = module.foundation.data_bucket_name
   artifacts_bucket_name   = module.foundation.artifacts_bucket_name
   kms_key_arn             = module.foundation.kms_key_arn
-  facility_codes          = var.facility_codes
   force_destroy_workgroup = var.force_destroy_workgroup
 }
 

@@ -53,11 +53,6 @@ variable "upload_source_cidrs" {
   type        = list(string)
 }
 
-variable "facility_codes" {
-  description = "Facility codes (9 digits) of the Glue partition projection."
-  type        = list(string)
-}
-
 variable "key_administrator_arns" {
   description = "IAM principals that administer the KMS key."
   type        = list(string)

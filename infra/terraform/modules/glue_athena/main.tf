@@ -1,5 +1,6 @@
 # Glue databases per layer, one Glue table per file kind over the normalised stage/<kind>/ Parquet
-# (and one per kind's quarantine), partitions by projection (docs/decisions/0011), and the Athena workgroup.
+# (and one per kind's quarantine), partitions registered per recorded load (docs/decisions/0011), and the Athena
+# workgroup.
 
 data "aws_caller_identity" "current" {}
 
@@ -34,18 +35,13 @@ resource "aws_glue_catalog_table" "raw" {
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {
-    EXTERNAL                     = "TRUE"
-    classification               = "parquet"
-    "parquet.compression"        = "SNAPPY"
-    "projection.enabled"         = "true"
-    "projection.yyyymm.type"     = "integer"
-    "projection.yyyymm.range"    = "${var.yyyymm_range[0]},${var.yyyymm_range[1]}"
-    "projection.yyyymm.interval" = "1"
-    "projection.facility.type"   = "enum"
-    "projection.facility.values" = join(",", var.facility_codes)
-    "storage.location.template"  = "s3://${var.data_bucket_name}/${each.value.prefix}/yyyymm=$${yyyymm}/facility=$${facility}/"
-    "has_encrypted_data"         = "true"
-    "projection.yyyymm.digits"   = "6"
+    EXTERNAL              = "TRUE"
+    classification        = "parquet"
+    "parquet.compression" = "SNAPPY"
+    "has_encrypted_data"  = "true"
+    # no partition projection: a delivery's partition is registered by the load step and points at its latest
+    # recorded load, stage/<kind>/yyyymm=…/facility=…/load=<load id>/ (docs/decisions/0011,
+    # orchestration/lambdas/record_partitions.py); a projection would read every load folder below the delivery
   }
 
   partition_keys {

@@ -48,27 +48,6 @@ variable "kms_key_arn" {
   }
 }
 
-variable "facility_codes" {
-  description = "Facility codes (施設コード, 9 digits) of the enum partition projection of the raw tables (docs/decisions/0011)."
-  type        = list(string)
-
-  validation {
-    condition     = length(var.facility_codes) > 0 && alltrue([for c in var.facility_codes : can(regex("^[0-9]{9}$", c))])
-    error_message = "facility_codes must be a non-empty list of 9-digit codes."
-  }
-}
-
-variable "yyyymm_range" {
-  description = "Inclusive [first, last] survey month (yyyymm) of the integer range projection."
-  type        = tuple([number, number])
-  default     = [201804, 203003]
-
-  validation {
-    condition     = var.yyyymm_range[0] >= 200001 && var.yyyymm_range[1] <= 209912 && var.yyyymm_range[0] <= var.yyyymm_range[1]
-    error_message = "yyyymm_range must be two yyyymm values in order."
-  }
-}
-
 variable "bytes_scanned_cutoff_per_query" {
   description = "Athena bytes-scanned cutoff per query (cost guard; minimum 10 MB)."
   type        = number

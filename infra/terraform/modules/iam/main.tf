@@ -192,7 +192,7 @@ resource "aws_iam_role_policy" "lambda" {
       {
         Sid      = "GlueRegisterRawPartitions"
         Effect   = "Allow"
-        Action   = ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:DeletePartition", "glue:BatchDeletePartition"]
+        Action   = ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition", "glue:DeletePartition", "glue:BatchDeletePartition"]
         Resource = [local.glue_catalog, local.glue_dbs["raw"].database, local.glue_dbs["raw"].tables]
       },
       local.athena_results,

@@ -25,6 +25,7 @@ locals {
     dispatch          = "dispatch"
     validate-manifest = "validate_manifest"
     load-raw          = "load_raw"
+    record-partitions = "record_partitions"
     data-quality      = "data_quality"
     publish           = "publish"
     export            = "export"
@@ -365,6 +366,7 @@ resource "aws_sfn_state_machine" "pipeline" {
   definition = templatefile(local.asl_path, {
     validate_manifest_arn                = aws_lambda_function.this["validate-manifest"].arn
     load_raw_arn                         = aws_lambda_function.this["load-raw"].arn
+    record_partitions_arn                = aws_lambda_function.this["record-partitions"].arn
     data_quality_arn                     = aws_lambda_function.this["data-quality"].arn
     publish_arn                          = aws_lambda_function.this["publish"].arn
     export_arn                           = aws_lambda_function.this["export"].arn

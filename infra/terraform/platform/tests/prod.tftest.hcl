@@ -62,8 +62,8 @@ run "apply_whole_root_offline" {
     error_message = "Workgroups named per environment."
   }
   assert {
-    condition     = length(output.lambda_function_names) == 8 && output.lambda_function_names["dispatch"] == "dpc-prod-dispatch"
-    error_message = "All eight Lambdas deployed."
+    condition     = length(output.lambda_function_names) == 9 && output.lambda_function_names["dispatch"] == "dpc-prod-dispatch"
+    error_message = "All nine Lambdas deployed."
   }
   assert {
     condition     = output.quicksight_dataset_arns == {}

@@ -32,7 +32,7 @@ run "pipeline" {
   command = apply
 
   assert {
-    condition = (toset([for f in aws_lambda_function.this : f.function_name]) == toset([for s in ["dispatch", "validate-manifest", "load-raw", "data-quality", "publish", "export", "notify", "ecs-stopped-guard"] : "dpc-dev-${s}"]) &&
+    condition = (toset([for f in aws_lambda_function.this : f.function_name]) == toset([for s in ["dispatch", "validate-manifest", "load-raw", "record-partitions", "data-quality", "publish", "export", "notify", "ecs-stopped-guard"] : "dpc-dev-${s}"]) &&
     alltrue([for f in aws_lambda_function.this : f.runtime == "python3.11" && length(f.vpc_config) == 0]))
     error_message = "Eight python3.11 Lambdas, none in a VPC (docs/decisions/0013)."
   }
