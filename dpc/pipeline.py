@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Literal
 
 import duckdb
 
@@ -285,11 +286,11 @@ def _prepare(job: _DeliveryJob, key: bytes) -> _Prepared:
     )
 
 
-def loaded_files(manifest: dict[str, object], normalised: dict[str, object]) -> list[load.LoadedFile]:
+def loaded_files(manifest: dict[str, Any], normalised: dict[str, Any]) -> list[load.LoadedFile]:
     """Join the manifest's facts (sha256, bytes) with the normaliser's counts, per delivered file."""
-    facts = {f["name"]: f for f in manifest.get("files", [])}  # type: ignore[union-attr]
+    facts = {f["name"]: f for f in manifest.get("files", [])}
     out = []
-    for f in normalised["files"]:  # type: ignore[union-attr]
+    for f in normalised["files"]:
         m = facts.get(f["source_file"], {})
         out.append(
             load.LoadedFile(
@@ -315,13 +316,13 @@ def rows_per_layer(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 "select table_name from information_schema.tables where table_schema = ?", [schema]
             ).fetchall()
         ]
-        out[schema] = sum(con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in tables)
+        out[schema] = sum(con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in tables)  # type: ignore[index]  # count(*) returns one row
     return out
 
 
 def headline(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """A few published numbers an analyst can sanity-check at a glance."""
-    row = con.execute(
+    row: tuple[Any, ...] = con.execute(  # type: ignore[assignment]  # an aggregate returns one row
         "select count(*), count(*) filter (where is_discharged), round(avg(los_days), 1), "
         "round(sum(billed_points) filter (where is_discharged) / sum(los_days), 0), "
         "round(100 * avg(case when is_readmitted_30d then 1.0 else 0.0 end) filter (where is_discharged), 1) "
@@ -440,7 +441,7 @@ def _what_to_publish(
     outcome: transform.DbtOutcome,
     verdict: dq.DqVerdict,
     touched: publish.Touched | None,
-) -> tuple[publish.Touched | None | bool, frozenset[tuple[str, int]]]:
+) -> tuple[publish.Touched | None | Literal[False], frozenset[tuple[str, int]]]:
     """What the publication copies and which pending deliveries it holds back (docs/decisions/0028); False when
     nothing may be published (``summary.error`` says why). Marks held-back deliveries in ``summary.deliveries``."""
     broken = [n for n in outcome.nodes if n.status not in ("success", "pass", "warn", "fail", "no-op")]

@@ -238,7 +238,7 @@ def run_normalise_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) ->
     target: Storage
     if cfg.data_bucket:
         source = S3Storage(cfg.data_bucket)
-        target = S3Storage(cfg.data_bucket, kms_key_id=cfg.kms_key_id, client=source.client)  # type: ignore[attr-defined]
+        target = S3Storage(cfg.data_bucket, kms_key_id=cfg.kms_key_id, client=source.client)
     else:  # local run: the local lake, laid out like the bucket
         source = target = LocalStorage(paths.lake_dir())
     key = load_key()

@@ -109,7 +109,7 @@ def _unchanged(report: Mapping[str, object] | None) -> bool:
 
 def _last_publications(con: duckdb.DuckDBPyConnection) -> list[int]:
     """The last two publications (µs since the epoch of published_at), newest first; [] before the first one."""
-    exists = con.execute(
+    exists = con.execute(  # type: ignore[index]  # count(*) returns one row
         "select count(*) from information_schema.tables where table_schema = 'dq' and table_name = 'publish_log'"
     ).fetchone()[0]
     if not exists:
@@ -148,7 +148,7 @@ def _export_partitions(con: duckdb.DuckDBPyConnection, table: str, table_dir: Pa
     without rows loses its file; a full export also removes every file the new export did not write.
     """
     if touched is None:
-        nulls = con.execute(
+        nulls = con.execute(  # type: ignore[index]  # count(*) returns one row
             f"select count(*) from {PUBLISHED_SCHEMA}.{table} where facility_code is null or yyyymm is null"
         ).fetchone()[0]
         if nulls:

@@ -156,7 +156,7 @@ def load_delivery_duckdb(
     ensure_raw_tables(con, lake)
     counts: dict[str, int] = {}
     for kind, slug in KIND_SLUG.items():
-        counts[kind] = con.execute(
+        counts[kind] = con.execute(  # type: ignore[index]  # count(*) returns one row
             f"select count(*) from raw.{slug} where facility_code = ? and yyyymm = ?", [facility_code, yyyymm]
         ).fetchone()[0]
     con.execute("begin transaction")

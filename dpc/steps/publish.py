@@ -230,10 +230,10 @@ def publish_duckdb(
                 months = frozenset(m for m in months if m[0] in touched.facilities)
                 _keys_table(con, "publish_kpi_months", key, months)
                 keys_table, n_keys = "publish_kpi_months", len(months)
-            deleted = con.execute(
+            deleted = con.execute(  # type: ignore[index]  # a delete/insert returns one row, its count
                 f"delete from {PUBLISHED_SCHEMA}.{table} as t where {_match('t', keys_table, key)}"
             ).fetchone()[0]
-            inserted = con.execute(
+            inserted = con.execute(  # type: ignore[index]  # a delete/insert returns one row, its count
                 f"insert into {PUBLISHED_SCHEMA}.{table} by name "
                 f"select * from {BUILD_SCHEMA}.{table} as t where {_match('t', keys_table, key)}"
             ).fetchone()[0]
@@ -258,7 +258,7 @@ def publish_duckdb(
         raise
     for table in tables:
         if report[table].get("mode") != "kept":
-            report[table]["rows"] = con.execute(f"select count(*) from {PUBLISHED_SCHEMA}.{table}").fetchone()[0]
+            report[table]["rows"] = con.execute(f"select count(*) from {PUBLISHED_SCHEMA}.{table}").fetchone()[0]  # type: ignore[index]  # count(*) returns one row
     return report
 
 
@@ -269,10 +269,10 @@ def _publish_without_held_back(
     if "facility_code" not in {c for c, _ in build_cols}:
         return {"mode": "kept", "reason": "no facility_code: its published version is kept while deliveries are held"}
     others = "not " + _match("t", "publish_held_back", ("facility_code",))
-    deleted = con.execute(f"delete from {PUBLISHED_SCHEMA}.{table} as t where {others}").fetchone()[0] if exists else 0
+    deleted = con.execute(f"delete from {PUBLISHED_SCHEMA}.{table} as t where {others}").fetchone()[0] if exists else 0  # type: ignore[index]  # a delete/insert returns one row, its count
     if not exists:
         con.execute(f"create table {PUBLISHED_SCHEMA}.{table} as select * from {BUILD_SCHEMA}.{table} limit 0")
-    inserted = con.execute(
+    inserted = con.execute(  # type: ignore[index]  # a delete/insert returns one row, its count
         f"insert into {PUBLISHED_SCHEMA}.{table} by name select * from {BUILD_SCHEMA}.{table} as t where {others}"
     ).fetchone()[0]
     return {"mode": "facilities", "deleted": deleted, "inserted": inserted}
