@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -244,7 +245,7 @@ def rows_per_layer(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 "select table_name from information_schema.tables where table_schema = ?", [schema]
             ).fetchall()
         ]
-        out[schema] = sum(con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in tables)
+        out[schema] = sum(duck.scalar(con, f'select count(*) from "{schema}"."{t}"') for t in tables)
     return out
 
 
@@ -256,6 +257,8 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         "round(100 * avg(case when is_readmitted_30d then 1.0 else 0.0 end) filter (where is_discharged), 1) "
         "from mart.fct_admissions"
     ).fetchone()
+    if row is None:  # an aggregate always returns one row
+        raise ValueError("mart.fct_admissions returned no aggregate row")
     return {
         "stays": row[0],
         "discharges": row[1],
@@ -369,7 +372,7 @@ def _what_to_publish(
     outcome: transform.DbtOutcome,
     verdict: dq.DqVerdict,
     touched: publish.Touched | None,
-) -> tuple[publish.Touched | None | bool, frozenset[tuple[str, int]]]:
+) -> tuple[publish.Touched | None | Literal[False], frozenset[tuple[str, int]]]:
     """What the publication copies and which pending deliveries it holds back (docs/decisions/0028); False when
     nothing may be published (``summary.error`` says why). Marks held-back deliveries in ``summary.deliveries``."""
     broken = [n for n in outcome.nodes if n.status not in ("success", "pass", "warn", "fail", "no-op")]

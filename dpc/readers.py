@@ -38,6 +38,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -57,6 +58,9 @@ from dpc.layouts import (
     record_length,
 )
 from dpc.manifest import has_title_row
+
+if TYPE_CHECKING:  # imported lazily at run time, for FF1 and H only
+    from dpc.payload_checks import Describe
 
 # reason_code → what it means (docs and dq accepted-values tests read this)
 REASONS: dict[str, str] = {
@@ -800,7 +804,7 @@ class _Check:
     code: str
     column: str | None
     mask: pa.Array
-    describe: Callable[[int], str]
+    describe: Describe
 
 
 def _validate(
@@ -878,12 +882,12 @@ def _validate(
                 )
             )
         if c.codes:
-            chk = rules.code_check(c.codes, year, c.codes in WARN_ONLY_LISTS)
-            outside = pc.and_(pc.invert(empty), pc.invert(pc.is_in(arr, chk.allowed)))
+            code_rule = rules.code_check(c.codes, year, c.codes in WARN_ONLY_LISTS)
+            outside = pc.and_(pc.invert(empty), pc.invert(pc.is_in(arr, code_rule.allowed)))
             if not pc.any(outside).as_py():
                 continue
-            other = pc.and_(outside, pc.is_in(arr, chk.other_years))
-            pages = ", ".join(f"p{p}" for p in chk.pages)
+            other = pc.and_(outside, pc.is_in(arr, code_rule.other_years))
+            pages = ", ".join(f"p{p}" for p in code_rule.pages)
             warns.append(
                 _Check(
                     "code_other_year",
@@ -893,13 +897,13 @@ def _validate(
                 )
             )
             unknown = pc.and_(outside, pc.invert(other))
-            target = warns if chk.warn_only else checks
+            target = warns if code_rule.warn_only else checks
             target.append(
                 _Check(
                     "unknown_code",
                     c.name,
                     unknown,
-                    lambda i, c=c, p=pages, w=chk.warn_only: (
+                    lambda i, c=c, p=pages, w=code_rule.warn_only: (
                         f"{c.ja} {val(c.name)(i)} is not in the code list {c.codes} ({p})"
                         + (": kept (hospitals may add codes, or the specification lets this one be free)" if w else "")
                     ),
@@ -1041,7 +1045,11 @@ def _validate(
     for i in pc.indices_nonzero(any_bad).to_pylist():
         chk = checks[reason[i].as_py()]
         ln = line_numbers[i].as_py()
-        raw = raw_for(ln) if raw_for else ctx.raw(texts[i].as_py())
+        if raw_for:
+            raw = raw_for(ln)
+        else:
+            assert texts is not None  # the callers pass the line texts or raw_for
+            raw = ctx.raw(texts[i].as_py())
         findings.append(Finding(ln, chk.column, chk.code, chk.describe(i), raw))
         if unit_keys is not None and (chk.column in key_columns or chk.code == "invalid_data_id"):
             ctx.unit_faults.setdefault(unit_keys[i].as_py(), (ln, chk.describe(i)))

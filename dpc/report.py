@@ -24,6 +24,8 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dpc import duck
+
 MART = "mart"
 DQ = "dq"
 SUPPRESSED = "秘匿"
@@ -135,7 +137,7 @@ def _indicator_rows(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any
     select = ", ".join(f'"{c}"' for c in columns)
     order = ", ".join(str(i + 1) for i in range(min(3, len(columns))))
     rows = con.execute(f'select {select} from {MART}."{table}" order by {order} limit {INDICATOR_ROW_LIMIT}').fetchall()
-    total = con.execute(f'select count(*) from {MART}."{table}"').fetchone()[0]
+    total = duck.scalar(con, f'select count(*) from {MART}."{table}"')
     return {"columns": columns, "rows": rows, "total": total}
 
 

@@ -188,15 +188,13 @@ def reset(sb: Sandbox, shared_db: Path | None = None) -> ResetResult:
                 for name in names:
                     con.execute(f'create table "{schema}"."{name}" as select * from shared."{schema}"."{name}"')
                 tables[schema] = len(names)
-                rows[schema] = sum(con.execute(f'select count(*) from "{schema}"."{n}"').fetchone()[0] for n in names)
+                rows[schema] = sum(duck.scalar(con, f'select count(*) from "{schema}"."{n}"') for n in names)
             con.execute("detach shared")
             for schema in sb.own_schemas:
                 con.execute(f'create schema if not exists "{schema}"')
-            if (
-                tables.get("dq")
-                and con.execute(
-                    "select count(*) from information_schema.tables where table_schema = 'dq' and table_name = 'dq_results'"
-                ).fetchone()[0]
+            if tables.get("dq") and duck.scalar(
+                con,
+                "select count(*) from information_schema.tables where table_schema = 'dq' and table_name = 'dq_results'",
             ):
                 # the on-run-end hook records the learner's own test results here (macros/dq/dq_record_results.sql)
                 con.execute(f'create table "{sb.schema("dq")}".dq_results as select * from dq.dq_results limit 0')

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dpc.duck import scalar
 from dpc.layouts import KIND_SLUG
 from dpc.steps import load as load_rule
 from dpc.steps import publish as publish_rule
@@ -174,9 +175,11 @@ class DuckDBExecutor:
         out = {}
         for plan in plans:
             out[plan.delivery] = {
-                kind: self.con.execute(
-                    f"select count(*) from raw.{slug} where facility_code = ? and yyyymm = ?", list(plan.delivery)
-                ).fetchone()[0]  # type: ignore[index]
+                kind: scalar(
+                    self.con,
+                    f"select count(*) from raw.{slug} where facility_code = ? and yyyymm = ?",
+                    list(plan.delivery),
+                )
                 for kind, slug in KIND_SLUG.items()
             }
         return out

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 import duckdb
 
+from dpc.duck import scalar
 from dpc.executors.duckdb import mart_tables
 from dpc.steps import export as export_rule
 from dpc.steps.export import partition_path
@@ -69,9 +70,9 @@ def export_duckdb(
 
 def _last_publications(con: duckdb.DuckDBPyConnection) -> list[int]:
     """The last two publications (µs since the epoch of published_at), newest first; [] before the first one."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'dq' and table_name = 'publish_log'"
-    ).fetchone()[0]
+    exists = scalar(
+        con, "select count(*) from information_schema.tables where table_schema = 'dq' and table_name = 'publish_log'"
+    )
     if not exists:
         return []
     rows = con.execute("select epoch_us(published_at) from dq.publish_log order by published_at desc limit 2")
@@ -108,9 +109,9 @@ def _export_partitions(con: duckdb.DuckDBPyConnection, table: str, table_dir: Pa
     without rows loses its file; a full export also removes every file the new export did not write.
     """
     if touched is None:
-        nulls = con.execute(
-            f"select count(*) from {PUBLISHED_SCHEMA}.{table} where facility_code is null or yyyymm is null"
-        ).fetchone()[0]
+        nulls = scalar(
+            con, f"select count(*) from {PUBLISHED_SCHEMA}.{table} where facility_code is null or yyyymm is null"
+        )
         if nulls:
             raise ValueError(f"{PUBLISHED_SCHEMA}.{table} has {nulls} rows without facility_code or yyyymm")
         rows = con.execute(f"select distinct facility_code, yyyymm from {PUBLISHED_SCHEMA}.{table} order by all")

@@ -548,7 +548,7 @@ def _judge_incremental(ctx: _Context, con: Any, plan: _Plan, by_id: dict[str, An
             result.problems.append(f"the incremental run of {e.model} failed:\n{_short(run.message if run else '', 8)}")
             return
         actual = _fetch_actual(con, (plan.node["schema"], plan.node["alias"] or plan.node["name"]), e)
-        now = {}
+        now: dict[tuple[Any, ...], Any] = {}
         for r in actual:
             now.setdefault(tuple(r[i] for i in key_idx), r[tamper_i])
         counts = Counter(tuple(r[i] for i in key_idx) for r in actual)

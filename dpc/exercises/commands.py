@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def _optional_sandbox(learner: str | None) -> Any:
         return None
 
 
-def _guard(func):  # type: ignore[no-untyped-def]
+def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(a: argparse.Namespace) -> int:
         from dpc.exercises import UnknownExercise
         from dpc.sandbox import SandboxError
@@ -91,7 +92,7 @@ def _guard(func):  # type: ignore[no-untyped-def]
     return run
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`dpc sandbox` and `dpc exercise` (learners, issue 13)."""
     learner_help = "learner name (default: $DPC_LEARNER)"
 

@@ -47,8 +47,8 @@ def blame_sql(placeholder: str = "?") -> str:
 class DqVerdict:
     run_id: str
     passed: int = 0
-    warnings: list[dict[str, object]] = field(default_factory=list)
-    errors: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # one dict per check (JSON, as the summary shows)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     reconciliation_mismatches: int = 0
 
     @property
@@ -121,6 +121,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, run_id: str | Sequence[str]) -> DqV
     :func:`dpc.steps.transform.build`): their rows are evaluated together, the first id names the verdict."""
     import duckdb
 
+    from dpc.duck import scalar
+
     run_ids = [run_id] if isinstance(run_id, str) else list(run_id)
     rows: list[Sequence[Any]] = []
     blame_rows: list[Sequence[Any]] = []
@@ -129,7 +131,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, run_id: str | Sequence[str]) -> DqV
         with contextlib.suppress(duckdb.CatalogException):  # a warehouse built before dq_failure_deliveries
             blame_rows += con.execute(blame_sql("?"), [one]).fetchall()
     try:
-        mismatches = con.execute(RECONCILIATION_SQL).fetchone()[0]
+        mismatches = scalar(con, RECONCILIATION_SQL)
     except duckdb.CatalogException:
         mismatches = 0
     return verdict_from_rows(run_ids[0] if run_ids else "", rows, mismatches, blame_rows)

@@ -14,7 +14,7 @@ replace, :func:`ingest_delivery`:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dpc.readers import FileRejected
@@ -25,7 +25,7 @@ from dpc.steps.validate import ValidationReport
 from dpc.storage import Storage
 
 
-def loaded_files(manifest: Mapping[str, Any], normalised_files: list[Mapping[str, Any]]) -> list[load.LoadedFile]:
+def loaded_files(manifest: Mapping[str, Any], normalised_files: Sequence[Mapping[str, Any]]) -> list[load.LoadedFile]:
     """Join the manifest's facts (sha256, bytes) with the normaliser's counts, per delivered file."""
     facts = {str(f["name"]): f for f in manifest.get("files", [])}
     out = []

@@ -22,6 +22,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypedDict
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -299,6 +300,15 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
+class _FileColumns(TypedDict):
+    """The lineage values every table of one delivered file carries (keyword arguments of typed/quarantine_table)."""
+
+    yyyymm: int
+    source_file: str
+    load_id: str
+    loaded_at: datetime
+
+
 def delivery_files(storage: Storage, facility_code: str, yyyymm: int) -> list[str]:
     """The delivered file names: from manifest.json when present, else every file of the delivery prefix."""
     import json
@@ -340,11 +350,12 @@ def normalise_delivery(
             continue
         if holds_direct_identifiers(name) and not source.exists(prefix + name):
             marker = deletion_marker(source, facility_code, yyyymm, name)
-            if marker is not None and isinstance(marker.get("result"), dict):
+            previous = None if marker is None else marker.get("result")
+            if isinstance(previous, dict):
                 # normalised before and deleted on purpose: keep what it produced (its link keys cannot be redone)
                 kind = str(kind_for_filename(name))
-                kept_kinds[kind] = _earlier_outputs(marker, kind, facility_code, yyyymm)
-                result.files.append(FileResult(**marker["result"]))
+                kept_kinds[kind] = _earlier_outputs(marker or {}, kind, facility_code, yyyymm)
+                result.files.append(FileResult(**previous))
                 continue
         data = source.read_bytes(prefix + name)
         read = read_delivered_file(
@@ -355,7 +366,7 @@ def normalise_delivery(
             key=key,
         )
         reject_if_nothing_accepted(read)
-        common = {"yyyymm": int(yyyymm), "source_file": name, "load_id": load_id, "loaded_at": loaded_at}
+        common: _FileColumns = {"yyyymm": int(yyyymm), "source_file": name, "load_id": load_id, "loaded_at": loaded_at}
         if read.kind == "K" and keyer is None:
             keyer = load_link_keyer()
         typed = typed_table(read, key, memo=memo, facility_code=facility_code, link_keyer=keyer, **common)

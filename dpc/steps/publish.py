@@ -198,14 +198,17 @@ def plan_publish(
                     reason = "no facility_code: its published version is kept while deliveries are held"
                     plans.append(TablePublish(table, KEPT, names, reason=reason))
                 else:
-                    keys = frozenset((f,) for f in held_facilities)
-                    plans.append(TablePublish(table, FACILITIES, names, ("facility_code",), keys, bool(published_cols)))
+                    held_keys = frozenset((f,) for f in held_facilities)
+                    plans.append(
+                        TablePublish(table, FACILITIES, names, ("facility_code",), held_keys, bool(published_cols))
+                    )
                 continue
         if touched is None or grain == WHOLE or published_cols != build_cols:
             plans.append(
                 TablePublish(table, WHOLE, names, exists=bool(published_cols), recreate=published_cols != build_cols)
             )
             continue
+        keys: frozenset[tuple[Any, ...]]
         if grain == DELIVERY:
             keys = frozenset(touched.facility_months)
         elif grain == STAY:

@@ -157,7 +157,8 @@ def _release_duckdb() -> None:
         return
     with DuckDBConnectionManager._LOCK:
         if DuckDBConnectionManager._ENV is not None:
-            with contextlib.suppress(Exception):
+            # dbt-duckdb declares `_ENV = None` without a type: mypy takes it for always None
+            with contextlib.suppress(Exception):  # type: ignore[unreachable]
                 DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from dpc.config import file_prefixes
 from dpc.layouts import kind_for_filename
@@ -34,7 +35,7 @@ class ValidationReport:
     yyyymm: int
     ok: bool = True
     findings: list[dict[str, object]] = field(default_factory=list)
-    manifest: dict[str, object] | None = None
+    manifest: dict[str, Any] | None = None  # the parsed JSON
     manifest_sha256: str | None = None
 
     def add(self, file: str, reason_code: str, reason: str, line: int = 0, column: str | None = None) -> None:
@@ -111,7 +112,7 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
             column="facility_code",
         )
     try:
-        m_month = int(manifest["yyyymm"])  # type: ignore[arg-type]
+        m_month = int(manifest["yyyymm"])
     except (TypeError, ValueError):
         m_month = None
     if m_month != int(yyyymm):

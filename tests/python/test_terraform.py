@@ -366,8 +366,8 @@ def test_redshift_tables_match_normaliser() -> None:
     import sqlglot
     from sqlglot import exp
 
-    from dpc.layouts import KIND_SLUG
     from dpc.executors.duckdb import LOAD_HISTORY_DDL
+    from dpc.layouts import KIND_SLUG
     from dpc.steps.normalise import normalised_schema, quarantine_schema
 
     r = subprocess.run(
