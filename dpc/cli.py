@@ -65,11 +65,14 @@ def _cmd_inspect(a: argparse.Namespace) -> int:
 
 
 def _cmd_validate(a: argparse.Namespace) -> int:
-    from dpc.steps.validate import find_deliveries, validate_delivery
+    from dpc.steps.validate import find_deliveries, misplaced, validate_delivery
     from dpc.storage import LocalStorage
 
     storage = LocalStorage(Path(a.lake))
     worst = 0
+    for key in misplaced(storage):
+        print(f"{key}: belongs to no delivery (raw/yyyymm=YYYYMM/facility=NNNNNNNNN/<file>)", file=sys.stderr)
+        worst = 2
     for facility, yyyymm in find_deliveries(storage):
         report = validate_delivery(storage, facility, yyyymm)
         print(f"{facility} {yyyymm}: {'ok' if report.ok else 'REJECTED'}")

@@ -30,7 +30,7 @@ from dpc.steps import dq, notify, publish, transform
 from dpc.steps.identifiers import holds_direct_identifiers
 from dpc.steps.ingest import NORMALISED, REJECTED, Ingested, ingest_delivery
 from dpc.steps.load import LoadPlan, PreviousLoad
-from dpc.steps.validate import find_deliveries, validate_delivery
+from dpc.steps.validate import find_deliveries, misplaced, validate_delivery
 from dpc.storage import LocalStorage, delivery_prefix
 
 LAYERS = ("raw", "stage", "internal", "mart_build", "mart", "ref", "dq")
@@ -65,6 +65,7 @@ class RunSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     headline: dict[str, object] = field(default_factory=dict)
     error: str | None = None
+    misplaced: list[str] = field(default_factory=list)  # files under raw/ that belong to no delivery
 
     @property
     def ok(self) -> bool:
@@ -81,10 +82,10 @@ class RunSummary:
     @property
     def status(self) -> str:
         """The run status of docs/decisions/0024: FAILED (nothing published), PARTIAL (published, some deliveries
-        rejected or held back), SUCCEEDED."""
+        rejected or held back, or files under raw/ placed in no delivery), SUCCEEDED."""
         if not self.ok:
             return "FAILED"
-        return "PARTIAL" if self.rejected or self.held_back else "SUCCEEDED"
+        return "PARTIAL" if self.rejected or self.held_back or self.misplaced else "SUCCEEDED"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -105,6 +106,7 @@ class RunSummary:
             "report_path": self.report_path,
             "seconds": self.seconds,
             "headline": self.headline,
+            "misplaced": self.misplaced,
         }
 
 
@@ -290,6 +292,7 @@ def run_local(
     summary = RunSummary(run_id=run_id, target="local", started_at=datetime.now(UTC).isoformat(timespec="seconds"))
     clock = time.monotonic()
 
+    summary.misplaced = misplaced(LocalStorage(lake))
     summary.deliveries = ingest(lake, db_path, run_id, force=force)
     summary.seconds["ingest"] = round(time.monotonic() - clock, 2)
 

@@ -85,6 +85,13 @@ def format_summary(summary: Mapping[str, Any]) -> str:
             lines.append(f"      previous version archived in {d['archived_to']}")
         for check in d.get("held_back_by") or []:
             lines.append(f"      ✗ held back: {check} — not published, retried by the next run")
+    misplaced = list(summary.get("misplaced") or [])
+    if misplaced:
+        lines.append(f"  ! {len(misplaced)} file(s) under raw/ belong to no delivery (not loaded): move each to")
+        lines.append("    raw/yyyymm=YYYYMM/facility=NNNNNNNNN/ (a real month, the 9-digit 施設コード):")
+        lines += [f"      {key}" for key in misplaced[:10]]
+        if len(misplaced) > 10:
+            lines.append(f"      … and {len(misplaced) - 10} more")
     lines.append("")
     lines.append("Rows per layer: " + ", ".join(f"{k} {v:,}" for k, v in f["rows_per_layer"].items()))
     lines.append("dbt models:     " + _counts(f["models"]))
