@@ -67,5 +67,9 @@ class DispatchFailed(DpcError, RuntimeError):
     """Some pending deliveries could not be started (the schedule's retry runs the dispatcher again)."""
 
 
+class RunLocked(DpcError, RuntimeError):
+    """Another run holds the warehouse: one run at a time per warehouse (the second is refused, not queued)."""
+
+
 # the names a Lambda of the state machine can fail with (besides Lambda's own service errors)
 LAMBDA_ERRORS = (StepInputError.__name__, ConfigurationError.__name__, StatementFailed.__name__)

@@ -7,12 +7,15 @@ a rejected delivery is reported and skipped, and nothing of it is loaded.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import multiprocessing
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +25,7 @@ from typing import Literal
 import duckdb
 
 from dpc import duck, paths
+from dpc.errors import RunLocked
 from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duckdb
 from dpc.executors.duckdb_export import export_duckdb
 from dpc.layouts import KIND_SLUG
@@ -270,6 +274,34 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     }
 
 
+@contextlib.contextmanager
+def run_lock(db_path: Path) -> Iterator[None]:
+    """One run at a time per warehouse: an exclusive lock beside the DuckDB file, held for the whole run (the
+    operating system releases it when the process ends, however it ends). A second run is refused with who holds it
+    — two runs would ingest the same deliveries twice and the second would die on DuckDB's own file lock."""
+    path = db_path.with_name(db_path.name + ".run-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunLocked(
+                f"another dpc run is using {db_path} ({holder}): wait for it to finish, then run again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {datetime.now(UTC).isoformat(timespec='seconds')}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_local(
     *,
     lake: Path | None = None,
@@ -288,6 +320,21 @@ def run_local(
     force = force or full_refresh
     lake = lake or paths.lake_dir()
     db_path = db_path or paths.duckdb_path()
+    with run_lock(db_path):
+        return _run_local(lake, db_path, select, docs, report, force, quiet, unit_tests, full_refresh)
+
+
+def _run_local(
+    lake: Path,
+    db_path: Path,
+    select: str | None,
+    docs: bool,
+    report: bool,
+    force: bool,
+    quiet: bool,
+    unit_tests: bool,
+    full_refresh: bool,
+) -> RunSummary:
     run_id = new_run_id()
     summary = RunSummary(run_id=run_id, target="local", started_at=datetime.now(UTC).isoformat(timespec="seconds"))
     clock = time.monotonic()
@@ -442,9 +489,19 @@ def write_summary(summary: RunSummary) -> Path:
     path = paths.data_dir() / "runs" / f"{summary.run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     as_dict = summary.as_dict()
-    path.write_text(json.dumps(as_dict, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    path.with_suffix(".txt").write_text(notify.format_summary(as_dict) + "\n", encoding="utf-8")
+    _write_atomically(path, json.dumps(as_dict, ensure_ascii=False, indent=2, default=str))
+    _write_atomically(path.with_suffix(".txt"), notify.format_summary(as_dict) + "\n")
     return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside the target and rename: a full disk or a kill leaves the old file or none, never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 __all__ = ["KIND_SLUG", "RunSummary", "ingest", "run_local"]
