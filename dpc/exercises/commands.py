@@ -27,9 +27,17 @@ def _sandbox(a: argparse.Namespace) -> int:
         print(sandbox.format_status(sandbox.status(sb)))
         return 0
     if a.action == "sql":
-        columns, rows = sandbox.query(sb, a.query)
+        import duckdb
+
+        try:
+            columns, rows = sandbox.query(sb, a.query)
+        except duckdb.Error as exc:  # the database's own message, never a traceback
+            print(f"SQL error: {sandbox.printable(exc)}", file=sys.stderr)
+            return 1
         if a.bare:  # values only, tab-separated: for shell variables, e.g. STAY=$(dpc sandbox sql --bare "…")
-            print("\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows[: a.limit]))
+            print(
+                "\n".join("\t".join("" if v is None else sandbox.printable(v) for v in row) for row in rows[: a.limit])
+            )
         else:
             print(sandbox.format_table(columns, rows, limit=a.limit))
         return 0
