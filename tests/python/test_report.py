@@ -67,7 +67,7 @@ def test_suppressed_cells_are_drawn_as_suppressed_never_recomputed(demo_build: P
         unsuppressed = {
             (r[0], r[1], r[2]): r[3]
             for r in con.execute(
-                "select facility_code, discharge_yyyymm, mdc_code, discharges from stage.int_kpi__monthly_facility_mdc"
+                "select facility_code, discharge_yyyymm, mdc_code, discharges from internal.int_kpi__monthly_facility_mdc"
             ).fetchall()
         }
     code = cells[0][0]
