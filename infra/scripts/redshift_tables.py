@@ -22,9 +22,9 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from dpc.executors.duckdb import LOAD_HISTORY_DDL  # noqa: E402
 from dpc.generated import write_or_check  # noqa: E402
 from dpc.layouts import KIND_SLUG, LAYOUTS  # noqa: E402
-from dpc.steps.load import LOAD_HISTORY_DDL  # noqa: E402
 from dpc.steps.normalise import normalised_schema, quarantine_schema  # noqa: E402
 
 OUT = ROOT / "infra" / "sql" / "redshift_bootstrap.sql"
