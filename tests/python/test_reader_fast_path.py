@@ -13,8 +13,8 @@ from collections.abc import Callable
 import pyarrow as pa
 import pytest
 
-from dpc import readers
 from dpc.generate import generate
+from dpc.readers import read as readers
 from dpc.steps.normalise import typed_table
 
 KEY = b"fast-path-test-key"
