@@ -4,9 +4,9 @@
   Older versions are kept when a delivery is re-delivered (the incremental run inserts the new load next
   to them): they are the only record of a stay a corrected delivery dropped, and int_run__touched_stays
   needs them to recompute (or remove) such a stay. A full refresh keeps only the current versions.
-  Older versions are kept: delete+insert per load (unique_key without the stay); on Athena merge on the full key,
-  so that a retried load is idempotent. Laid out like the row-level models (dist by stay, sorted and, on Athena,
-  partitioned by month).
+  Older versions are kept: a load replaces only itself (delete+insert on a unique_key without the stay; where the
+  engine merges instead, on the full key, so that a retried load is idempotent). Laid out like the row-level
+  models: distributed by stay, sorted and partitioned by month where the engine has these.
 -#}
 {{
     config(
