@@ -12,7 +12,7 @@ help:
 	@echo "make demo   - install, generate demo DPC data, run the whole pipeline, print the summary"
 	@echo "make test   - every test (pytest, dbt on DuckDB, offline compiles, lint, terraform, browser)"
 	@echo "make bench  - the benchmark (large dataset; prints figures, writes bench/results.json)"
-	@echo "make lint   - ruff, sqlfluff, terraform fmt"
+	@echo "make lint   - ruff, mypy, sqlfluff, terraform fmt"
 	@echo "make lambdas - package the Lambda handlers (build/dpc-lambdas.zip; terraform apply builds it itself)"
 	@echo "make docs / serve-docs / report / clean"
 
@@ -40,6 +40,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check dpc runner orchestration tests bench scripts
 	$(BIN)/ruff format --check dpc runner orchestration tests bench scripts
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models tests/dbt
 	terraform fmt -check -recursive infra/terraform
 

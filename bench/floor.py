@@ -174,7 +174,7 @@ def compare(pipeline_db: Path, floor_db: Path, key: bytes) -> list[Comparison]:
             """
         )
         adm = _schema_of(con, ADMISSIONS_TABLE, ("mart", "mart_build"))
-        kpi = _schema_of(con, KPI_TABLE, ("stage", "intermediate", "mart_build"))
+        kpi = _schema_of(con, KPI_TABLE, ("internal", "stage", "intermediate", "mart_build"))
         return [
             _compare_table(con, ADMISSIONS_TABLE, f"pipeline.{adm}.{ADMISSIONS_TABLE}", "floor_admissions", "stay_id"),
             _compare_table(con, KPI_TABLE, f"pipeline.{kpi}.{KPI_TABLE}", "floor.floor_kpi", "kpi_id"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -65,11 +66,14 @@ def _cmd_inspect(a: argparse.Namespace) -> int:
 
 
 def _cmd_validate(a: argparse.Namespace) -> int:
-    from dpc.steps.validate import find_deliveries, validate_delivery
+    from dpc.steps.validate import find_deliveries, misplaced, validate_delivery
     from dpc.storage import LocalStorage
 
     storage = LocalStorage(Path(a.lake))
     worst = 0
+    for key in misplaced(storage):
+        print(f"{key}: belongs to no delivery (raw/yyyymm=YYYYMM/facility=NNNNNNNNN/<file>)", file=sys.stderr)
+        worst = 2
     for facility, yyyymm in find_deliveries(storage):
         report = validate_delivery(storage, facility, yyyymm)
         print(f"{facility} {yyyymm}: {'ok' if report.ok else 'REJECTED'}")
@@ -80,6 +84,7 @@ def _cmd_validate(a: argparse.Namespace) -> int:
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
+    from dpc.errors import RunLocked
     from dpc.pipeline import run_local
     from dpc.steps.notify import exit_code, format_summary
 
@@ -88,17 +93,21 @@ def _cmd_run(a: argparse.Namespace) -> int:
             "dpc run executes locally on DuckDB; on AWS use `dpc start-execution` (the state machine).", file=sys.stderr
         )
         return 2
-    summary = run_local(
-        lake=Path(a.lake),
-        db_path=Path(a.db),
-        select=a.select,
-        docs=not a.no_docs,
-        report=not a.no_report,
-        force=a.force,
-        quiet=not a.verbose,
-        unit_tests=a.unit_tests,
-        full_refresh=getattr(a, "full_refresh", False),
-    )
+    try:
+        summary = run_local(
+            lake=Path(a.lake),
+            db_path=Path(a.db),
+            select=a.select,
+            docs=not a.no_docs,
+            report=not a.no_report,
+            force=a.force,
+            quiet=not a.verbose,
+            unit_tests=a.unit_tests,
+            full_refresh=getattr(a, "full_refresh", False),
+        )
+    except RunLocked as exc:
+        print(f"dpc run: {exc}", file=sys.stderr)
+        return 1
     print(format_summary(summary.as_dict()))
     return exit_code(summary.status)
 
@@ -321,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # what dpc writes (the lake, the warehouse, summaries, logs) holds health data: readable by its owner only
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -37,7 +38,16 @@ def settings() -> dict[str, str]:
 
 def connect(database: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect`` with :func:`settings` applied."""
-    return duckdb.connect(str(database), read_only=read_only, config=settings())
+    # a dict of its own: duckdb types config as dict[str, str | bool | int | float | list[str]] (invariant)
+    return duckdb.connect(str(database), read_only=read_only, config=dict(settings()))
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> Any:
+    """The first value of the one row ``sql`` returns (``count(*)`` and other aggregates always return a row)."""
+    row = con.execute(sql, parameters).fetchone()
+    if row is None:
+        raise ValueError(f"the query returned no row: {sql}")
+    return row[0]
 
 
 def encodings_extension() -> Path:

@@ -10,6 +10,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pyarrow.compute as pc
 
@@ -79,7 +80,7 @@ def inspect_file(path: str | Path) -> dict[str, object]:
     return summarise(str(path), result)
 
 
-def _table(rows: list[dict[str, object]]) -> str:
+def _table(rows: list[dict[str, Any]]) -> str:
     cols = (
         "path",
         "kind",
@@ -106,8 +107,8 @@ def _table(rows: list[dict[str, object]]) -> str:
             ("quarantined", "reasons", "first_lines"),
             ("warnings", "warning_reasons", "warning_first_lines"),
         ):
-            for reason, n in r[counts].items():  # type: ignore[union-attr]
-                first = ", ".join(map(str, r[lines][reason]))  # type: ignore[index]
+            for reason, n in r[counts].items():
+                first = ", ".join(map(str, r[lines][reason]))
                 out.append(f"{r['path']}: {title} {reason}: {n} (first lines {first})")
     return "\n".join(out)
 

@@ -182,7 +182,7 @@ def _outpatient(c: Column) -> Column:
         return c
     values = dict(c.__dict__)
     values.update(changes[c.name])
-    return Column(**values)  # type: ignore[arg-type]
+    return Column(**values)
 
 
 _EFG_COLUMNS = (

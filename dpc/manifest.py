@@ -25,7 +25,14 @@ from dpc.layouts import is_facility_code_title, kind_for_filename
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
-DELIVERY_PATH = re.compile(r"yyyymm=(?P<yyyymm>\d{6})/facility=(?P<facility>\d{9})")
+DELIVERY_PATH = re.compile(r"(?:^|/)yyyymm=(?P<yyyymm>\d{6})/facility=(?P<facility>\d{9})(?:/|$)")
+FIRST_SURVEY_MONTH = 200301  # the DPC survey began in 2003 (平成15年度)
+LAST_PLAUSIBLE_MONTH = 209912
+
+
+def plausible_month(yyyymm: int) -> bool:
+    """A real month (01–12) within the survey's plausible years."""
+    return FIRST_SURVEY_MONTH <= yyyymm <= LAST_PLAUSIBLE_MONTH and 1 <= yyyymm % 100 <= 12
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,9 @@ def manifest_sha256(manifest: dict[str, object]) -> str:
 def delivery_from_path(path: str) -> tuple[str, int] | None:
     """(facility, yyyymm) from a lake path such as raw/yyyymm=202404/facility=131000001/…"""
     m = DELIVERY_PATH.search(path)
-    return (m["facility"], int(m["yyyymm"])) if m else None
+    if m is None or not plausible_month(int(m["yyyymm"])):
+        return None  # not a delivery folder: reported by dpc.steps.validate.misplaced, never guessed
+    return m["facility"], int(m["yyyymm"])
 
 
 def write_manifest(delivery_dir: Path, created_by: str = "dpc manifest") -> dict[str, object]:

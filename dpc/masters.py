@@ -27,7 +27,7 @@ import re
 import sys
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -280,6 +280,8 @@ def _sheet_rows_stdlib(path: Path, sheet: str) -> Iterator[tuple[object, ...]]:
             raise ValueError(f"{path.name}: no sheet {sheet!r}")
         rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
         target = next(r.get("Target") for r in rels.iter(f"{_RELS_NS}Relationship") if r.get("Id") == rid)
+        if target is None:
+            raise ValueError(f"{path.name}: the relationship of sheet {sheet!r} has no Target")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         root = ET.fromstring(zf.read(member))
     expected_row = 1
@@ -321,7 +323,7 @@ def _sheet_rows_openpyxl(path: Path, sheet: str) -> Iterator[tuple[object, ...]]
         wb.close()
 
 
-def _reader(name: str):
+def _reader(name: str) -> Callable[[Path, str], Iterator[tuple[object, ...]]]:
     if name == "stdlib":
         return _sheet_rows_stdlib
     if name == "openpyxl":
@@ -404,7 +406,7 @@ def extract_rows(revision: Revision, root: Path | None = None, reader: str = "au
         want = {i: _norm(v) for i, v in labels.items()}
         if got != want:
             raise ValueError(f"{where}: header row {idx + 1} is {got}, expected {want}: has the layout changed?")
-    out = []
+    out: list[list[str]] = []
     for n, row in enumerate(rows[4:], start=5):
         if row[2] in (None, ""):
             if any(v not in (None, "") for v in row):

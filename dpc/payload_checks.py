@@ -17,8 +17,8 @@ The rule is :func:`dpc.payload_items.problem`, asked once per distinct item|vers
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,8 +26,15 @@ import pyarrow.compute as pc
 from dpc import payload_items
 from dpc.layouts import Layout
 
-Check = tuple[str, str | None, pa.Array, Callable[[int], str]]
-FieldCheck = tuple[str, pa.Array, str, Callable[[int], str]]
+
+class Describe(Protocol):
+    """What a check says about row ``i`` (a lambda, whose defaults may bind a loop's values)."""
+
+    def __call__(self, i: int, /) -> str: ...
+
+
+Check = tuple[str, str | None, pa.Array, Describe]
+FieldCheck = tuple[str, pa.Array, str, Describe]
 
 # payload_items.problem() answers → the finding recorded when the field is nulled
 FIELD_CODES: dict[str, str] = {

@@ -7,28 +7,34 @@ a rejected delivery is reported and skipped, and nothing of it is loaded.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import multiprocessing
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
 from dpc import duck, paths
+from dpc.errors import RunLocked
+from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duckdb
+from dpc.executors.duckdb_export import export_duckdb
 from dpc.layouts import KIND_SLUG
-from dpc.manifest import MANIFEST_NAME
 from dpc.pseudonymise import load_key
-from dpc.readers import FileRejected
-from dpc.steps import dq, export, load, publish, transform
+from dpc.steps import dq, notify, publish, transform
 from dpc.steps.identifiers import holds_direct_identifiers
-from dpc.steps.normalise import normalise_delivery
-from dpc.steps.validate import find_deliveries, validate_delivery
+from dpc.steps.ingest import NORMALISED, REJECTED, Ingested, ingest_delivery
+from dpc.steps.load import LoadPlan, PreviousLoad
+from dpc.steps.validate import find_deliveries, misplaced, validate_delivery
 from dpc.storage import LocalStorage, delivery_prefix
 
 LAYERS = ("raw", "stage", "internal", "mart_build", "mart", "ref", "dq")
@@ -63,6 +69,7 @@ class RunSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     headline: dict[str, object] = field(default_factory=dict)
     error: str | None = None
+    misplaced: list[str] = field(default_factory=list)  # files under raw/ that belong to no delivery
 
     @property
     def ok(self) -> bool:
@@ -79,10 +86,10 @@ class RunSummary:
     @property
     def status(self) -> str:
         """The run status of docs/decisions/0024: FAILED (nothing published), PARTIAL (published, some deliveries
-        rejected or held back), SUCCEEDED."""
+        rejected or held back, or files under raw/ placed in no delivery), SUCCEEDED."""
         if not self.ok:
             return "FAILED"
-        return "PARTIAL" if self.rejected or self.held_back else "SUCCEEDED"
+        return "PARTIAL" if self.rejected or self.held_back or self.misplaced else "SUCCEEDED"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -103,6 +110,7 @@ class RunSummary:
             "report_path": self.report_path,
             "seconds": self.seconds,
             "headline": self.headline,
+            "misplaced": self.misplaced,
         }
 
 
@@ -113,13 +121,16 @@ def new_run_id() -> str:
 def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> list[DeliveryOutcome]:
     """Validate, normalise and load every delivery under raw/ whose manifest changed since its last load.
 
-    A delivery is rejected (nothing of it loaded, its previous version left in place) when its manifest check
-    fails or the normaliser rejects one of its files; the other deliveries go on. A new version archives the
-    previous one first (:mod:`dpc.steps.load`). A delivery whose manifest is the one already loaded is
-    "unchanged"; when its raw files also have the names, sizes and modification times recorded when it was last
-    validated (``state/validated/…/fingerprint.json``) they are not even read again — history grows every month.
-    Deliveries are independent (docs/decisions/0001), so their validation and normalisation — the CPU-heavy part —
-    run in ``DPC_INGEST_WORKERS`` processes (default: the usable cores, at most 4); loading records them in order.
+    Per delivery, the steps in their order (:data:`dpc.steps.DELIVERY_STEPS`) — the same functions the AWS path
+    calls: :func:`~dpc.steps.validate.validate_delivery`, :func:`~dpc.steps.ingest.ingest_delivery` (normalise
+    under a new load prefix, archive), :func:`~dpc.steps.load.plan_load` run by the DuckDB executor. A delivery
+    is rejected (nothing of it loaded, its previous version left in place) when its manifest check fails or the
+    normaliser rejects one of its files; the other deliveries go on. A delivery whose manifest is the one already
+    loaded is "unchanged"; when its raw files also have the names, sizes and modification times recorded when it
+    was last validated (``state/validated/…/fingerprint.json``) they are not even read again — history grows every
+    month. Deliveries are independent (docs/decisions/0001), so validating and normalising them — the CPU-heavy
+    part — run in ``DPC_INGEST_WORKERS`` processes (default: the usable cores, at most 4); the loads are then
+    recorded in ONE transaction (docs/decisions/0011: visible once recorded, all of this run's or none).
     """
     storage = LocalStorage(lake)
     outcomes: dict[tuple[str, int], DeliveryOutcome] = {}
@@ -128,47 +139,30 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
     db_path.parent.mkdir(parents=True, exist_ok=True)
     jobs: list[_DeliveryJob] = []
     with duck.connect(db_path) as con:
-        load.ensure_raw_tables(con, lake)
+        executor = DuckDBExecutor(con, lake)
+        executor.ensure_raw_tables()
         for facility_code, yyyymm in deliveries:
-            previous = load.latest_load(con, facility_code, yyyymm)
+            previous = executor.latest_load(facility_code, yyyymm)
             if not force and previous is not None and _unchanged_since_load(lake, facility_code, yyyymm, previous):
                 outcomes[(facility_code, yyyymm)] = DeliveryOutcome(facility_code, yyyymm, "unchanged")
                 continue
             load_id = f"{run_id}-{facility_code}-{yyyymm}"
-            jobs.append(
-                _DeliveryJob(
-                    lake, facility_code, yyyymm, load_id, previous.manifest_sha256 if previous else None, force
-                )
-            )
+            jobs.append(_DeliveryJob(lake, facility_code, yyyymm, load_id, previous, loaded_by_default(), force))
     prepared = _run_jobs(jobs, key)
+    plans = [result.plan for result in prepared if result.plan is not None]
     with duck.connect(db_path) as con:
-        load.ensure_raw_tables(con, lake)  # views over every delivery's files, new ones included
-        for job, result in zip(jobs, prepared, strict=True):
-            outcome = DeliveryOutcome(job.facility_code, job.yyyymm, result.status, findings=result.findings)
-            if result.status == "loaded":
-                load.load_delivery_duckdb(
-                    con,
-                    lake,
-                    job.facility_code,
-                    job.yyyymm,
-                    load_id=job.load_id,
-                    files=result.files,
-                    manifest_sha256=result.manifest_sha256,
-                    archived_to=result.archived_to,
-                )
-                outcome.rows = {
-                    f.kind: {
-                        "delivered": f.delivered_rows,
-                        "accepted": f.accepted_rows,
-                        "quarantined": f.quarantined_rows,
-                    }
-                    for f in result.files
-                }
-                outcome.quarantined = result.quarantined
-                outcome.archived_to = result.archived_to
-            if result.status != "rejected":  # loaded, or validated again as the same version: next run need not read it
-                _write_fingerprint(lake, job.facility_code, job.yyyymm, result.manifest_sha256, result.fingerprint)
-            outcomes[(job.facility_code, job.yyyymm)] = outcome
+        DuckDBExecutor(con, lake).load(plans)
+    for job, result in zip(jobs, prepared, strict=True):
+        ingested = result.ingested
+        status = "loaded" if ingested.status == NORMALISED else ingested.status
+        outcome = DeliveryOutcome(job.facility_code, job.yyyymm, status, findings=ingested.findings)
+        if ingested.status == NORMALISED:
+            outcome.rows = ingested.rows()
+            outcome.quarantined = ingested.quarantined
+            outcome.archived_to = ingested.archived_to
+        if ingested.status != REJECTED:  # loaded, or validated again as the same version: next run need not read it
+            _write_fingerprint(lake, job.facility_code, job.yyyymm, ingested.manifest_sha256, result.fingerprint)
+        outcomes[(job.facility_code, job.yyyymm)] = outcome
     return [outcomes[d] for d in deliveries]
 
 
@@ -178,18 +172,15 @@ class _DeliveryJob:
     facility_code: str
     yyyymm: int
     load_id: str
-    previous_manifest_sha256: str | None
+    previous: PreviousLoad | None
+    loaded_by: str
     force: bool = False
 
 
 @dataclass
 class _Prepared:
-    status: str  # loaded | unchanged | rejected
-    findings: list[dict[str, object]] = field(default_factory=list)
-    manifest_sha256: str = ""
-    files: list[load.LoadedFile] = field(default_factory=list)
-    quarantined: list[dict[str, object]] = field(default_factory=list)
-    archived_to: str | None = None
+    ingested: Ingested
+    plan: LoadPlan | None  # the load of a normalised delivery, run by the parent's executor
     fingerprint: list[list[object]] = field(default_factory=list)
 
 
@@ -210,7 +201,7 @@ def _write_fingerprint(lake: Path, facility_code: str, yyyymm: int, manifest_sha
     path.write_text(json.dumps({"manifest_sha256": manifest_sha, "files": files}), encoding="utf-8")
 
 
-def _unchanged_since_load(lake: Path, facility_code: str, yyyymm: int, previous: load.PreviousLoad) -> bool:
+def _unchanged_since_load(lake: Path, facility_code: str, yyyymm: int, previous: PreviousLoad) -> bool:
     """True when the delivery's raw files are exactly those of its latest load: same manifest, and no file
     added, removed, resized or rewritten since it was validated. Anything else is validated again, so a file
     changed behind an unchanged manifest is still rejected with its reason."""
@@ -239,71 +230,16 @@ def _run_jobs(jobs: list[_DeliveryJob], key: bytes) -> list[_Prepared]:
 
 
 def _prepare(job: _DeliveryJob, key: bytes) -> _Prepared:
-    """Validate and normalise one delivery and archive its versions (files only: DuckDB stays in the parent)."""
+    """Validate, normalise and plan the load of one delivery — the steps in their order; files only: the plan is
+    run by the parent's DuckDB executor, with the other deliveries' plans, in one transaction."""
     storage = LocalStorage(job.lake)
-    facility_code, yyyymm = job.facility_code, job.yyyymm
-    fingerprint = _raw_fingerprint(job.lake, facility_code, yyyymm)  # before reading: a later change shows
-    report = validate_delivery(storage, facility_code, yyyymm)
-    if not report.ok:
-        return _Prepared("rejected", findings=list(report.findings))
-    manifest_sha = report.manifest_sha256 or ""
-    previous = job.previous_manifest_sha256
-    if previous == manifest_sha:
-        if not job.force:  # rewritten with the same content (a new upload of the same version): nothing to do
-            return _Prepared("unchanged", manifest_sha256=manifest_sha, fingerprint=fingerprint)
-        previous = None  # --force: the same version again, nothing to archive
-    if previous is not None:  # keep the version being replaced: its stage Parquet, before the normaliser overwrites it
-        load.archive_stage(storage, facility_code, yyyymm, previous)
-    try:
-        result = normalise_delivery(storage, storage, facility_code, yyyymm, key=key, load_id=job.load_id)
-    except FileRejected as exc:
-        finding = {
-            "file": exc.file,
-            "line": exc.line,
-            "column": exc.column,
-            "reason_code": getattr(exc, "reason_code", "file_rejected"),
-            "reason": exc.reason,
-        }
-        return _Prepared("rejected", findings=[finding])
-    files = loaded_files(report.manifest or {}, result.as_dict())
+    fingerprint = _raw_fingerprint(job.lake, job.facility_code, job.yyyymm)  # before reading: a later change shows
+    report = validate_delivery(storage, job.facility_code, job.yyyymm)
+    ingested = ingest_delivery(storage, report, key=key, load_id=job.load_id, previous=job.previous, force=job.force)
     # the normaliser deleted the raw K生成用データ (docs/pseudonymisation.md): the folder as it now is
     fingerprint = [entry for entry in fingerprint if not holds_direct_identifiers(str(entry[0]))]
-    load.archive_raw(storage, facility_code, yyyymm, manifest_sha, [f.source_file for f in files])
-    archived_to = None
-    if previous is not None:
-        archived_to = load.archive_prefix(facility_code, yyyymm, previous)
-        if not storage.exists(archived_to + MANIFEST_NAME):  # loaded before archiving existed
-            archived_to = load.stage_archive_prefix("*", facility_code, yyyymm, previous)
-    reasons = {f.source_file: r for f in result.files if (r := f.reasons)}
-    return _Prepared(
-        "loaded",
-        manifest_sha256=manifest_sha,
-        files=files,
-        quarantined=[{"file": name, "reasons": r} for name, r in reasons.items()],
-        archived_to=archived_to,
-        fingerprint=fingerprint,
-    )
-
-
-def loaded_files(manifest: dict[str, object], normalised: dict[str, object]) -> list[load.LoadedFile]:
-    """Join the manifest's facts (sha256, bytes) with the normaliser's counts, per delivered file."""
-    facts = {f["name"]: f for f in manifest.get("files", [])}  # type: ignore[union-attr]
-    out = []
-    for f in normalised["files"]:  # type: ignore[union-attr]
-        m = facts.get(f["source_file"], {})
-        out.append(
-            load.LoadedFile(
-                kind=f["kind"],
-                source_file=f["source_file"],
-                sha256=str(m.get("sha256", "")),
-                bytes=int(m.get("bytes", 0)),
-                delivered_rows=int(f["delivered"]),
-                accepted_rows=int(f["accepted"]),
-                quarantined_rows=int(f["quarantined"]),
-                warnings=int(f["warnings"]),
-            )
-        )
-    return out
+    plan = ingested.plan(job.loaded_by) if ingested.status == NORMALISED else None
+    return _Prepared(ingested, plan, fingerprint)
 
 
 def rows_per_layer(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -315,7 +251,7 @@ def rows_per_layer(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 "select table_name from information_schema.tables where table_schema = ?", [schema]
             ).fetchall()
         ]
-        out[schema] = sum(con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in tables)
+        out[schema] = sum(duck.scalar(con, f'select count(*) from "{schema}"."{t}"') for t in tables)
     return out
 
 
@@ -327,6 +263,8 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         "round(100 * avg(case when is_readmitted_30d then 1.0 else 0.0 end) filter (where is_discharged), 1) "
         "from mart.fct_admissions"
     ).fetchone()
+    if row is None:  # an aggregate always returns one row
+        raise ValueError("mart.fct_admissions returned no aggregate row")
     return {
         "stays": row[0],
         "discharges": row[1],
@@ -334,6 +272,34 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         "points_per_day": row[3],
         "readmission_30d_pct": row[4],
     }
+
+
+@contextlib.contextmanager
+def run_lock(db_path: Path) -> Iterator[None]:
+    """One run at a time per warehouse: an exclusive lock beside the DuckDB file, held for the whole run (the
+    operating system releases it when the process ends, however it ends). A second run is refused with who holds it
+    — two runs would ingest the same deliveries twice and the second would die on DuckDB's own file lock."""
+    path = db_path.with_name(db_path.name + ".run-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunLocked(
+                f"another dpc run is using {db_path} ({holder}): wait for it to finish, then run again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {datetime.now(UTC).isoformat(timespec='seconds')}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_local(
@@ -354,17 +320,33 @@ def run_local(
     force = force or full_refresh
     lake = lake or paths.lake_dir()
     db_path = db_path or paths.duckdb_path()
+    with run_lock(db_path):
+        return _run_local(lake, db_path, select, docs, report, force, quiet, unit_tests, full_refresh)
+
+
+def _run_local(
+    lake: Path,
+    db_path: Path,
+    select: str | None,
+    docs: bool,
+    report: bool,
+    force: bool,
+    quiet: bool,
+    unit_tests: bool,
+    full_refresh: bool,
+) -> RunSummary:
     run_id = new_run_id()
     summary = RunSummary(run_id=run_id, target="local", started_at=datetime.now(UTC).isoformat(timespec="seconds"))
     clock = time.monotonic()
 
+    summary.misplaced = misplaced(LocalStorage(lake))
     summary.deliveries = ingest(lake, db_path, run_id, force=force)
     summary.seconds["ingest"] = round(time.monotonic() - clock, 2)
 
     # what this publication must copy: every delivery loaded since the last complete publication (a killed or
     # failed run leaves its deliveries pending; this run resumes them from mart_build)
     with duck.connect(db_path) as con:
-        touched = None if full_refresh else publish.pending(con)
+        touched = None if full_refresh else DuckDBExecutor(con, lake).pending()
     build_started_at = datetime.now(UTC)
 
     # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not
@@ -403,7 +385,7 @@ def run_local(
         if publishable is not False:
             step = time.monotonic()
             try:
-                tables = publish.publish_duckdb(
+                tables = publish_duckdb(
                     con,
                     publishable,
                     run_id=run_id,
@@ -420,7 +402,7 @@ def run_local(
                     "held_back": sorted([f, m] for f, m in held_back),
                     "tables": tables,
                 }
-                summary.exports = export.export_duckdb(con, lake, publishable, tables)
+                summary.exports = export_duckdb(con, lake, publishable, tables)
                 summary.headline = headline(con)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)
         summary.rows_per_layer = rows_per_layer(con)
@@ -440,7 +422,7 @@ def _what_to_publish(
     outcome: transform.DbtOutcome,
     verdict: dq.DqVerdict,
     touched: publish.Touched | None,
-) -> tuple[publish.Touched | None | bool, frozenset[tuple[str, int]]]:
+) -> tuple[publish.Touched | None | Literal[False], frozenset[tuple[str, int]]]:
     """What the publication copies and which pending deliveries it holds back (docs/decisions/0028); False when
     nothing may be published (``summary.error`` says why). Marks held-back deliveries in ``summary.deliveries``."""
     broken = [n for n in outcome.nodes if n.status not in ("success", "pass", "warn", "fail", "no-op")]
@@ -502,10 +484,24 @@ def build_report(db_path: Path) -> str | None:
 
 
 def write_summary(summary: RunSummary) -> Path:
+    """The run's summary (``runs/<run id>.json``) and its notification text (``.txt``): what the Notify Lambda
+    sends by SNS/Slack on AWS, from the same :func:`dpc.steps.notify.format_summary`."""
     path = paths.data_dir() / "runs" / f"{summary.run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    as_dict = summary.as_dict()
+    _write_atomically(path, json.dumps(as_dict, ensure_ascii=False, indent=2, default=str))
+    _write_atomically(path.with_suffix(".txt"), notify.format_summary(as_dict) + "\n")
     return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside the target and rename: a full disk or a kill leaves the old file or none, never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 __all__ = ["KIND_SLUG", "RunSummary", "ingest", "run_local"]

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 from dpc import duck, paths
@@ -188,15 +189,13 @@ def reset(sb: Sandbox, shared_db: Path | None = None) -> ResetResult:
                 for name in names:
                     con.execute(f'create table "{schema}"."{name}" as select * from shared."{schema}"."{name}"')
                 tables[schema] = len(names)
-                rows[schema] = sum(con.execute(f'select count(*) from "{schema}"."{n}"').fetchone()[0] for n in names)
+                rows[schema] = sum(duck.scalar(con, f'select count(*) from "{schema}"."{n}"') for n in names)
             con.execute("detach shared")
             for schema in sb.own_schemas:
                 con.execute(f'create schema if not exists "{schema}"')
-            if (
-                tables.get("dq")
-                and con.execute(
-                    "select count(*) from information_schema.tables where table_schema = 'dq' and table_name = 'dq_results'"
-                ).fetchone()[0]
+            if tables.get("dq") and duck.scalar(
+                con,
+                "select count(*) from information_schema.tables where table_schema = 'dq' and table_name = 'dq_results'",
             ):
                 # the on-run-end hook records the learner's own test results here (macros/dq/dq_record_results.sql)
                 con.execute(f'create table "{sb.schema("dq")}".dq_results as select * from dq.dq_results limit 0')
@@ -416,11 +415,27 @@ def format_status(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# a learner's query reaches the sandbox file and nothing else: no file read or written outside it (the key, the
+# raw deliveries, the shared warehouse), no ATTACH, no extension, and the settings locked so SQL cannot undo this
+ISOLATED_QUERY_SETTINGS: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def isolated_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a sandbox file that can reach nothing outside it (:data:`ISOLATED_QUERY_SETTINGS`)."""
+    return duckdb.connect(str(path), read_only=True, config=dict(ISOLATED_QUERY_SETTINGS))
+
+
 def query(sb: Sandbox, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one read-only query in the learner's sandbox file."""
+    """Run one read-only query in the learner's sandbox file, isolated from every other file."""
     if not sb.db_path.exists():
         raise SandboxError(f"no sandbox for {sb.learner} yet: run `dpc sandbox reset` first")
-    with duck.connect(sb.db_path, read_only=True) as con:
+    with isolated_connection(sb.db_path) as con:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description or []]
         return columns, cur.fetchall()
@@ -435,9 +450,15 @@ def pad(text: str, columns: int) -> str:
     return text + " " * max(0, columns - width(text))
 
 
+def printable(value: object) -> str:
+    """A value as text safe for a terminal: control characters (escape sequences, NUL, newlines) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+
+
 def format_table(columns: list[str], rows: list[tuple[Any, ...]], limit: int = 50) -> str:
-    """A plain-text table (no dependency), like DuckDB's shell but narrower."""
-    shown = [tuple("NULL" if v is None else str(v) for v in r) for r in rows[:limit]]
+    """A plain-text table (no dependency), like DuckDB's shell but narrower; values made terminal-safe."""
+    columns = [printable(c) for c in columns]
+    shown = [tuple("NULL" if v is None else printable(v) for v in r) for r in rows[:limit]]
     widths = [max([width(c)] + [width(r[i]) for r in shown]) for i, c in enumerate(columns)]
     line = "  ".join(pad(c, w) for c, w in zip(columns, widths, strict=True)).rstrip()
     out = [line, "  ".join("-" * w for w in widths)]

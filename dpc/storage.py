@@ -127,3 +127,15 @@ def delivery_prefix(layer: str, facility_code: str, yyyymm: int) -> str:
 def stage_prefix(slug: str, facility_code: str, yyyymm: int) -> str:
     """``stage/<kind>/yyyymm=…/facility=…/`` (docs/decisions/0002)."""
     return f"stage/{slug}/yyyymm={int(yyyymm)}/facility={facility_code}/"
+
+
+STAGE_FILE = "part-0.parquet"
+
+
+def load_prefix(slug: str, facility_code: str, yyyymm: int, load_id: str) -> str:
+    """``stage/<kind>/yyyymm=…/facility=…/load=<load id>/``: where one load's normalised files live
+    (docs/decisions/0011). Each load writes its own prefix and never overwrites another; the engines read only
+    the prefix of a delivery's recorded load, so writing a prefix makes nothing visible."""
+    if not load_id or "/" in load_id or load_id in (".", ".."):
+        raise ValueError(f"not a load id: {load_id!r}")
+    return f"{stage_prefix(slug, facility_code, yyyymm)}load={load_id}/"

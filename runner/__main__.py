@@ -85,10 +85,10 @@ def run(
         env = dict(os.environ if environ is None else environ)
         try:
             cfg = load_config(env)
-        except errors.RunnerConfigError as failure:
+        except errors.RunnerConfigError as config_failure:
             # answer even a broken configuration, or the execution would wait until its timeout
             token = TaskToken((env.get("TASK_TOKEN") or "").strip() or None, log, sfn_client)
-            return _finish_failure(token, failure, log, out, started, local=token.token is None)
+            return _finish_failure(token, config_failure, log, out, started, local=token.token is None)
         log.context = cfg.log_context()
         token = TaskToken(cfg.task_token, log, sfn_client)
         store = ArtifactStore(cfg.artifacts_bucket, cfg.artifacts_prefix, cfg.run_id, cfg.kms_key_id, s3_client)

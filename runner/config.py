@@ -60,6 +60,7 @@ class RunnerConfig:
     profiles_dir: Path
     target_dir: Path
     baked_target_dir: Path | None
+    manifest_sha256: str | None = None  # STEP=normalise: the manifest ValidateManifest validated
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -222,6 +223,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> RunnerConfig:
         profiles_dir=profiles_dir,
         target_dir=target_dir,
         baked_target_dir=Path(baked) if baked else None,
+        manifest_sha256=get("MANIFEST_SHA256") or None,
     )
 
 

@@ -5,23 +5,31 @@ from __future__ import annotations
 import json
 from typing import Any
 
-DBT_TEST_FAILURE = "DbtTestFailure"  # a data/unit test failed (severity error): the data did not pass its audit
-DBT_COMPILATION_ERROR = "DbtCompilationError"  # Jinja/ref/parse error: the project is broken, retrying will not help
-DBT_RUNTIME_ERROR = "DbtRuntimeError"  # a model or hook failed in the warehouse (SQL error, lost connection …)
-RUNNER_CONFIG_ERROR = "RunnerConfigError"  # missing or invalid environment / overrides, unknown dbt command
-INTERRUPTED = "Interrupted"  # SIGTERM/SIGINT (ECS stop, spot reclaim): dbt was cancelled cleanly
-DELIVERY_REJECTED = "DeliveryRejected"  # STEP=normalise: a delivered file was rejected (nothing was written)
-RUNNER_ERROR = "RunnerError"  # anything else (artifact upload failed, unexpected exception)
-
-ERROR_NAMES = (
-    DBT_TEST_FAILURE,
+# the names are the package's one vocabulary (dpc/errors.py); re-exported here for the runner's modules
+from dpc.errors import (
     DBT_COMPILATION_ERROR,
     DBT_RUNTIME_ERROR,
-    RUNNER_CONFIG_ERROR,
-    INTERRUPTED,
+    DBT_TEST_FAILURE,
     DELIVERY_REJECTED,
+    INTERRUPTED,
+    RUNNER_CONFIG_ERROR,
     RUNNER_ERROR,
 )
+from dpc.errors import RUNNER_ERRORS as ERROR_NAMES
+
+__all__ = [
+    "CAUSE_LIMIT",
+    "DBT_COMPILATION_ERROR",
+    "DBT_RUNTIME_ERROR",
+    "DBT_TEST_FAILURE",
+    "DELIVERY_REJECTED",
+    "ERROR_NAMES",
+    "INTERRUPTED",
+    "RUNNER_CONFIG_ERROR",
+    "RUNNER_ERROR",
+    "RunnerConfigError",
+    "StepFailure",
+]
 
 # SendTaskFailure limits: error ≤ 256 characters, cause ≤ 32,768 characters
 CAUSE_LIMIT = 32_768

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from dpc.steps import step
 from runner import errors
 from runner.artifacts import DBT_ARTIFACTS, DOCS_ARTIFACTS, ArtifactStore, fresh_files
 from runner.config import RunnerConfig
@@ -141,6 +142,7 @@ def restore_baked_parse(cfg: RunnerConfig, log: JsonLog) -> None:
     log.emit("prepare", "baked_parse_state", files=copied or None, source=str(baked))
 
 
+@step("transform")
 def run_dbt_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore, *, interrupted: Callable[[], bool]) -> dict:
     """Run DBT_COMMAND once (plus ``docs generate --static`` when UPLOAD_DOCS), upload artifacts, summarise."""
     from dpc.steps import transform
@@ -226,45 +228,55 @@ def _docs(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) -> dict[str, st
 
 
 def run_normalise_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) -> dict:
-    """Normalise one delivery with the same code as the local pipeline (docs/decisions/0002, 0003 and 0014)."""
+    """The normalise step of one delivery with the local pipeline's own ingest (:func:`dpc.steps.ingest.ingest_delivery`,
+    docs/decisions/0002, 0003, 0011 and 0014): under a new load prefix, archiving the version's raw files. Answers
+    with the ingest's per-file result under ``ingested`` — the shape LoadRaw and Notify read."""
     from dpc import paths
     from dpc.pseudonymise import load_key
-    from dpc.readers import FileRejected
-    from dpc.steps.normalise import normalise_delivery
+    from dpc.steps.ingest import REJECTED, ingest_delivery
+    from dpc.steps.load import last_ingested
+    from dpc.steps.validate import validate_delivery, validated_report
     from dpc.storage import LocalStorage, S3Storage, Storage
 
     assert cfg.facility_code is not None and cfg.yyyymm is not None  # checked by load_config
     source: Storage
     target: Storage
     if cfg.data_bucket:
-        source = S3Storage(cfg.data_bucket)
-        target = S3Storage(cfg.data_bucket, kms_key_id=cfg.kms_key_id, client=source.client)  # type: ignore[attr-defined]
+        s3 = S3Storage(cfg.data_bucket)
+        source, target = s3, S3Storage(cfg.data_bucket, kms_key_id=cfg.kms_key_id, client=s3.client)
     else:  # local run: the local lake, laid out like the bucket
         source = target = LocalStorage(paths.lake_dir())
     key = load_key()
     load_id = f"{cfg.run_id}-{cfg.facility_code}-{cfg.yyyymm}"
     start = time.monotonic()
     log.emit("normalise", "started", load_id=load_id)
-    try:
-        result = normalise_delivery(source, target, cfg.facility_code, cfg.yyyymm, key=key, load_id=load_id)
-    except FileRejected as exc:
+    # the state machine's ValidateManifest step validated this manifest: check it is still the one (no second
+    # read of every file); run by hand without it, the runner validates itself
+    if cfg.manifest_sha256:
+        report = validated_report(source, cfg.facility_code, cfg.yyyymm, cfg.manifest_sha256)
+    else:
+        report = validate_delivery(source, cfg.facility_code, cfg.yyyymm)
+    previous = last_ingested(target, cfg.facility_code, cfg.yyyymm)
+    # force: the dispatcher decided this manifest needs a run (docs/decisions/0016), even the same version again
+    ingested = ingest_delivery(source, report, key=key, load_id=load_id, previous=previous, force=True, target=target)
+    if ingested.status == REJECTED:
+        first = ingested.findings[0] if ingested.findings else {}
         raise errors.StepFailure(
             errors.DELIVERY_REJECTED,
-            f"delivery {cfg.facility_code} {cfg.yyyymm} rejected: {exc}",
-            {"file": exc.file, "line": exc.line, "column": exc.column, "reason": exc.reason, "run_id": cfg.run_id},
-        ) from exc
-    detail = result.as_dict()
-    by_kind = result.rows_by_kind()
-    for f in result.files:
+            f"delivery {cfg.facility_code} {cfg.yyyymm} rejected: {first.get('file')}: {first.get('reason')}",
+            {**{k: first.get(k) for k in ("file", "line", "column", "reason")}, "run_id": cfg.run_id},
+        )
+    for f in ingested.files:
         log.emit(
             "normalise",
             "file",
             node=f.source_file,
             kind=f.kind,
-            delivered=f.delivered,
-            accepted=f.accepted,
-            quarantined=f.quarantined,
+            delivered=f.delivered_rows,
+            accepted=f.accepted_rows,
+            quarantined=f.quarantined_rows,
         )
+    detail = ingested.as_dict()
     artifacts = {}
     if store.bucket:
         artifacts["normalise.json"] = store.put_json("normalise.json", detail)
@@ -276,7 +288,7 @@ def run_normalise_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) ->
         "facility_code": cfg.facility_code,
         "load_id": load_id,
         "seconds": round(time.monotonic() - start, 2),
-        "rows": by_kind,
-        "outputs": {slug: target.uri(key_) for slug, key_ in result.outputs.items()},
+        "ingested": detail,
+        "outputs": {layer: target.uri(key) for layer, key in ingested.outputs.items()},
         "artifacts": artifacts,
     }

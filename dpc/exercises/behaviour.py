@@ -155,7 +155,7 @@ def _judge_incremental(ctx: BuildContext, con: Any, plan: _Plan, by_id: dict[str
             result.problems.append(f"the incremental run of {e.model} failed:\n{short(run.message if run else '', 8)}")
             return
         actual = fetch_actual(con, (plan.node["schema"], plan.node["alias"] or plan.node["name"]), e)
-        now = {}
+        now: dict[tuple[Any, ...], Any] = {}
         for r in actual:
             now.setdefault(tuple(r[i] for i in key_idx), r[tamper_i])
         counts = Counter(tuple(r[i] for i in key_idx) for r in actual)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,17 @@ def _sandbox(a: argparse.Namespace) -> int:
         print(sandbox.format_status(sandbox.status(sb)))
         return 0
     if a.action == "sql":
-        columns, rows = sandbox.query(sb, a.query)
+        import duckdb
+
+        try:
+            columns, rows = sandbox.query(sb, a.query)
+        except duckdb.Error as exc:  # the database's own message, never a traceback
+            print(f"SQL error: {sandbox.printable(exc)}", file=sys.stderr)
+            return 1
         if a.bare:  # values only, tab-separated: for shell variables, e.g. STAY=$(dpc sandbox sql --bare "…")
-            print("\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows[: a.limit]))
+            print(
+                "\n".join("\t".join("" if v is None else sandbox.printable(v) for v in row) for row in rows[: a.limit])
+            )
         else:
             print(sandbox.format_table(columns, rows, limit=a.limit))
         return 0
@@ -77,7 +86,7 @@ def _optional_sandbox(learner: str | None) -> Any:
         return None
 
 
-def _guard(func):  # type: ignore[no-untyped-def]
+def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(a: argparse.Namespace) -> int:
         from dpc.exercises import UnknownExercise
         from dpc.sandbox import SandboxError
@@ -91,7 +100,7 @@ def _guard(func):  # type: ignore[no-untyped-def]
     return run
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`dpc sandbox` and `dpc exercise` (learners, issue 13)."""
     learner_help = "learner name (default: $DPC_LEARNER)"
 

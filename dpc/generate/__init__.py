@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from dpc.generate.acts import stay_acts
@@ -116,8 +117,8 @@ def _facility(
     index: int,
     seed: int,
     yyyymms: list[int],
-    first_day,
-    last_day,
+    first_day: date,
+    last_day: date,
     admissions_per_month: int,
     *,
     header: bool,

@@ -261,7 +261,7 @@ LATIN_GIVEN = ("ＡＮＮＡ", "ＭＡＲＫ", "ＬＵＣＡＳ", "ＥＭＩＬ�
 
 
 def _half_width_table() -> dict[str, str]:
-    table = {}
+    table: dict[str, str] = {}
     for cp in range(0xFF61, 0xFFA0):
         ch = chr(cp)
         table.setdefault(unicodedata.normalize("NFKC", ch), ch)

@@ -268,18 +268,19 @@ def _row_fault(f: _File, fault: str, yyyymm: int, taken: set[tuple[str, int]], r
         strs = [c.name for c in layout.columns if c.type in ("str", "direct")]
         text_col = next((n for n in strs if n.endswith("name")), strs[-1])
         i = _pick(f, fault, taken)
-        fields = f.lines[i].split(sep)
-        fields[names.index(text_col)] += b"\x85\x40"  # 0x85 leads no cp932 character and is no UTF-8 lead byte
-        f.lines[i] = sep.join(fields)
+        raw_fields = f.lines[i].split(sep)
+        raw_fields[names.index(text_col)] += b"\x85\x40"  # 0x85 leads no cp932 character and is no UTF-8 lead byte
+        f.lines[i] = sep.join(raw_fields)
     elif fault == "extra-column-row":
         i = _pick(f, fault, taken)
         f.lines[i] += sep + b"1"
         detail = f"{len(names) + 1} columns on one row, the {layout.kind} layout has {len(names)}"
     elif fault == "not-numeric":
-        column = next((c.name for c in layout.columns if c.type == "int" and c.required), None)
-        if column is None:
+        int_column = next((c.name for c in layout.columns if c.type == "int" and c.required), None)
+        if int_column is None:
             raise ValueError(f"{layout.kind} has no required integer column: use --corrupt-file EFn, D, FF1 or H")
-        i = _pick(f, fault, taken, lambda i: "0" in f.value(i, column))  # noqa: B023
+        column = int_column
+        i = _pick(f, fault, taken, lambda i: "0" in f.value(i, int_column))  # noqa: B023
         fields = f.fields(i)
         fields[names.index(column)] = fields[names.index(column)].replace("0", "O", 1)
         f.set_fields(i, fields)
@@ -447,10 +448,10 @@ def _upload_fault(directory: Path, fault: str, path: Path) -> Corruption:
         f = _File.read(path)
         i = _pick(f, fault, set(), lambda i: any(ch in b"123456789" for ch in f.lines[i]))
         # change one non-zero digit of a data line in place: same size, same row count, another checksum
-        line = bytearray(f.lines[i])
-        pos = max(k for k, ch in enumerate(line) if ch in b"123456789")
-        line[pos] = ord("1") if line[pos] != ord("1") else ord("2")
-        f.lines[i] = bytes(line)
+        edited = bytearray(f.lines[i])
+        pos = max(k for k, ch in enumerate(edited) if ch in b"123456789")
+        edited[pos] = ord("1") if edited[pos] != ord("1") else ord("2")
+        f.lines[i] = bytes(edited)
         f.write()
         return Corruption(
             fault,

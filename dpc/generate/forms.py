@@ -84,9 +84,9 @@ def forms_of(stays: list[Stay]) -> list[Form]:
         out.append(Form((s,), "0", s.admission, s.discharge, False, yyyymm_of(s.discharge)))
         if s.transferred:
             for i, seg in enumerate(s.segments, start=1):
-                last = seg.end == s.discharge
-                month = yyyymm_of(seg.end if last else seg.end + timedelta(days=1))
-                out.append(Form((s,), str(i), seg.start, seg.end, not last, month))
+                is_last = seg.end == s.discharge
+                month = yyyymm_of(seg.end if is_last else seg.end + timedelta(days=1))
+                out.append(Form((s,), str(i), seg.start, seg.end, not is_last, month))
         if s.chain_prev is not None:
             chains.setdefault(s.chain_head.number, [s.chain_head]).append(s)
     for chain in chains.values():
@@ -286,9 +286,9 @@ def form_records(form: Form, facility_code: str, acts: dict[int, list[Act]], see
     if s.malignant:
         chemo = "3" if s.care_purpose == "3" else rng.choice(["0", "0", "1"])
         if general_only:
-            onset = "0" if rng.random() < 0.7 else "1"
-            add("CAN0010", 0, "", "", onset)
-            if onset == "0" and s.dpc.dpc6 not in ("130030", "130060", "010010"):
+            onset_code = "0" if rng.random() < 0.7 else "1"
+            add("CAN0010", 0, "", "", onset_code)
+            if onset_code == "0" and s.dpc.dpc6 not in ("130030", "130060", "010010"):
                 add("CAN0020", 0, "", "", rng.choice(["T1", "T2", "T3"]), rng.choice(["N0", "N1"]), "M0", "8")
                 if s.dpc.dpc6 in ("060035", "060050"):
                     add("CAN0030", 0, "", "", rng.choice(["1", "2", "3A", "3B"]))

@@ -25,7 +25,7 @@ from dpc.generate import catalogue as cat
 from dpc.generate.catalogue import Item
 from dpc.generate.forms import UNCODED_DISEASE, ymd
 from dpc.generate.records import NULL, month_bounds, num, qty
-from dpc.generate.timeline import Stay
+from dpc.generate.timeline import Insurance, Patient, Stay
 
 REVISIT = (Item("112007410", "A001", "再診料", 75), Item("112011010", "A001", "外来管理加算", 52))
 PRESCRIPTION_FEE = Item("120002910", "F400", "処方箋料（その他）", 60)  # illustrative code
@@ -98,12 +98,12 @@ def efg_rows(
     return rows
 
 
-def _head(p, facility_code: str, visit_text: str, category: str, n: int) -> list[str]:  # noqa: ANN001
+def _head(p: Patient, facility_code: str, visit_text: str, category: str, n: int) -> list[str]:
     return [facility_code, p.data_id, p.birth_text, visit_text, category, f"{n:04d}"]
 
 
-def _act_rows(p, stay: Stay, ins, facility_code: str, visit: date, category: str, n: int, items, count: int,
-              rx: str, null: str) -> list[list[str]]:  # noqa: ANN001  # fmt: skip
+def _act_rows(p: Patient, stay: Stay, ins: Insurance, facility_code: str, visit: date, category: str, n: int,
+              items: tuple[Item, ...], count: int, rx: str, null: str) -> list[list[str]]:  # fmt: skip
     head = _head(p, facility_code, ymd(visit), category, n)
     outside = rx.startswith("1")
     technique = sum(i.points for i in items if i.kind == "technique")
@@ -134,8 +134,8 @@ def _act_rows(p, stay: Stay, ins, facility_code: str, visit: date, category: str
     return rows
 
 
-def _sy_rows(p, stay: Stay, ins, facility_code: str, yyyymm: int, n: int, code: str, name: str, started: date,
-             main: str) -> list[list[str]]:  # noqa: ANN001  # fmt: skip
+def _sy_rows(p: Patient, stay: Stay, ins: Insurance, facility_code: str, yyyymm: int, n: int, code: str, name: str,
+             started: date, main: str) -> list[list[str]]:  # fmt: skip
     head = _head(p, facility_code, f"{yyyymm}00", "SY", n)
     tail = [ymd(started), stay.receipt_dept, stay.department, stay.doctor, WARD, WARD_TYPE]
     e = (

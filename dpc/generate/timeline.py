@@ -415,7 +415,11 @@ def _stay(
             if rng.random() < 0.25 and (discharge - t).days >= 5:
                 back = t + timedelta(days=rng.randint(2, (discharge - t).days - 2))
                 segments = [segments[0], Segment(OTHER, t, back - timedelta(days=1)), Segment(GENERAL, back, discharge)]
-    if chain and masters.revision_for(prev.chain_head.admission).id != masters.revision_for(discharge).id:
+    if (
+        chain
+        and prev is not None
+        and masters.revision_for(prev.chain_head.admission).id != masters.revision_for(discharge).id
+    ):
         chain = False  # no 一連 episode across a revision date (p128 pattern 15)
     care_purpose = "3" if malignant and not emergency and rng.random() < 0.5 else rng.choice(["4", "4", "4", "1"])
     provisional = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,6 +16,9 @@ from dpc import checks as rules
 from dpc.layouts import WARN_ONLY_LISTS, Layout
 from dpc.readers.context import ReadContext
 from dpc.readers.findings import Finding
+
+if TYPE_CHECKING:  # imported lazily at run time, for FF1 and H only
+    from dpc.payload_checks import Describe
 
 _INT_RE = r"^-?\d{1,18}$"
 _DECIMAL_RE = r"^-?\d{1,14}(\.\d{0,4}0*)?$"
@@ -26,7 +30,7 @@ class _Check:
     code: str
     column: str | None
     mask: pa.Array
-    describe: Callable[[int], str]
+    describe: Describe
 
 
 def validate(
@@ -104,12 +108,12 @@ def validate(
                 )
             )
         if c.codes:
-            chk = rules.code_check(c.codes, year, c.codes in WARN_ONLY_LISTS)
-            outside = pc.and_(pc.invert(empty), pc.invert(pc.is_in(arr, chk.allowed)))
+            code_rule = rules.code_check(c.codes, year, c.codes in WARN_ONLY_LISTS)
+            outside = pc.and_(pc.invert(empty), pc.invert(pc.is_in(arr, code_rule.allowed)))
             if not pc.any(outside).as_py():
                 continue
-            other = pc.and_(outside, pc.is_in(arr, chk.other_years))
-            pages = ", ".join(f"p{p}" for p in chk.pages)
+            other = pc.and_(outside, pc.is_in(arr, code_rule.other_years))
+            pages = ", ".join(f"p{p}" for p in code_rule.pages)
             warns.append(
                 _Check(
                     "code_other_year",
@@ -119,13 +123,13 @@ def validate(
                 )
             )
             unknown = pc.and_(outside, pc.invert(other))
-            target = warns if chk.warn_only else checks
+            target = warns if code_rule.warn_only else checks
             target.append(
                 _Check(
                     "unknown_code",
                     c.name,
                     unknown,
-                    lambda i, c=c, p=pages, w=chk.warn_only: (
+                    lambda i, c=c, p=pages, w=code_rule.warn_only: (
                         f"{c.ja} {val(c.name)(i)} is not in the code list {c.codes} ({p})"
                         + (": kept (hospitals may add codes, or the specification lets this one be free)" if w else "")
                     ),
@@ -267,7 +271,11 @@ def validate(
     for i in pc.indices_nonzero(any_bad).to_pylist():
         chk = checks[reason[i].as_py()]
         ln = line_numbers[i].as_py()
-        raw = raw_for(ln) if raw_for else ctx.raw(texts[i].as_py())
+        if raw_for:
+            raw = raw_for(ln)
+        else:
+            assert texts is not None  # the callers pass the line texts or raw_for
+            raw = ctx.raw(texts[i].as_py())
         findings.append(Finding(ln, chk.column, chk.code, chk.describe(i), raw))
         if units is not None and (chk.column in key_columns or chk.code == "invalid_data_id"):
             ctx.unit_faults.setdefault(units[i].as_py(), (ln, chk.describe(i)))

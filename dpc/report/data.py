@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from dpc.duck import scalar
 from dpc.report.common import DQ, INDICATOR_ROW_LIMIT, INDICATOR_TABLES, MART
 from dpc.report.indicators import CHARTS
 
@@ -73,7 +74,7 @@ def _indicator_rows(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any
     select = ", ".join(f'"{c}"' for c in columns)
     order = ", ".join(str(i + 1) for i in range(min(3, len(columns))))
     rows = con.execute(f'select {select} from {MART}."{table}" order by {order} limit {INDICATOR_ROW_LIMIT}').fetchall()
-    total = con.execute(f'select count(*) from {MART}."{table}"').fetchone()[0]
+    total = scalar(con, f'select count(*) from {MART}."{table}"')
     return {"columns": columns, "rows": rows, "total": total}
 
 

@@ -199,6 +199,7 @@ def reconcile(registry: Registry, sfn: Any, item: dict[str, Any], *, now: dateti
     if item.get("status") != RUNNING:
         return item
     arn = item.get("execution_arn")
+    error: str | None
     if not arn:
         locked = datetime.fromisoformat(str(item.get("locked_at") or item.get("updated_at")))
         if ((now or datetime.now(UTC)) - locked).total_seconds() < STALE_LOCK_SECONDS:

@@ -5,7 +5,7 @@ An error-severity check that failed (or errored) stops publication; warnings are
 
 STANDARD LIBRARY ONLY at import time: the DataQuality Lambda imports this module. The verdict is one pure
 function over result rows (:func:`verdict_from_rows`); the DuckDB path (:func:`evaluate`, local runs) and the
-Redshift Data API path (``orchestration/lambdas/data_quality.py`` through :mod:`dpc.steps.redshift`) both
+Redshift Data API path (``orchestration/lambdas/data_quality.py`` through :mod:`dpc.executors.redshift`) both
 read the same columns with the same queries (:data:`RESULT_COLUMNS`, :func:`results_sql`,
 :data:`RECONCILIATION_SQL`) and hand the rows to it.
 """
@@ -16,6 +16,8 @@ import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from dpc.steps import step
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; duckdb is imported lazily by evaluate()
     import duckdb
@@ -45,8 +47,8 @@ def blame_sql(placeholder: str = "?") -> str:
 class DqVerdict:
     run_id: str
     passed: int = 0
-    warnings: list[dict[str, object]] = field(default_factory=list)
-    errors: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # one dict per check (JSON, as the summary shows)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     reconciliation_mismatches: int = 0
 
     @property
@@ -72,6 +74,7 @@ class DqVerdict:
         return f"{len(self.errors)} error-severity DQ check(s) failed for run {self.run_id}: {names}{more}"
 
 
+@step("dq")
 def verdict_from_rows(
     run_id: str,
     rows: Iterable[Sequence[Any]],
@@ -118,6 +121,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, run_id: str | Sequence[str]) -> DqV
     :func:`dpc.steps.transform.build`): their rows are evaluated together, the first id names the verdict."""
     import duckdb
 
+    from dpc.duck import scalar
+
     run_ids = [run_id] if isinstance(run_id, str) else list(run_id)
     rows: list[Sequence[Any]] = []
     blame_rows: list[Sequence[Any]] = []
@@ -126,7 +131,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, run_id: str | Sequence[str]) -> DqV
         with contextlib.suppress(duckdb.CatalogException):  # a warehouse built before dq_failure_deliveries
             blame_rows += con.execute(blame_sql("?"), [one]).fetchall()
     try:
-        mismatches = con.execute(RECONCILIATION_SQL).fetchone()[0]
+        mismatches = scalar(con, RECONCILIATION_SQL)
     except duckdb.CatalogException:
         mismatches = 0
     return verdict_from_rows(run_ids[0] if run_ids else "", rows, mismatches, blame_rows)

@@ -36,7 +36,13 @@ def deletion_marker(storage: Storage, facility_code: str, yyyymm: int, name: str
 
 
 def delete_after_normalising(
-    storage: Storage, facility_code: str, yyyymm: int, name: str, sha256: str, result: dict[str, object]
+    storage: Storage,
+    facility_code: str,
+    yyyymm: int,
+    name: str,
+    sha256: str,
+    result: dict[str, object],
+    outputs: dict[str, str] | None = None,
 ) -> None:
     """Delete one raw identifying file of a delivery, leaving a marker: its name, checksum, the normaliser's
     per-file counts (so that a later load of the same version reconciles) and when — never its content."""
@@ -46,6 +52,7 @@ def delete_after_normalising(
         "deleted_at": datetime.now(UTC).isoformat(),
         "why": "docs/decisions/0003",
         "result": result,
+        "outputs": outputs or {},  # the normalised files it produced: a later load of the delivery carries them
     }
     storage.write_bytes(_marker_key(facility_code, yyyymm, name), json.dumps(marker).encode("utf-8"))
     storage.delete(delivery_prefix("raw", facility_code, yyyymm) + name)

@@ -1,62 +1,71 @@
-"""Load step: put one normalised delivery into the raw schema, replacing exactly that facility-month.
+"""Load step — the rule, engine-neutral: what a load replaces, its load-history rows and the archive layout.
 
-DuckDB (local) reads the normalised Parquet in place (``raw.*`` are views over ``stage/``, as Athena's Glue
-tables are); Redshift gets the same effect from
-``dpc.steps.redshift.load_statements`` (DELETE + COPY … FORMAT AS PARQUET in one transaction, docs/decisions/0015).
-The load history (dq.load_history) records who loaded what, when, with which checksum and counts.
+STANDARD LIBRARY ONLY (the LoadRaw Lambda imports it). Engines only execute a :class:`LoadPlan`
+(:mod:`dpc.executors`): DuckDB in one transaction, Redshift in one Data API batch, Athena/Glue as partition
+pointers.
 
-Archive (a corrected re-delivery keeps the previous version). Hospitals upload a correction over the same
-``raw/yyyymm=…/facility=…/`` prefix, so the previous raw files are gone by the time the correction is seen:
-every version is therefore archived when it is FIRST loaded — its raw files and manifest are copied to
-``archive/raw/yyyymm=…/facility=…/<manifest_sha256[:12]>/`` (:func:`archive_raw`). When a different version
-replaces it, the previous version's normalised Parquet is copied to ``archive/stage/<kind>/yyyymm=…/facility=…/
-<sha12>/`` before the normaliser overwrites stage (:func:`archive_stage`), and the new load's rows in
-dq.load_history name the previous version's archive in ``archived_to``. Archives are write-once (an existing
-object is never overwritten), so a run killed half-way and rerun cannot replace an archive by a newer version.
+What a load replaces: exactly one delivery (facility × month, docs/decisions/0001), in every raw and quarantine
+relation (:data:`RAW_RELATIONS`), with the files the normaliser wrote under the load's own versioned prefix
+``stage/<kind>/yyyymm=…/facility=…/load=<load id>/`` (:func:`dpc.storage.load_prefix`).
+
+A load is visible only once recorded (docs/decisions/0011): normalising writes a new prefix that nothing reads;
+the engines read, per delivery, the files of its latest load in ``dq.load_history``. Recording the load — its
+history rows, in the same transaction as what makes the engine read the new prefix — is the pointer update. A run
+killed after normalising and before recording leaves the engines on the previous recorded load, and the next run
+normalises the delivery again under a new load id.
+
+Archive (a corrected re-delivery keeps the previous version, docs/rejected-deliveries.md): every version's raw
+files and manifest are copied to ``archive/raw/yyyymm=…/facility=…/<manifest_sha256[:12]>/`` when it is first
+normalised (:func:`archive_raw`; hospitals upload a correction over the same raw prefix, so the previous raw files
+are gone by the time it is seen) — never the raw K生成用データ (docs/decisions/0003). Its normalised files stay
+under their own load prefix: nothing overwrites them. The load history of a correction names the previous
+version's archive in ``archived_to``. Archives are write-once.
 """
 
 from __future__ import annotations
 
-import getpass
-import glob
-import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-
-import duckdb
-import pyarrow as pa
+from typing import Any
 
 from dpc.layouts import KIND_SLUG
 from dpc.manifest import MANIFEST_NAME
+from dpc.steps import step
 from dpc.steps.identifiers import holds_direct_identifiers
-from dpc.steps.normalise import normalised_schema, quarantine_schema
-from dpc.storage import Storage, delivery_prefix, stage_prefix
+from dpc.storage import STAGE_FILE, Storage, delivery_prefix, load_prefix, stage_prefix
 
-LOAD_HISTORY_DDL = """
-create table if not exists dq.load_history (
-    load_id varchar not null,
-    facility_code varchar not null,
-    yyyymm integer not null,
-    kind varchar not null,
-    source_file varchar,
-    sha256 varchar,
-    bytes bigint,
-    delivered_rows bigint,
-    accepted_rows bigint,
-    quarantined_rows bigint,
-    warnings bigint,
-    manifest_sha256 varchar,
-    archived_to varchar,
-    loaded_by varchar,
-    loaded_at timestamp with time zone not null
+LOAD_HISTORY_COLUMNS = (
+    "load_id",
+    "facility_code",
+    "yyyymm",
+    "kind",
+    "source_file",
+    "sha256",
+    "bytes",
+    "delivered_rows",
+    "accepted_rows",
+    "quarantined_rows",
+    "warnings",
+    "manifest_sha256",
+    "archived_to",
+    "loaded_by",
+    "loaded_at",
 )
-"""
+
+# every relation a load replaces: (relation, stage layer) — raw.<kind> and dq.quarantine_<kind>
+RAW_RELATIONS: tuple[tuple[str, str], ...] = tuple(
+    pair
+    for kind, slug in KIND_SLUG.items()
+    for pair in ((f"raw.{slug}", slug), (f"dq.quarantine_{slug}", f"quarantine_{slug}"))
+)
 
 
 @dataclass(frozen=True)
 class LoadedFile:
+    """One delivered file as loaded: the manifest's facts joined with the normaliser's counts."""
+
     kind: str
     source_file: str
     sha256: str
@@ -66,165 +75,182 @@ class LoadedFile:
     quarantined_rows: int
     warnings: int
 
-
-def stage_glob(lake: Path, layer: str) -> str:
-    """Every delivery's normalised file of one layer (``efn``, ``quarantine_efn``, …): ``stage/<layer>/*/*/``."""
-    return str(lake / "stage" / layer / "yyyymm=*" / "facility=*" / "part-0.parquet")
-
-
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection, lake: Path | None = None) -> None:
-    """Make every source relation exist: ``raw.<kind>`` and ``dq.quarantine_<kind>``, plus ``dq.load_history``.
-
-    With a lake whose stage prefix holds normalised files, each relation is a VIEW over that Parquet — the
-    same files Athena's Glue tables and Redshift's COPY read (docs/decisions/0002), so loading costs no second
-    copy of every row (writing 7 M billing lines into DuckDB tables took as long as normalising them). Before
-    any delivery exists (or without a lake) each is an empty table with the normalised schema, so every dbt
-    source exists from the start. A view reads its glob when queried, so new deliveries need nothing here; a
-    view is re-pointed only when it reads another lake (a copied database follows its lake). Called before
-    every load and lookup, so it reads the catalog once and writes only what is missing or stale (re-creating
-    ten views per call was ≈ 3 s of a one-month run, plus the checkpoint of every catalog change).
-    """
-    for schema in ("raw", "dq"):
-        con.execute(f"create schema if not exists {schema}")  # `if not exists` of an existing one writes nothing
-    existing = _raw_relations(con)
-    for kind, slug in KIND_SLUG.items():
-        for relation, layer, schema in (
-            (f"raw.{slug}", slug, normalised_schema(kind)),
-            (f"dq.quarantine_{slug}", f"quarantine_{slug}", quarantine_schema()),
-        ):
-            pattern = stage_glob(lake, layer) if lake is not None else None
-            current = existing.get(relation)
-            if pattern is not None and glob.glob(pattern):
-                _create_view_over_stage(con, relation, pattern, current)
-            elif current is None:
-                _create_from_arrow_schema(con, relation, schema)
-    con.execute(LOAD_HISTORY_DDL)
-
-
-def _raw_relations(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str | None]]:
-    """The raw and dq schemas' relations in one catalog query: name → ("BASE TABLE", None) or ("VIEW", its SQL)."""
-    rows = con.execute(
-        "select schema_name || '.' || table_name, 'BASE TABLE', null from duckdb_tables() "
-        "where database_name = current_database() and schema_name in ('raw', 'dq') "
-        "union all select schema_name || '.' || view_name, 'VIEW', sql from duckdb_views() "
-        "where database_name = current_database() and schema_name in ('raw', 'dq')"
-    ).fetchall()
-    return {name: (kind, sql) for name, kind, sql in rows}
-
-
-def _create_view_over_stage(
-    con: duckdb.DuckDBPyConnection, relation: str, pattern: str, current: tuple[str, str | None] | None
-) -> None:
-    literal = "'" + pattern.replace("'", "''") + "'"
-    # DuckDB keeps a view's SQL re-rendered, so compare the one thing that can differ: the glob's literal
-    if current is not None and current[0] == "VIEW" and literal in (current[1] or ""):
-        return  # already reads this lake's files
-    if current is not None and current[0] == "BASE TABLE":  # empty placeholder, or a database from before views
-        con.execute(f"drop table {relation}")
-    # facility_code and yyyymm are columns inside every file (docs/decisions/0002): no hive partitioning needed,
-    # and each file holds one facility-month, so a delivery filter skips the other files by their statistics
-    con.execute(
-        f"create or replace view {relation} as select * from read_parquet({literal}, hive_partitioning = false)"
-    )
-
-
-def _create_from_arrow_schema(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:
-    empty = schema.empty_table()  # noqa: F841 — read by DuckDB's replacement scan
-    con.execute(f"create table {table} as select * from empty")
-
-
-def load_delivery_duckdb(
-    con: duckdb.DuckDBPyConnection,
-    lake: Path,
-    facility_code: str,
-    yyyymm: int,
-    *,
-    load_id: str,
-    files: Iterable[LoadedFile],
-    manifest_sha256: str,
-    archived_to: str | None = None,
-    loaded_by: str | None = None,
-) -> dict[str, int]:
-    """Record a normalised delivery as loaded: ``raw.*`` and ``dq.quarantine_*`` read the normaliser's Parquet
-    (:func:`ensure_raw_tables`), so the delivery's rows are its files; this appends its load history.
-
-    The normaliser replaced exactly this facility-month's files (and wrote nothing if it rejected one), so
-    the delivery is replaced as a whole. Returns rows per kind as the raw views see them.
-    """
-    loaded_by = loaded_by or os.environ.get("DPC_LOADED_BY") or getpass.getuser()
-    loaded_at = datetime.now(UTC)
-    ensure_raw_tables(con, lake)
-    counts: dict[str, int] = {}
-    for kind, slug in KIND_SLUG.items():
-        counts[kind] = con.execute(
-            f"select count(*) from raw.{slug} where facility_code = ? and yyyymm = ?", [facility_code, yyyymm]
-        ).fetchone()[0]
-    con.execute("begin transaction")
-    try:
-        for f in files:
-            con.execute(
-                "insert into dq.load_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    load_id,
-                    facility_code,
-                    yyyymm,
-                    f.kind,
-                    f.source_file,
-                    f.sha256,
-                    f.bytes,
-                    f.delivered_rows,
-                    f.accepted_rows,
-                    f.quarantined_rows,
-                    f.warnings,
-                    manifest_sha256,
-                    archived_to,
-                    loaded_by,
-                    loaded_at,
-                ],
-            )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return counts
-
-
-def loaded_manifest_sha256(con: duckdb.DuckDBPyConnection, facility_code: str, yyyymm: int) -> str | None:
-    """The manifest hash of the delivery's latest load, or None if it was never loaded."""
-    ensure_raw_tables(con)
-    row = con.execute(
-        "select manifest_sha256 from dq.load_history where facility_code = ? and yyyymm = ? "
-        "order by loaded_at desc limit 1",
-        [facility_code, yyyymm],
-    ).fetchone()
-    return row[0] if row else None
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LoadedFile:
+        return cls(**{f: data[f] for f in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
 class PreviousLoad:
+    """A delivery's latest recorded load (its current version)."""
+
     load_id: str
     manifest_sha256: str
-    loaded_at: datetime
+    loaded_at: datetime | None = None
 
 
-def latest_load(con: duckdb.DuckDBPyConnection, facility_code: str, yyyymm: int) -> PreviousLoad | None:
-    """The delivery's latest load (its current version), or None if it was never loaded."""
-    ensure_raw_tables(con)
-    row = con.execute(
-        "select load_id, manifest_sha256, loaded_at from dq.load_history where facility_code = ? and yyyymm = ? "
-        "order by loaded_at desc, load_id desc limit 1",
-        [facility_code, yyyymm],
-    ).fetchone()
-    return PreviousLoad(*row) if row else None
+@dataclass(frozen=True)
+class LoadPlan:
+    """Replace one delivery in every raw and quarantine relation with the files of one load, and record it."""
+
+    facility_code: str
+    yyyymm: int
+    load_id: str
+    manifest_sha256: str
+    files: tuple[LoadedFile, ...]
+    archived_to: str | None
+    loaded_by: str
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def delivery(self) -> tuple[str, int]:
+        return self.facility_code, self.yyyymm
+
+    def prefixes(self) -> list[tuple[str, str]]:
+        """(relation, versioned prefix) for every relation the load replaces."""
+        return [
+            (rel, load_prefix(layer, self.facility_code, self.yyyymm, self.load_id)) for rel, layer in RAW_RELATIONS
+        ]
+
+    def history_rows(self) -> list[dict[str, Any]]:
+        """One ``dq.load_history`` row per delivered file."""
+        return [
+            {
+                "load_id": self.load_id,
+                "facility_code": self.facility_code,
+                "yyyymm": self.yyyymm,
+                **{k: v for k, v in asdict(f).items()},
+                "manifest_sha256": self.manifest_sha256,
+                "archived_to": self.archived_to,
+                "loaded_by": self.loaded_by,
+                "loaded_at": self.loaded_at,
+            }
+            for f in self.files
+        ]
+
+
+@step("load")
+def plan_load(
+    facility_code: str,
+    yyyymm: int,
+    *,
+    load_id: str,
+    manifest_sha256: str,
+    files: Iterable[LoadedFile],
+    archived_to: str | None,
+    loaded_by: str,
+    loaded_at: datetime | None = None,
+) -> LoadPlan:
+    """The load of one normalised delivery (an :class:`~dpc.steps.ingest.Ingested` answer); an executor runs it."""
+    files = tuple(files)
+    if not files:
+        raise ValueError(f"delivery {facility_code} {yyyymm}: the normaliser listed no file, nothing to load")
+    return LoadPlan(
+        facility_code=str(facility_code),
+        yyyymm=int(yyyymm),
+        load_id=load_id,
+        manifest_sha256=manifest_sha256,
+        files=files,
+        archived_to=archived_to,
+        loaded_by=loaded_by,
+        loaded_at=(loaded_at or datetime.now(UTC)).astimezone(UTC),
+    )
+
+
+def current_load_file(layer: str, facility_code: str, yyyymm: int, load_id: str) -> str:
+    """The normalised file of one relation's layer for a recorded load (relative to the lake / bucket)."""
+    return load_prefix(layer, facility_code, yyyymm, load_id) + STAGE_FILE
+
+
+def legacy_stage_file(layer: str, facility_code: str, yyyymm: int) -> str:
+    """Where loads recorded before versioned prefixes (docs/decisions/0011) left their file."""
+    return stage_prefix(layer, facility_code, yyyymm) + STAGE_FILE
+
+
+NORMALISED, UNCHANGED, REJECTED = "normalised", "unchanged", "rejected"
+
+
+@dataclass
+class Ingested:
+    """What the normalise step did with one delivery (:func:`dpc.steps.ingest.ingest_delivery`): the runner's
+    answer to the state machine (:meth:`as_dict`) and the load step's input (:meth:`plan`). Defined here, with
+    the standard library only, because the LoadRaw Lambda reads it."""
+
+    facility_code: str
+    yyyymm: int
+    status: str  # normalised | unchanged | rejected
+    load_id: str = ""
+    manifest_sha256: str = ""
+    files: list[LoadedFile] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)  # per file: reason_code → rows
+    archived_to: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)  # layer → the key of the file written under the load prefix
+
+    def plan(self, loaded_by: str) -> LoadPlan:
+        """The load of this normalised delivery."""
+        if self.status != NORMALISED:
+            raise ValueError(f"delivery {self.facility_code} {self.yyyymm} is {self.status}: nothing to load")
+        return plan_load(
+            self.facility_code,
+            self.yyyymm,
+            load_id=self.load_id,
+            manifest_sha256=self.manifest_sha256,
+            files=self.files,
+            archived_to=self.archived_to,
+            loaded_by=loaded_by,
+        )
+
+    def rows(self) -> dict[str, dict[str, int]]:
+        """Rows per kind (summed over a kind's files)."""
+        out: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            counts = out.setdefault(f.kind, {"delivered": 0, "accepted": 0, "quarantined": 0})
+            counts["delivered"] += f.delivered_rows
+            counts["accepted"] += f.accepted_rows
+            counts["quarantined"] += f.quarantined_rows
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "facility_code": self.facility_code,
+            "yyyymm": self.yyyymm,
+            "status": self.status,
+            "load_id": self.load_id,
+            "manifest_sha256": self.manifest_sha256,
+            "files": [f.__dict__ for f in self.files],
+            "quarantined": self.quarantined,
+            "archived_to": self.archived_to,
+            "findings": self.findings,
+            "outputs": self.outputs,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Ingested:
+        """Read back :meth:`as_dict` (the runner's answer in the state machine's state)."""
+        missing = [k for k in ("facility_code", "yyyymm", "status", "files") if k not in data]
+        if missing:
+            raise ValueError(f"not a normalise answer (missing {', '.join(missing)}): {sorted(data)}")
+        return cls(
+            facility_code=str(data["facility_code"]),
+            yyyymm=int(data["yyyymm"]),
+            status=str(data["status"]),
+            load_id=str(data.get("load_id") or ""),
+            manifest_sha256=str(data.get("manifest_sha256") or ""),
+            files=[LoadedFile.from_dict(f) for f in data["files"]],
+            quarantined=list(data.get("quarantined") or []),
+            archived_to=data.get("archived_to"),
+            findings=list(data.get("findings") or []),
+            outputs={str(k): str(v) for k, v in (data.get("outputs") or {}).items()},
+        )
+
+
+# --- archive layout -------------------------------------------------------------------------------------------
 
 
 def archive_prefix(facility_code: str, yyyymm: int, manifest_sha256: str) -> str:
     """``archive/raw/yyyymm=…/facility=…/<manifest_sha256[:12]>/`` — one folder per delivery version."""
     return f"archive/{delivery_prefix('raw', facility_code, yyyymm)}{manifest_sha256[:12]}/"
-
-
-def stage_archive_prefix(slug: str, facility_code: str, yyyymm: int, manifest_sha256: str) -> str:
-    return f"archive/{stage_prefix(slug, facility_code, yyyymm)}{manifest_sha256[:12]}/"
 
 
 def _copy_once(storage: Storage, source: str, target: str) -> bool:
@@ -244,13 +270,45 @@ def archive_raw(storage: Storage, facility_code: str, yyyymm: int, manifest_sha2
     return target
 
 
-def archive_stage(storage: Storage, facility_code: str, yyyymm: int, manifest_sha256: str) -> list[str]:
-    """Copy the delivery's current stage Parquet (every kind and quarantine) into the archive of its version."""
-    copied = []
-    for slug in KIND_SLUG.values():
-        for layer in (slug, f"quarantine_{slug}"):
-            source = stage_prefix(layer, facility_code, yyyymm) + "part-0.parquet"
-            target = stage_archive_prefix(layer, facility_code, yyyymm, manifest_sha256) + "part-0.parquet"
-            if _copy_once(storage, source, target):
-                copied.append(target)
-    return copied
+def archived_to(storage: Storage, facility_code: str, yyyymm: int, previous: PreviousLoad | None) -> str | None:
+    """The archive of the version a new load replaces, or None (first load, or the same version again)."""
+    if previous is None or not previous.manifest_sha256:
+        return None
+    target = archive_prefix(facility_code, yyyymm, previous.manifest_sha256)
+    return target if storage.exists(target + MANIFEST_NAME) else None
+
+
+# --- the last normalised version, for the AWS path (the runner has no warehouse connection) ---------------------
+
+
+def _ingested_key(facility_code: str, yyyymm: int) -> str:
+    return delivery_prefix("state/ingested", facility_code, yyyymm) + "latest.json"
+
+
+def last_ingested(storage: Storage, facility_code: str, yyyymm: int) -> PreviousLoad | None:
+    """The version the normaliser last wrote for a delivery (``state/ingested/…/latest.json``), or None.
+
+    The runner's normalise step uses it to name the version a correction replaces; the local pipeline asks the
+    warehouse's load history instead (what was recorded), which also decides "unchanged"."""
+    key = _ingested_key(facility_code, yyyymm)
+    if not storage.exists(key):
+        return None
+    data = json.loads(storage.read_bytes(key).decode("utf-8"))
+    return PreviousLoad(str(data["load_id"]), str(data["manifest_sha256"]))
+
+
+def record_ingested(storage: Storage, facility_code: str, yyyymm: int, load_id: str, manifest_sha256: str) -> None:
+    payload = {"load_id": load_id, "manifest_sha256": manifest_sha256, "at": datetime.now(UTC).isoformat()}
+    storage.write_bytes(_ingested_key(facility_code, yyyymm), json.dumps(payload).encode("utf-8"))
+
+
+def history_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """Rows per kind of a load's history (what a summary shows)."""
+    return {
+        str(r["kind"]): {
+            "delivered": int(r["delivered_rows"]),
+            "accepted": int(r["accepted_rows"]),
+            "quarantined": int(r["quarantined_rows"]),
+        }
+        for r in rows
+    }

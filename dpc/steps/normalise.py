@@ -4,11 +4,12 @@ For each file listed in the delivery's manifest (``raw/yyyymm=…/facility=…/m
 readers (:func:`dpc.readers.read_delivered_file`, the same code as ``dpc inspect``) decode and check it;
 accepted rows are typed per layout (:func:`normalised_schema`), データ識別番号 is replaced by
 ``patient_key`` (HMAC-SHA256, :mod:`dpc.pseudonymise`), birth dates are reduced to ages, 様式1 postal
-codes to their first 3 digits, and lineage columns are appended. Output, replacing exactly this
-facility-month (the prefix is deleted first):
+codes to their first 3 digits, and lineage columns are appended. Output, one complete version of this
+facility-month (a load replaces exactly its delivery, :mod:`dpc.steps.load`):
 
-- ``stage/<slug>/yyyymm=YYYYMM/facility=FFFFFFFFF/part-0.parquet`` for every kind (0 rows when absent);
-- ``stage/quarantine_<slug>/yyyymm=…/facility=…/part-0.parquet`` with one row per quarantined line
+- ``stage/<slug>/yyyymm=YYYYMM/facility=FFFFFFFFF/load=<load id>/part-0.parquet`` for every kind (0 rows when
+  absent), under the load's own prefix (docs/decisions/0011: visible only once the load is recorded);
+- ``stage/quarantine_<slug>/yyyymm=…/facility=…/load=<load id>/part-0.parquet`` with one row per quarantined line
   (:func:`quarantine_schema`; ``raw_line`` carries the pseudonym, never the clear データ識別番号).
 
 Reconciliation holds per file: delivered data rows = accepted + quarantined.
@@ -21,6 +22,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypedDict
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,7 +35,7 @@ from dpc.manifest import MANIFEST_NAME
 from dpc.pseudonymise import load_key, patient_key
 from dpc.readers import FileRejected, Finding, ReadResult, read_delivered_file, reject_if_nothing_accepted
 from dpc.steps.identifiers import delete_after_normalising, deletion_marker, holds_direct_identifiers
-from dpc.storage import Storage, delivery_prefix, stage_prefix
+from dpc.storage import STAGE_FILE, Storage, delivery_prefix, load_prefix, stage_prefix
 
 DECIMAL = pa.decimal128(18, 4)
 LOADED_AT = pa.timestamp("us", tz="UTC")
@@ -298,6 +300,15 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
+class _FileColumns(TypedDict):
+    """The lineage values every table of one delivered file carries (keyword arguments of typed/quarantine_table)."""
+
+    yyyymm: int
+    source_file: str
+    load_id: str
+    loaded_at: datetime
+
+
 def delivery_files(storage: Storage, facility_code: str, yyyymm: int) -> list[str]:
     """The delivered file names: from manifest.json when present, else every file of the delivery prefix."""
     import json
@@ -331,17 +342,20 @@ def normalise_delivery(
     data_tables: dict[str, list[pa.Table]] = {k: [] for k in LAYOUTS}
     q_tables: dict[str, list[pa.Table]] = {k: [] for k in LAYOUTS}
     identifying: dict[str, tuple[str, FileResult]] = {}  # raw files to delete once normalised: name → (sha, result)
-    kept_kinds: set[str] = set()  # kinds whose raw file was deleted after an earlier normalise: outputs kept
+    kept_kinds: dict[str, dict[str, str]] = {}  # kinds whose raw file was deleted after an earlier normalise:
+    # their outputs (layer → key) are carried into this load's prefix
     # read everything first: a rejected file must leave stage untouched
     for name in delivery_files(source, facility_code, yyyymm):
         if kind_for_filename(name) is None and name.lower().endswith((".json", ".md", ".pdf")):
             continue
         if holds_direct_identifiers(name) and not source.exists(prefix + name):
             marker = deletion_marker(source, facility_code, yyyymm, name)
-            if marker is not None and isinstance(marker.get("result"), dict):
+            previous = None if marker is None else marker.get("result")
+            if isinstance(previous, dict):
                 # normalised before and deleted on purpose: keep what it produced (its link keys cannot be redone)
-                kept_kinds.add(str(kind_for_filename(name)))
-                result.files.append(FileResult(**marker["result"]))
+                kind = str(kind_for_filename(name))
+                kept_kinds[kind] = _earlier_outputs(marker or {}, kind, facility_code, yyyymm)
+                result.files.append(FileResult(**previous))
                 continue
         data = source.read_bytes(prefix + name)
         read = read_delivered_file(
@@ -352,7 +366,7 @@ def normalise_delivery(
             key=key,
         )
         reject_if_nothing_accepted(read)
-        common = {"yyyymm": int(yyyymm), "source_file": name, "load_id": load_id, "loaded_at": loaded_at}
+        common: _FileColumns = {"yyyymm": int(yyyymm), "source_file": name, "load_id": load_id, "loaded_at": loaded_at}
         if read.kind == "K" and keyer is None:
             keyer = load_link_keyer()
         typed = typed_table(read, key, memo=memo, facility_code=facility_code, link_keyer=keyer, **common)
@@ -375,21 +389,33 @@ def normalise_delivery(
         if holds_direct_identifiers(name):
             identifying[name] = (hashlib.sha256(data).hexdigest(), file_result)
     for kind, slug in KIND_SLUG.items():
-        if kind in kept_kinds:
-            continue
         for out_slug, tables, schema in (
             (slug, data_tables[kind], normalised_schema(kind)),
             (f"quarantine_{slug}", q_tables[kind], quarantine_schema()),
         ):
-            out_prefix = stage_prefix(out_slug, facility_code, yyyymm)
-            table = pa.concat_tables(tables) if tables else schema.empty_table()
-            target.delete_prefix(out_prefix)
-            target.write_bytes(out_prefix + "part-0.parquet", _parquet_bytes(table))
-            result.outputs[out_slug] = out_prefix + "part-0.parquet"
+            # a new prefix per load, never an overwrite: nothing reads it until the load is recorded (0011)
+            out_key = load_prefix(out_slug, facility_code, yyyymm, load_id) + STAGE_FILE
+            if kind in kept_kinds:
+                data = target.read_bytes(kept_kinds[kind][out_slug])
+            else:
+                data = _parquet_bytes(pa.concat_tables(tables) if tables else schema.empty_table())
+            target.write_bytes(out_key, data)
+            result.outputs[out_slug] = out_key
     # the raw K生成用データ holds names and insurance numbers: deleted once its link keys are written (never archived)
     for name, (sha256, file_result) in identifying.items():
-        delete_after_normalising(source, facility_code, yyyymm, name, sha256, file_result.as_dict())
+        slug = KIND_SLUG[file_result.kind]
+        outputs = {s: result.outputs[s] for s in (slug, f"quarantine_{slug}")}
+        delete_after_normalising(source, facility_code, yyyymm, name, sha256, file_result.as_dict(), outputs)
     return result
+
+
+def _earlier_outputs(marker: dict[str, object], kind: str, facility_code: str, yyyymm: int) -> dict[str, str]:
+    """layer → key of the files an earlier normalise wrote for a kind whose raw file is gone (K, 0003)."""
+    outputs = marker.get("outputs")
+    if isinstance(outputs, dict) and outputs:
+        return {str(k): str(v) for k, v in outputs.items()}
+    slug = KIND_SLUG[kind]  # a marker from before versioned prefixes: the file was at the delivery's prefix
+    return {s: stage_prefix(s, facility_code, yyyymm) + STAGE_FILE for s in (slug, f"quarantine_{slug}")}
 
 
 __all__ = [

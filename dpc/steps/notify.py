@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dpc.steps import step
+
 # docs/decisions/0024: the run statuses and the exit code of each — the same words in the terminal, the JSON
 # summary, the notification and the exit code
 RUN_STATUSES: dict[str, int] = {"SUCCEEDED": 0, "PARTIAL": 2, "FAILED": 1, "NOTHING_TO_DO": 0, "NO_DELIVERIES": 1}
@@ -58,6 +60,7 @@ def summary_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@step("notify")
 def format_summary(summary: Mapping[str, Any]) -> str:
     """A readable multi-line summary for the terminal (and the body of the e-mail/Slack message)."""
     f = summary_fields(summary)
@@ -82,6 +85,13 @@ def format_summary(summary: Mapping[str, Any]) -> str:
             lines.append(f"      previous version archived in {d['archived_to']}")
         for check in d.get("held_back_by") or []:
             lines.append(f"      ✗ held back: {check} — not published, retried by the next run")
+    misplaced = list(summary.get("misplaced") or [])
+    if misplaced:
+        lines.append(f"  ! {len(misplaced)} file(s) under raw/ belong to no delivery (not loaded): move each to")
+        lines.append("    raw/yyyymm=YYYYMM/facility=NNNNNNNNN/ (a real month, the 9-digit 施設コード):")
+        lines += [f"      {key}" for key in misplaced[:10]]
+        if len(misplaced) > 10:
+            lines.append(f"      … and {len(misplaced) - 10} more")
     lines.append("")
     lines.append("Rows per layer: " + ", ".join(f"{k} {v:,}" for k, v in f["rows_per_layer"].items()))
     lines.append("dbt models:     " + _counts(f["models"]))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dpc.paths import PROJECT_DIR
+from dpc.steps import step
 
 PROFILES_DIR = PROJECT_DIR / "profiles"
 # dbtRunner is not safe to run twice at once in one process (shared global state): serialise.
@@ -100,6 +101,7 @@ def run_dbt(
     return outcome
 
 
+@step("transform")
 def build(args: list[str], *, max_resumes: int = 5, **kwargs: Any) -> DbtOutcome:
     """``dbt build`` that does not let a failing data test hold back other deliveries (docs/decisions/0028).
 
@@ -155,7 +157,8 @@ def _release_duckdb() -> None:
         return
     with DuckDBConnectionManager._LOCK:
         if DuckDBConnectionManager._ENV is not None:
-            with contextlib.suppress(Exception):
+            # dbt-duckdb declares `_ENV = None` without a type: mypy takes it for always None
+            with contextlib.suppress(Exception):  # type: ignore[unreachable]
                 DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
 

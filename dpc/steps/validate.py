@@ -9,6 +9,10 @@ manifest present (``missing_manifest``) and parseable JSON (``bad_manifest``) wi
 every listed file present (``missing_file``) and every present file listed (``extra_file``); byte size
 (``size_mismatch``), sha256 (``checksum_mismatch``) and data-row count (``row_count_mismatch``) as listed;
 a known kind for each file name (``unknown_kind``) that agrees with the manifest's kind (``kind_mismatch``).
+
+One hospital's manifest can never stop another's run: every field is checked by type and range before it is used
+(``manifest_field``: a non-integer row count, a null size, a path in a file name, a duplicate entry …), nesting and
+size are bounded (``bad_manifest``), and each problem is a finding of this delivery — never an exception.
 """
 
 from __future__ import annotations
@@ -16,15 +20,22 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from dpc.config import file_prefixes
 from dpc.layouts import kind_for_filename
 from dpc.manifest import MANIFEST_NAME, count_data_rows, delivery_from_path, manifest_sha256
+from dpc.steps import step
 from dpc.steps.identifiers import deletion_marker
 from dpc.storage import Storage, delivery_prefix
 
 REQUIRED_FIELDS = ("facility_code", "yyyymm", "files")
 REQUIRED_FILE_FIELDS = ("name", "bytes", "rows", "sha256")
+MAX_MANIFEST_BYTES = 1_000_000  # a manifest of the monthly files is a few kB
+MAX_FILES = 200  # seven kinds, each possibly split into several files
+MAX_NAME = 255  # a file name, as file systems bound it
+MAX_COUNT = 10**12  # bytes or rows of one file
+FORBIDDEN_NAME_CHARACTERS = frozenset("/\\\x00:")
 
 
 @dataclass
@@ -33,7 +44,7 @@ class ValidationReport:
     yyyymm: int
     ok: bool = True
     findings: list[dict[str, object]] = field(default_factory=list)
-    manifest: dict[str, object] | None = None
+    manifest: dict[str, Any] | None = None  # the parsed JSON
     manifest_sha256: str | None = None
 
     def add(self, file: str, reason_code: str, reason: str, line: int = 0, column: str | None = None) -> None:
@@ -66,6 +77,7 @@ def _short(digest: str) -> str:
     return digest[:12] + "…"
 
 
+@step("validate")
 def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> ValidationReport:
     """Check the delivery's files against its manifest (see the module docstring)."""
     report = ValidationReport(facility_code, int(yyyymm))
@@ -81,8 +93,14 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
         )
         return report
     raw = storage.read_bytes(mkey)
+    if len(raw) > MAX_MANIFEST_BYTES:
+        report.add(mkey, "bad_manifest", f"{len(raw):,} bytes: a manifest is at most {MAX_MANIFEST_BYTES:,} bytes")
+        return report
     try:
         manifest = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        report.add(mkey, "bad_manifest", "nested too deeply to be a manifest: rewrite it with `dpc manifest DIR`")
+        return report
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", 0)
         report.add(mkey, "bad_manifest", f"not valid JSON ({exc}): rewrite it with `dpc manifest DIR`", line=line)
@@ -104,31 +122,38 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
         report.add(
             mkey,
             "delivery_mismatch",
-            f"manifest says facility {manifest['facility_code']}, the path says {facility_code} "
+            f"manifest says facility {str(manifest['facility_code'])[:40]}, the path says {facility_code} "
             f"(files uploaded to the wrong folder, or a manifest copied from another delivery)",
             column="facility_code",
         )
     try:
-        m_month = int(manifest["yyyymm"])  # type: ignore[arg-type]
+        m_month = int(manifest["yyyymm"])
     except (TypeError, ValueError):
         m_month = None
     if m_month != int(yyyymm):
         report.add(
             mkey,
             "delivery_mismatch",
-            f"manifest says month {manifest['yyyymm']}, the path says {yyyymm} "
+            f"manifest says month {str(manifest['yyyymm'])[:40]}, the path says {yyyymm} "
             f"(files uploaded to the wrong month, or a manifest copied from another delivery)",
             column="yyyymm",
         )
     prefixes = file_prefixes()
-    listed: dict[str, dict[str, object]] = {}
+    listed: dict[str, dict[str, Any]] = {}
+    if len(manifest["files"]) > MAX_FILES:
+        report.add(mkey, "manifest_field", f"{len(manifest['files'])} files listed: a delivery has at most {MAX_FILES}")
+        return report
     for i, entry in enumerate(manifest["files"]):
-        if not isinstance(entry, dict) or any(f not in entry for f in REQUIRED_FILE_FIELDS):
-            report.add(
-                mkey, "manifest_field", f"files[{i}] needs the fields {', '.join(REQUIRED_FILE_FIELDS)}: got {entry!r}"
-            )
+        problems = file_entry_problems(entry)
+        if problems:
+            report.add(mkey, "manifest_field", f"files[{i}]: " + "; ".join(problems), column=f"files[{i}]")
             continue
-        listed[str(entry["name"])] = entry
+        if entry["name"] in listed:
+            report.add(mkey, "manifest_field", f"files[{i}]: {entry['name']} is listed twice", column=f"files[{i}]")
+            continue
+        listed[entry["name"]] = entry
+    if not report.ok:
+        return report
     for name in sorted(set(present) - set(listed)):
         report.add(
             prefix + name,
@@ -156,7 +181,7 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
             )
             continue
         data = storage.read_bytes(key)
-        if len(data) != int(entry["bytes"]):  # type: ignore[call-overload]
+        if len(data) != entry["bytes"]:
             report.add(
                 key,
                 "size_mismatch",
@@ -172,7 +197,7 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
                 "(file changed after the manifest was written, or truncated upload)",
             )
         rows = count_data_rows(data)
-        if rows != int(entry["rows"]):  # type: ignore[call-overload]
+        if rows != entry["rows"]:
             report.add(
                 key,
                 "row_count_mismatch",
@@ -182,11 +207,78 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
     return report
 
 
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+
+
+def file_entry_problems(entry: object) -> list[str]:
+    """What is wrong with one ``files[]`` entry of a manifest, by type and range ([] when nothing)."""
+    if not isinstance(entry, dict):
+        return [f"an entry is an object with {', '.join(REQUIRED_FILE_FIELDS)}, got {type(entry).__name__}"]
+    problems = [f"{f} missing" for f in REQUIRED_FILE_FIELDS if f not in entry]
+    name = entry.get("name")
+    if "name" in entry and not (
+        isinstance(name, str)
+        and 0 < len(name) <= MAX_NAME
+        and not set(name) & FORBIDDEN_NAME_CHARACTERS
+        and name not in (".", "..")
+        and name.isprintable()
+    ):
+        problems.append(f"name must be a plain file name of at most {MAX_NAME} characters (no folder, no control)")
+    for f in ("bytes", "rows"):
+        if f in entry and not _count(entry[f]):
+            problems.append(f"{f} must be a whole number from 0 to {MAX_COUNT:,}, got {str(entry[f])[:40]!r}")
+    sha = entry.get("sha256")
+    if "sha256" in entry and not (isinstance(sha, str) and len(sha) == 64 and set(sha) <= set("0123456789abcdef")):
+        problems.append("sha256 must be 64 lower-case hexadecimal characters")
+    if "kind" in entry and not (entry["kind"] is None or (isinstance(entry["kind"], str) and len(entry["kind"]) < 8)):
+        problems.append("kind must be a file kind such as EFn")
+    return problems
+
+
+def validated_report(storage: Storage, facility_code: str, yyyymm: int, expected_sha256: str) -> ValidationReport:
+    """The report of a delivery an earlier step validated (the state machine's ValidateManifest): its manifest,
+    checked to be still the one validated, and each listed file still of the validated size — without reading
+    every file again. A changed delivery is rejected: its new manifest starts a run of its own."""
+    report = ValidationReport(facility_code, int(yyyymm))
+    prefix = delivery_prefix("raw", facility_code, yyyymm)
+    mkey = prefix + MANIFEST_NAME
+    try:
+        manifest = json.loads(storage.read_bytes(mkey).decode("utf-8"))
+    except Exception as exc:  # noqa: BLE001 — gone or unreadable: the delivery changed since validation
+        report.add(mkey, "manifest_changed", f"the validated manifest cannot be read any more ({exc})")
+        return report
+    digest = manifest_sha256(manifest) if isinstance(manifest, dict) else ""
+    if digest != expected_sha256:
+        report.add(mkey, "manifest_changed", "the manifest changed since it was validated: its new run will load it")
+        return report
+    report.manifest, report.manifest_sha256 = manifest, digest
+    for f in manifest.get("files", []):
+        name = str(f.get("name"))
+        if deleted_after_normalising(storage, facility_code, yyyymm, name, str(f.get("sha256", ""))):
+            continue
+        if not storage.exists(prefix + name) or storage.size(prefix + name) != int(f.get("bytes", -1)):
+            report.add(prefix + name, "file_changed", "the file changed or went since the delivery was validated")
+    return report
+
+
+def misplaced(storage: Storage) -> list[str]:
+    """Files under raw/ that belong to no delivery: not in ``raw/yyyymm=YYYYMM/facility=NNNNNNNNN/<file>`` with a
+    real month and a 9-digit facility code (``yyyymm=202413``, ``facility=1310000170``, a sub-folder …). A run
+    reports them; it never ignores them silently nor guesses where they belong."""
+    out = []
+    for key in storage.list("raw/"):
+        located = delivery_from_path(key)
+        if located is None or key.count("/") != 3 or not key.startswith(delivery_prefix("raw", *located)):
+            out.append(key)
+    return out
+
+
 def find_deliveries(storage: Storage) -> list[tuple[str, int]]:
     """Every (facility, yyyymm) under raw/ that has a manifest or any file, sorted by month then facility."""
     found: set[tuple[str, int]] = set()
     for key in storage.list("raw/"):
         located = delivery_from_path(key)
-        if located:
+        if located and key.count("/") == 3 and key.startswith(delivery_prefix("raw", *located)):
             found.add(located)
     return sorted(found, key=lambda d: (d[1], d[0]))

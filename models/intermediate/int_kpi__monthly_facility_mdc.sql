@@ -1,9 +1,11 @@
 {#-
-  Monthly KPIs per facility, discharge month and MDC — unsuppressed (internal; the published
-  kpi_monthly_facility_mdc applies disclosure control). Discharge-based: undischarged stays are excluded.
+  Monthly KPIs per facility, discharge month and MDC — unsuppressed, hence in the internal schema, which analysts
+  and learners are not granted (docs/decisions/0008, 0020): the published kpi_monthly_facility_mdc applies
+  disclosure control. Discharge-based: undischarged stays are excluded.
 -#}
 {{
     config(
+        schema='internal',
         materialized='incremental',
         unique_key=['facility_code', 'discharge_yyyymm'],
         pre_hook="{{ replace_touched_rows('kpi_months') }}",

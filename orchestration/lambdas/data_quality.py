@@ -13,8 +13,9 @@ from typing import Any
 
 from lambda_common import client, log, redshift_of, state_of
 
+from dpc.errors import StepInputError
+from dpc.executors.redshift import query
 from dpc.steps.dq import RECONCILIATION_SQL, results_sql, verdict_from_rows
-from dpc.steps.redshift import query
 
 
 def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = None) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = 
     dbt = state.get("dbt") or {}
     run_id = dbt.get("invocation_id")
     if not run_id:
-        raise ValueError("the RunDbt answer has no invocation_id: cannot find this run's rows in dq.dq_results")
+        raise StepInputError("the RunDbt answer has no invocation_id: cannot find this run's rows in dq.dq_results")
     data_api = redshift_data or client("redshift-data")
     target = redshift_of(event)
     rows = query(data_api, target, results_sql(":run_id"), {"run_id": str(run_id)})

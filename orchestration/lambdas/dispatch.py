@@ -15,6 +15,7 @@ from typing import Any
 
 from lambda_common import client, env, log
 
+from dpc.errors import DispatchFailed
 from dpc.steps.dispatch import DEFAULT_MAX_ATTEMPTS, Dispatcher, Registry, targets_from_event
 from dpc.storage import S3Storage
 
@@ -35,5 +36,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         log(step="dispatch", **{k: v for k, v in r.items() if k != "input"})
     errors = [r for r in results if r["action"] == "error"]
     if errors:  # the schedule's retry policy runs dispatch again; started deliveries are locked by then
-        raise RuntimeError(f"dispatch failed for {len(errors)} delivery(ies): {errors}")
+        raise DispatchFailed(f"dispatch failed for {len(errors)} delivery(ies): {errors}")
     return {"started": sum(r["action"] == "started" for r in results), "results": results}

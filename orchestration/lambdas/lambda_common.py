@@ -16,7 +16,8 @@ import sys
 import time
 from typing import Any
 
-from dpc.steps.redshift import DataApiTarget
+from dpc.errors import ConfigurationError
+from dpc.executors.redshift import DataApiTarget
 
 DEFAULT_POLL_SECONDS = 10
 DEFAULT_MAX_POLLS = 360  # × poll seconds: one hour of polling before the run is failed
@@ -25,7 +26,9 @@ DEFAULT_MAX_POLLS = 360  # × poll seconds: one hour of polling before the run i
 def env(name: str, default: str | None = None) -> str:
     value = os.environ.get(name, default)
     if value is None or value == "":
-        raise KeyError(f"environment variable {name} is not set (the pipeline module sets it on every function)")
+        raise ConfigurationError(
+            f"environment variable {name} is not set (the pipeline module sets it on every function)"
+        )
     return value
 
 
@@ -33,7 +36,7 @@ def client(service: str) -> Any:
     """A boto3 client (boto3 reads AWS_ENDPOINT_URL, so tests reach their moto server)."""
     import boto3
 
-    return boto3.client(service)
+    return boto3.client(service)  # type: ignore[call-overload]  # boto3-stubs accept only literal service names
 
 
 def state_of(event: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,12 @@
-"""LoadRaw: one Data API transaction replaces the delivery's facility-month in Redshift (docs/decisions/0015).
+"""LoadRaw: the load step's plan for one delivery, run by the Redshift executor (docs/decisions/0011, 0015).
 
-``BatchExecuteStatement`` (workgroup + database, IAM — never a password) runs, in ONE transaction: for every raw
-and quarantine table, DELETE the facility-month and ``COPY … FORMAT AS PARQUET`` from the normalised prefix
-``stage/<kind>/yyyymm=…/facility=…/``; then the delivery's ``dq.load_history`` rows (manifest facts joined with
-the normaliser's counts from the Normalise answer: per file, or per kind for a delivery with one file per kind). Returns the statement id at once: the state machine polls ``DescribeStatement`` from a
-``Wait`` loop (no sleeping Lambda). A re-delivery therefore replaces exactly its facility-month.
+Reads the normalise runner's answer (``$.normalise.ingested``: the ingest's own per-file result,
+:class:`dpc.steps.ingest.Ingested`), makes the load plan (:func:`dpc.steps.load.plan_load`, the local pipeline's
+rule) and submits it as ONE ``BatchExecuteStatement`` transaction (workgroup + database, IAM — never a password):
+for every raw and quarantine table DELETE the facility-month and ``COPY … FORMAT AS PARQUET`` from the load's own
+versioned prefix, then the delivery's ``dq.load_history`` rows. Returns the statement id at once: the state
+machine polls ``DescribeStatement`` from a ``Wait`` loop (no sleeping Lambda). A re-delivery therefore replaces
+exactly its facility-month, and only a recorded load's files are ever read.
 """
 
 from __future__ import annotations
@@ -24,39 +26,38 @@ from lambda_common import (
     statement_result,
 )
 
-from dpc.steps.redshift import batch_execute, client_token, load_history_rows, load_transaction, normalised_files
+from dpc.errors import StepInputError
+from dpc.executors.redshift import RedshiftExecutor
+from dpc.steps.load import NORMALISED, Ingested
 
 
 def handler(event: dict[str, Any], context: Any = None, *, redshift_data: Any = None) -> dict[str, Any]:
     facility_code, yyyymm = delivery_of(event)
     state = state_of(event)
     run_id = run_id_of(event)
-    validation = state.get("validation") or {}
-    normalised = state.get("normalise") or {}
-    manifest_files = validation.get("files") or []
-    files = normalised_files(normalised, manifest_files)
-    if not files:
-        raise ValueError(
-            "the Normalise answer counts no file: nothing to load (see the runner's answer in $.normalise)"
+    answer = (state.get("normalise") or {}).get("ingested")
+    if not isinstance(answer, dict):
+        raise StepInputError("no normalise answer in $.normalise.ingested: nothing to load")
+    ingested = Ingested.from_dict(answer)
+    if (ingested.facility_code, ingested.yyyymm) != (facility_code, yyyymm) or ingested.status != NORMALISED:
+        raise StepInputError(
+            f"the normalise answer is for {ingested.facility_code} {ingested.yyyymm} ({ingested.status}), "
+            f"not a normalised {facility_code} {yyyymm}"
         )
-    history = load_history_rows(
-        load_id=str(normalised.get("load_id") or run_id),
-        facility_code=facility_code,
-        yyyymm=yyyymm,
-        manifest_files=manifest_files,
-        normalised_files=files,
-        manifest_sha256=str(validation.get("manifest_sha256") or state.get("manifest_sha256") or ""),
-        loaded_by=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "dpc-load-raw",
-    )
-    sqls = load_transaction(facility_code, yyyymm, bucket_of(event), history, iam_role())
-    statement_id = batch_execute(
+    plan = ingested.plan(loaded_by=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "dpc-load-raw")
+    executor = RedshiftExecutor(
         redshift_data or client("redshift-data"),
         redshift_of(event),
-        sqls,
-        name=f"dpc-load-{facility_code}-{yyyymm}",
-        token=client_token(run_id, "load"),
+        bucket=bucket_of(event),
+        iam_role=iam_role(),
+        run_id=run_id,
     )
-    log(step="load", facility_code=facility_code, yyyymm=yyyymm, statement_id=statement_id, statements=len(sqls))
+    statement_id = executor.load([plan])
+    log(step="load", facility_code=facility_code, yyyymm=yyyymm, statement_id=statement_id, load_id=plan.load_id)
     # what dbt's incremental models must recompute after this load (var deliveries, docs/decisions/0005): RunDbt passes it
     dbt_vars = {"deliveries": [{"facility_code": facility_code, "yyyymm": yyyymm}]}
-    return statement_result(statement_id, {"statements": len(sqls), "files": len(history), "dbt_vars": dbt_vars})
+    statements = len(plan.prefixes()) * 2 + 1
+    return statement_result(
+        statement_id,
+        {"statements": statements, "files": len(plan.files), "load_id": plan.load_id, "dbt_vars": dbt_vars},
+    )

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlparse
 
 from lambda_common import client, env, log, state_of
 
+from dpc.steps.load import Ingested
 from dpc.steps.notify import format_summary, summary_fields
 
 SUMMARY_JSON_MARKER = "summary_fields (JSON):"
@@ -102,10 +103,9 @@ def summary_from_state(run_id: str, status: str, state: dict[str, Any]) -> dict[
         delivery_status = "loaded"
     else:
         delivery_status = "not loaded"
-    rows = {
-        kind: {k: int(v.get(k, 0)) for k in ("delivered", "accepted", "quarantined")}
-        for kind, v in (normalised.get("rows") or normalised.get("by_kind") or {}).items()
-    }
+    # the runner's answer: the ingest's own per-file result (dpc.steps.load.Ingested)
+    ingested = normalised.get("ingested")
+    rows = Ingested.from_dict(ingested).rows() if isinstance(ingested, dict) else {}
     published = (state.get("publish") or {}).get("status") == "FINISHED"
     exported = (state.get("export") or {}).get("status") == "FINISHED"
     artifacts = dbt.get("artifacts") or {}

@@ -97,10 +97,10 @@ def demo_copy(demo_build: Path, tmp_path: Path) -> Iterator[Path]:
     root.mkdir()
     shutil.copytree(demo_build / "lake", root / "lake")
     shutil.copy2(demo_build / "dpc.duckdb", root / "dpc.duckdb")
-    from dpc.steps import load
+    from dpc.executors.duckdb import ensure_raw_tables
 
     with duckdb.connect(str(root / "dpc.duckdb")) as con:  # raw.* views follow the copied lake, not the original
-        load.ensure_raw_tables(con, root / "lake")
+        ensure_raw_tables(con, root / "lake")
     with environment(**demo_env(root)):
         yield root
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,23 @@ def write_scenario(raw: Path, facility: str, example_ids: tuple[str, ...]) -> li
 def build(root: Path, scenarios: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> dict[str, Any]:
     """Deliver every scenario into root/lake and run the local pipeline once; returns the run summary."""
     from dpc.pipeline import run_local
+    from dpc.steps import recording
 
     shutil.rmtree(root / "lake", ignore_errors=True)
     raw = root / "lake" / "raw"
     for facility, example_ids in (scenarios or SCENARIOS).values():
         write_scenario(raw, facility, example_ids)
-    summary = run_local(lake=root / "lake", db_path=root / "dpc.duckdb", docs=False, report=False)
+    # one ingest worker: the steps each delivery takes are recorded in this process (steps.json, test_steps.py)
+    workers = os.environ.get("DPC_INGEST_WORKERS")
+    os.environ["DPC_INGEST_WORKERS"] = "1"
+    try:
+        with recording() as steps:
+            summary = run_local(lake=root / "lake", db_path=root / "dpc.duckdb", docs=False, report=False)
+    finally:
+        os.environ.pop("DPC_INGEST_WORKERS")
+        if workers is not None:
+            os.environ["DPC_INGEST_WORKERS"] = workers
+    (root / "steps.json").write_text(json.dumps(steps), encoding="utf-8")
     result = summary.as_dict()
     (root / "summary.json").write_text(json.dumps(result, default=str), encoding="utf-8")
     return result

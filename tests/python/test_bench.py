@@ -27,7 +27,7 @@ def floor_db(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 def test_floor_equals_mart_row_for_row(demo_build: Path, floor_db: Path) -> None:
     with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
         stays = con.execute("select count(*) from mart.fct_admissions").fetchone()[0]
-        kpis = con.execute("select count(*) from stage.int_kpi__monthly_facility_mdc").fetchone()[0]
+        kpis = con.execute("select count(*) from internal.int_kpi__monthly_facility_mdc").fetchone()[0]
     assert stays > 100 and kpis > 10  # the demo has data; an empty floor would not pass by accident
     admissions, kpi = compare(demo_build / "dpc.duckdb", floor_db, TEST_KEY.encode())
     assert admissions.equal, admissions.as_dict()

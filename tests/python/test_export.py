@@ -12,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dpc.executors import duckdb_export
+from dpc.executors.duckdb import mart_tables, publish_duckdb
 from dpc.steps import export, publish
 
 pytestmark = pytest.mark.slow
@@ -36,7 +38,7 @@ def _differences(con: duckdb.DuckDBPyConnection, left: str, right: str) -> int:
 
 
 def _publish(con: duckdb.DuckDBPyConnection, touched: publish.Touched) -> dict[str, dict[str, object]]:
-    return publish.publish_duckdb(con, touched, run_id="test-export")
+    return publish_duckdb(con, touched, run_id="test-export")
 
 
 def test_full_then_incremental_export(demo_copy: Path) -> None:
@@ -49,12 +51,12 @@ def test_full_then_incremental_export(demo_copy: Path) -> None:
     ghost.write_bytes(b"stale")
 
     with duckdb.connect(str(demo_copy / "dpc.duckdb")) as con:
-        tables = publish.mart_tables(con, publish.PUBLISHED_SCHEMA)
+        tables = mart_tables(con, publish.PUBLISHED_SCHEMA)
         months = con.execute(f"select distinct facility_code, yyyymm from mart.{LINES} order by all").fetchall()
         assert len(months) >= 4
 
         # first export: every table, every facility-month, nothing else
-        out = export.export_duckdb(con, lake)
+        out = duckdb_export.export_duckdb(con, lake)
         assert set(out) == set(tables)
         assert out[LINES] == str(lines_dir)
         for table in tables:
@@ -84,7 +86,7 @@ def test_full_then_incremental_export(demo_copy: Path) -> None:
         assert report["kpi_monthly_facility_mdc"]["mode"] == "kpi" and report["kpi_monthly_facility_mdc"]["keys"] == 0
 
         before = _files(lake)
-        out = export.export_duckdb(con, lake, touched, report)
+        out = duckdb_export.export_duckdb(con, lake, touched, report)
         after = _files(lake)
 
         emptied = export.partition_path(lines_dir, emptied_f, emptied_m)
@@ -110,7 +112,7 @@ def test_full_then_incremental_export(demo_copy: Path) -> None:
         assert after[admissions][0] != before[admissions][0]
         for table in tables:
             assert _differences(con, _read(lake / "processed" / table), f"mart.{table}") == 0, table
-        assert not list((lake / "processed").glob(export.TMP_PREFIX + "*"))
+        assert not list((lake / "processed").glob(duckdb_export.TMP_PREFIX + "*"))
         assert not [p for p in lines_dir.rglob("*") if p.name.startswith(f"{LINES}.parquet")]
 
 
@@ -119,7 +121,7 @@ def test_a_publication_not_exported_makes_the_next_export_full(demo_copy: Path) 
     lake = demo_copy / "lake"
     lines_dir = lake / "processed" / LINES
     with duckdb.connect(str(demo_copy / "dpc.duckdb")) as con:
-        export.export_duckdb(con, lake)
+        duckdb_export.export_duckdb(con, lake)
         months = con.execute(f"select distinct facility_code, yyyymm from mart.{LINES} order by all").fetchall()
         (lost_f, lost_m), (next_f, next_m) = months[0], months[-1]
 
@@ -133,7 +135,7 @@ def test_a_publication_not_exported_makes_the_next_export_full(demo_copy: Path) 
         )
         touched = publish.Touched(frozenset({(next_f, next_m)}))
         before = _files(lake)
-        export.export_duckdb(con, lake, touched, _publish(con, touched))
+        duckdb_export.export_duckdb(con, lake, touched, _publish(con, touched))
         after = _files(lake)
 
         assert not export.partition_path(lines_dir, lost_f, lost_m).exists()
@@ -144,7 +146,7 @@ def test_a_publication_not_exported_makes_the_next_export_full(demo_copy: Path) 
         # the state now names the latest publication: the next export is incremental again
         touched = publish.Touched(frozenset({(next_f, next_m)}))
         before = _files(lake)
-        export.export_duckdb(con, lake, touched, _publish(con, touched))
+        duckdb_export.export_duckdb(con, lake, touched, _publish(con, touched))
         after = _files(lake)
         untouched = export.partition_path(lines_dir, *months[1])
         assert after[untouched] == before[untouched]
@@ -153,15 +155,15 @@ def test_a_publication_not_exported_makes_the_next_export_full(demo_copy: Path) 
 def test_a_missing_state_file_makes_the_export_full(demo_copy: Path) -> None:
     lake = demo_copy / "lake"
     with duckdb.connect(str(demo_copy / "dpc.duckdb")) as con:
-        export.export_duckdb(con, lake)
-        (lake / "processed" / export.STATE_FILE).unlink()  # e.g. an export killed half-way
+        duckdb_export.export_duckdb(con, lake)
+        (lake / "processed" / duckdb_export.STATE_FILE).unlink()  # e.g. an export killed half-way
         touched = publish.Touched(frozenset())
         before = _files(lake)
-        export.export_duckdb(con, lake, touched, _publish(con, touched))
+        duckdb_export.export_duckdb(con, lake, touched, _publish(con, touched))
         after = _files(lake)
     assert set(after) == set(before)
     assert all(after[p][0] != before[p][0] for p in after)
-    assert (lake / "processed" / export.STATE_FILE).exists()
+    assert (lake / "processed" / duckdb_export.STATE_FILE).exists()
 
 
 def test_partition_path_layout(tmp_path: Path) -> None:
@@ -184,7 +186,7 @@ def test_years_of_deliveries_export_one_file_per_partition(tmp_path: Path) -> No
             " cast(200001 + 100 * (m // 12) + m % 12 as integer) as yyyymm, line"
             f" from range(10000) c(line), range({facilities}) a(f), range({months}) b(m)"  # months interleaved
         )
-        out = export.export_duckdb(con, lake)
+        out = duckdb_export.export_duckdb(con, lake)
         files = sorted(Path(out[LINES]).rglob("*"))
         files = [p for p in files if p.is_file()]
         expected = con.execute(f"select distinct facility_code, yyyymm from mart.{LINES}").fetchall()

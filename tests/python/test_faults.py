@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dpc.cli import main as dpc_main
+from dpc.executors.duckdb import DuckDBExecutor
 from dpc.generate.corrupt import FAULTS, Corruption, corrupt_delivery
 from dpc.layouts import KIND_SLUG, LAYOUTS, kind_for_filename
 from dpc.manifest import count_data_rows, write_manifest
@@ -356,16 +357,23 @@ def test_corrected_month_replaces_exactly_its_delivery_and_archives_the_previous
             "where not exists (select 1 from mart.fct_admissions a where a.stay_id = b.stay_id)"
         ).fetchall()
         assert gone == [(patient, admitted)]
-    # the previous version is archived: raw files + manifest byte for byte, and its stage Parquet
+    # the previous version is archived: raw files + manifest byte for byte; its stage Parquet stays, untouched,
+    # under its own load prefix (docs/decisions/0011), and the correction was written under a new one
     for f in (demo_build / "lake" / prefix).iterdir():
         assert (lake / archive / f.name).read_bytes() == f.read_bytes(), f.name
+    with row_batch.connect() as con:
+        [(new_load,)] = con.execute(
+            "select distinct load_id from dq.load_history where facility_code = ? and yyyymm = 202405 "
+            "and manifest_sha256 <> ?",
+            [A, old_sha],
+        ).fetchall()
     for slug in KIND_SLUG.values():
         for layer in (slug, f"quarantine_{slug}"):
-            stage = f"stage/{layer}/yyyymm=202405/facility={A}/part-0.parquet"
-            archived = lake / f"archive/stage/{layer}/yyyymm=202405/facility={A}/{old_sha[:12]}/part-0.parquet"
-            assert archived.read_bytes() == (demo_build / "lake" / stage).read_bytes(), layer
+            stage = load.current_load_file(layer, A, 202405, old_load)
+            assert (lake / stage).read_bytes() == (demo_build / "lake" / stage).read_bytes(), layer
+            assert (lake / load.current_load_file(layer, A, 202405, new_load)).is_file(), layer
             if layer == slug:
-                assert set(pq.read_table(archived, columns=["load_id"])["load_id"].to_pylist()) <= {old_load}
+                assert set(pq.read_table(lake / stage, columns=["load_id"])["load_id"].to_pylist()) <= {old_load}
     assert "previous version archived in " + archive in format_summary(row_batch.summary.as_dict())
 
 
@@ -387,7 +395,7 @@ def test_utf8_and_identical_redeliveries(row_batch: Batch, demo_build: Path) -> 
             ascii_data = data.isascii() and f.name != "manifest.json"  # 様式4 is digits only: the same in UTF-8
             assert ((lake / f"raw/yyyymm={month}/facility={B}" / f.name).read_bytes() == data) is (same or ascii_data)
     # the delivery sent twice was not even re-normalised: its stage files are the very same bytes
-    stages = list((demo_build / "lake" / "stage").glob(f"*/yyyymm=202406/facility={B}/part-0.parquet"))
+    stages = list((demo_build / "lake" / "stage").glob(f"*/yyyymm=202406/facility={B}/load=*/part-0.parquet"))
     assert len(stages) == 2 * len(KIND_SLUG)
     for stage in stages:
         assert (lake / stage.relative_to(demo_build / "lake")).read_bytes() == stage.read_bytes()
@@ -656,9 +664,16 @@ def _normalise_and_load(kind: str, data: bytes) -> None:
         assert f.delivered == count_data_rows(data) == f.accepted + f.quarantined
         files = [load.LoadedFile(kind, f.source_file, "", len(data), f.delivered, f.accepted, f.quarantined, 0)]
         with duckdb.connect() as con:
-            load.load_delivery_duckdb(
-                con, lake, F.FACILITY, F.YYYYMM, load_id="load-1", files=files, manifest_sha256="m"
+            plan = load.plan_load(
+                F.FACILITY,
+                F.YYYYMM,
+                load_id="load-1",
+                manifest_sha256="m",
+                files=files,
+                archived_to=None,
+                loaded_by="test",
             )
+            DuckDBExecutor(con, lake).load([plan])
             slug = KIND_SLUG[kind]
             assert con.execute(f"select count(*) from raw.{slug}").fetchone()[0] == f.accepted
             reasons = con.execute(

@@ -17,7 +17,7 @@ from dpc.layouts import KIND_SLUG, LAYOUTS
 from dpc.pseudonymise import load_key, patient_keys
 from dpc.readers import FileRejected
 from dpc.steps.normalise import normalise_delivery, normalised_schema, quarantine_schema
-from dpc.storage import LocalStorage
+from dpc.storage import STAGE_FILE, LocalStorage, load_prefix
 
 try:  # tests/ is a package in this repository; plain rootdir-relative import otherwise
     from tests.python import fixtures_dpc as F
@@ -29,7 +29,7 @@ AT = datetime(2024, 5, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def stage(lake: Path, slug: str, facility: str = F.FACILITY, yyyymm: int = F.YYYYMM) -> pa.Table:
-    return pq.read_table(lake / "stage" / slug / f"yyyymm={yyyymm}" / f"facility={facility}" / "part-0.parquet")
+    return pq.read_table(lake / load_prefix(slug, facility, yyyymm, "load-1") / STAGE_FILE)
 
 
 def run(lake: Path, facility: str = F.FACILITY, yyyymm: int = F.YYYYMM, key: bytes = KEY):
@@ -144,11 +144,7 @@ def test_the_same_number_at_two_facilities_is_two_patients(tmp_path: Path) -> No
         F.write_delivery(tmp_path, {F.file_name("D", facility): F.render("D", F.rows("D", facility))}, facility)
         run(tmp_path, facility)
     keys = [
-        set(
-            pq.read_table(tmp_path / f"stage/d/yyyymm={F.YYYYMM}/facility={fac}/part-0.parquet")[
-                "patient_key"
-            ].to_pylist()
-        )
+        set(pq.read_table(tmp_path / load_prefix("d", fac, F.YYYYMM, "load-1") / STAGE_FILE)["patient_key"].to_pylist())
         for fac in ("131000001", "131000002")
     ]
     assert len(keys[0]) == 3 and keys[0].isdisjoint(keys[1])

@@ -24,7 +24,7 @@ REGION, ACCOUNT = "ap-northeast-1", "123456789012"
 VALUES = {
     **{
         f"{m}_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:dpc-dev-{m.replace('_', '-')}"
-        for m in ("validate_manifest", "load_raw", "data_quality", "publish", "export", "notify")
+        for m in ("validate_manifest", "load_raw", "record_partitions", "data_quality", "publish", "export", "notify")
     },
     "ecs_cluster_arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/dpc-learning-dev",
     "runner_dbt_task_definition_arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/dpc-runner-dbt-dev",
@@ -47,6 +47,7 @@ MAIN_PATH = [
     "DescribeLoad",
     "LoadStatus",
     "LoadDone",
+    "RecordPartitions",
     "AcquireBuildLock",
     "RunDbt",
     "DataQuality",

@@ -21,7 +21,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from dpc.steps import dq
+from dpc.executors.redshift import changed_keys_sql, columns_sql
+from dpc.steps import DELIVERY_STEPS, dq, recording
 from dpc.steps.dispatch import (
     Dispatcher,
     Registry,
@@ -31,7 +32,6 @@ from dpc.steps.dispatch import (
     execution_name,
 )
 from dpc.steps.notify import summary_fields
-from dpc.steps.redshift import columns_sql
 from dpc.storage import S3Storage
 from tests.python import test_orchestration_moto as support
 from tests.python.conftest import TEST_KEY, TEST_LINK_KEY, environment
@@ -65,6 +65,7 @@ LOAD_LOOP = [
     "DescribeLoad",
     "LoadStatus",
     "LoadDone",
+    "RecordPartitions",
 ]
 
 
@@ -134,6 +135,7 @@ class Pipeline:
                 "YYYYMM": str(self.yyyymm),
                 "DATA_BUCKET": self.stack.bucket,
                 "KMS_KEY_ID": self.stack.kms_key_arn,
+                "MANIFEST_SHA256": str(self.state["validation"]["manifest_sha256"]),
                 "DPC_PSEUDONYMISATION_KEY": TEST_KEY,
             }
         )
@@ -151,8 +153,11 @@ class Pipeline:
         return out
 
     def load(self) -> dict[str, Any]:
+        """LoadRaw's batch, then (once the state machine saw it finish) RecordPartitions against moto's Glue."""
         sid = moto_statement(self.stack.server, "-- stands for the load batch")
-        return self._statement_step("load_raw", "load", DataApi(self.stack.server).batch(statement_id=sid))
+        out = self._statement_step("load_raw", "load", DataApi(self.stack.server).batch(statement_id=sid))
+        self.state["partitions"] = self._call("record_partitions", self._event())
+        return out
 
     def dbt(self) -> dict[str, Any]:
         """The dbt runner's answer for this delivery, in the runner's shape, with the local run's dbt results
@@ -192,8 +197,22 @@ class Pipeline:
             return con.execute(columns_sql(schema)).fetchall()
 
     def publish(self) -> dict[str, Any]:
+        """The Publish Lambda's three queries answered by the demo's DuckDB (the catalogs of mart_build and mart,
+        the KPI months that differ, with the SQL the Redshift executor sends), then its batch."""
         sid = moto_statement(self.stack.server, "-- stands for the publish batch")
-        api = DataApi(self.stack.server).query(self._catalog("mart_build"), statement_id=str(uuid.uuid4()))
+        build = self._catalog("mart_build")
+        kpi = [row[1] for row in build if row[0] == "kpi_monthly_facility_mdc"]
+        changed = changed_keys_sql(
+            "kpi_monthly_facility_mdc", kpi, ("facility_code", "discharge_yyyymm"), frozenset({self.facility})
+        )
+        with duckdb.connect(str(self.demo / "dpc.duckdb"), read_only=True) as con:
+            months = con.execute(changed).fetchall()
+        api = (
+            DataApi(self.stack.server)
+            .query(build, statement_id=str(uuid.uuid4()))
+            .query(self._catalog("mart"), statement_id=str(uuid.uuid4()))
+            .query(months, statement_id=str(uuid.uuid4()))
+        )
         return self._statement_step("publish", "publish", api.batch(statement_id=sid))
 
     def export(self) -> dict[str, Any]:
@@ -298,14 +317,27 @@ def _registry(p: Pipeline) -> dict[str, Any]:
 
 def test_success_path_and_same_summary_as_the_local_run(pipeline: Pipeline) -> None:
     p = pipeline
-    assert p.validate()["ok"] is True
-    normalised = p.normalise()
-    p.load()
-    dbt = p.dbt()
-    assert p.data_quality()["ok"] is True
-    p.publish()
-    p.export()
-    notified = p.notify("SUCCEEDED")
+    with recording() as steps:  # the step functions the AWS path's handlers and runner call, in order
+        assert p.validate()["ok"] is True
+        normalised = p.normalise()
+        p.load()
+        dbt = p.dbt()
+        assert p.data_quality()["ok"] is True
+        p.publish()
+        p.export()
+        notified = p.notify("SUCCEEDED")
+    # the same steps as the local pipeline (test_steps.py); transform is the runner's dbt task, answered here with
+    # the local run's results (the runner's own dbt step is run for real in test_runner.py). On AWS the load plan
+    # is run by two executors, Redshift (LoadRaw) then Glue for Athena (RecordPartitions): one step, twice
+    assert steps[2:4] == ["load", "load"]
+    assert steps[:3] + steps[4:] == [s for s in DELIVERY_STEPS if s != "transform"]
+    # Athena reads the load Redshift recorded: every raw table's partition points at the normaliser's load prefix
+    load_id = normalised["ingested"]["load_id"]
+    glue = p.stack.client("glue")
+    for table in ("d", "efn", "quarantine_ff1"):
+        [partition] = glue.get_partitions(DatabaseName=f"{p.stack.glue_prefix}_raw", TableName=table)["Partitions"]
+        assert partition["StorageDescriptor"]["Location"].endswith(f"/load={load_id}/"), partition
+        assert partition["Parameters"]["load_id"] == load_id
     p.start()
     p.answer("normalise", normalised)
     wait_for_state(p.stack.client("stepfunctions"), p.arn, "RunDbt")
@@ -394,8 +426,9 @@ def test_dbt_failure_is_caught_notified_and_raised_with_its_cause(pipeline: Pipe
     described, history = p.finish()
     assert described["status"] == "FAILED"
     assert (described["error"], described["cause"]) == ("DbtTestFailure", cause)
-    assert states_entered(history)[-7:] == [
+    assert states_entered(history)[-8:] == [
         "LoadDone",
+        "RecordPartitions",
         "AcquireBuildLock",
         "RunDbt",
         "ReleaseBuildLockAfterFailure",

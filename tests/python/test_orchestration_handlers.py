@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import io
 import json
 import re
 import threading
@@ -15,24 +16,24 @@ from typing import Any
 import duckdb
 import pytest
 
-from dpc.generate import generate
-from dpc.layouts import KIND_SLUG
-from dpc.manifest import manifest_sha256
-from dpc.steps import dq
-from dpc.steps.normalise import normalise_delivery
-from dpc.steps.notify import summary_fields
-from dpc.steps.redshift import (
+from dpc.errors import StatementFailed
+from dpc.executors.redshift import (
     DataApiTarget,
-    StatementFailed,
     columns_sql,
     execute,
     fetch_rows,
     load_statements,
     wait_for_statement,
 )
+from dpc.generate import generate
+from dpc.layouts import KIND_SLUG
+from dpc.manifest import manifest_sha256
+from dpc.steps import dq
+from dpc.steps.load import LoadedFile, plan_load
+from dpc.steps.notify import summary_fields
 from dpc.storage import S3Storage
 from tests.python import test_orchestration_moto as support
-from tests.python.conftest import TEST_KEY, environment
+from tests.python.conftest import TEST_KEY, TEST_LINK_KEY, environment
 from tests.python.moto_support import MotoServer
 from tests.python.test_orchestration_moto import (
     DATABASE,
@@ -180,23 +181,47 @@ def test_validate_rejects_each_broken_kind_with_reasons(stack: Stack, lake: tupl
 # --- LoadRaw --------------------------------------------------------------------------------------------------
 
 
-def _normalised(stack: Stack, root: Path, facility: str) -> dict[str, Any]:
-    """What the normalise runner answers: the project's normaliser run on the delivery in the bucket."""
-    upload_delivery(stack, root, facility, YYYYMM)
-    storage = S3Storage(bucket=stack.bucket, client=stack.client("s3"))
-    return normalise_delivery(
-        storage, storage, facility, YYYYMM, key=TEST_KEY.encode(), load_id=f"{facility}-{YYYYMM}-test-1"
-    ).as_dict()
+def _normalised(stack: Stack, facility: str, validation: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """What the normalise runner answers: the runner's own step (the project's ingest) on the delivery in the bucket."""
+    from runner.artifacts import ArtifactStore
+    from runner.config import load_config
+    from runner.logs import JsonLog
+    from runner.steps import run_normalise_step
 
-
-def _load(stack: Stack, root: Path, facility: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    validation = import_handler("validate_manifest").handler(_event(stack, facility))
-    normalised = _normalised(stack, root, facility)
-    api = DataApi(stack.server).batch(statement_id=str(uuid.uuid4()))
-    with api as client:
-        out = import_handler("load_raw").handler(
-            _event(stack, facility, validation=validation, normalise=normalised), redshift_data=client
+    cfg = load_config(
+        {
+            "STEP": "normalise",
+            "RUN_ID": run_id,
+            "FACILITY_CODE": facility,
+            "YYYYMM": str(YYYYMM),
+            "DATA_BUCKET": stack.bucket,
+            "KMS_KEY_ID": stack.kms_key_arn,
+            "MANIFEST_SHA256": str(validation["manifest_sha256"]),
+            "DPC_PSEUDONYMISATION_KEY": TEST_KEY,
+        }
+    )
+    with environment(DPC_PSEUDONYMISATION_KEY=TEST_KEY, DPC_LINK_KEY=TEST_LINK_KEY):
+        answer = run_normalise_step(
+            cfg, JsonLog(cfg.log_context(), io.StringIO()), ArtifactStore(None, "", run_id, None)
         )
+    return json.loads(json.dumps(answer, default=str))
+
+
+def _load(
+    stack: Stack, root: Path, facility: str, run: int = 1
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    if not S3Storage(bucket=stack.bucket, client=stack.client("s3")).list(f"raw/yyyymm={YYYYMM}/facility={facility}/"):
+        upload_delivery(stack, root, facility, YYYYMM)
+    event = _event(stack, facility)
+    event["run_id"] = run_id = f"{facility}-{YYYYMM}-test-{run}"
+    validation = import_handler("validate_manifest").handler(event)
+    assert validation["ok"], validation
+    normalised = _normalised(stack, facility, validation, run_id)
+    api = DataApi(stack.server).batch(statement_id=str(uuid.uuid4()))
+    event = _event(stack, facility, validation=validation, normalise=normalised)
+    event["run_id"] = run_id
+    with api as client:
+        out = import_handler("load_raw").handler(event, redshift_data=client)
     [request] = api.sent("BatchExecuteStatement")
     return out, request, normalised
 
@@ -216,33 +241,36 @@ def test_load_raw_one_transaction_delete_copy_history(stack: Stack, lake: tuple[
         for t in TABLES
         for schema in ("raw.", "dq.quarantine_")
     ]
+    load_id = normalised["ingested"]["load_id"]
     assert copies == [
-        f"copy {schema}{t} from 's3://{stack.bucket}/stage/{prefix}{t}/yyyymm={YYYYMM}/facility={facility}/' "
-        "iam_role default format as parquet"
+        f"copy {schema}{t} from 's3://{stack.bucket}/stage/{prefix}{t}/yyyymm={YYYYMM}/facility={facility}/"
+        f"load={load_id}/' iam_role default format as parquet"
         for t in TABLES
         for schema, prefix in (("raw.", ""), ("dq.quarantine_", "quarantine_"))
     ]
     assert sqls[:-1] == [s for pair in zip(deletes, copies, strict=True) for s in pair]
     history = sqls[-1]
     assert history.startswith("insert into dq.load_history (load_id, facility_code, yyyymm, kind, source_file,")
-    for f in normalised["files"]:  # one row per delivered file, with the normaliser's counts
+    files = normalised["ingested"]["files"]
+    for f in files:  # one row per delivered file, with the normaliser's counts
         assert f"'{f['source_file']}'" in history
-        assert f"'{f['kind']}', '{f['source_file']}'" in history
-    assert history.count("cast('") == len(normalised["files"])
+        assert f"'{f['kind']}', '{f['source_file']}', '{f['sha256']}', {f['bytes']}, {f['delivered_rows']}" in history
+    assert history.count("cast('") == len(files)
     assert out["statement_id"] and out["poll_seconds"] == 1 and out["polls_left"] > 0
     assert out["result"] == {
         "statements": len(sqls),
-        "files": len(normalised["files"]),
+        "files": len(files),
+        "load_id": load_id,
         "dbt_vars": {"deliveries": [{"facility_code": facility, "yyyymm": YYYYMM}]},
     }
     # the normalised Parquet the COPY reads is where the statements say
     keys = set(S3Storage(bucket=stack.bucket, client=stack.client("s3")).list("stage/"))
-    assert f"stage/efn/yyyymm={YYYYMM}/facility={facility}/part-0.parquet" in keys
+    assert f"stage/efn/yyyymm={YYYYMM}/facility={facility}/load={load_id}/part-0.parquet" in keys
 
 
 def test_load_raw_redelivery_replaces_only_its_facility_month(stack: Stack, lake: tuple[Path, list[str]]) -> None:
     root, (a, b) = lake
-    _, first_a, _ = _load(stack, root, a)
+    _, first_a, first_answer = _load(stack, root, a)
     _, first_b, _ = _load(stack, root, b)
     # a corrected re-delivery of facility a: one more data row in its D file, a new manifest
     name = _data_file(stack, a)
@@ -256,47 +284,55 @@ def test_load_raw_redelivery_replaces_only_its_facility_month(stack: Stack, lake
         if f["name"] == name:
             f.update(file_facts(name, _get(stack, a, name)).as_dict())
     _put(stack, a, "manifest.json", json.dumps(m).encode())
-    _, again_a, _ = _load(stack, root, a)
+    _, again_a, normalised = _load(stack, root, a, run=2)
     for request, facility, other in ((first_a, a, b), (again_a, a, b), (first_b, b, a)):
         text = "\n".join(request["Sqls"])
         assert other not in text  # facility b's rows are never named by a's load (and vice versa)
         for sql in request["Sqls"]:
             if sql.startswith("delete "):
                 assert sql.endswith(f"where facility_code = '{facility}' and yyyymm = {YYYYMM}")
-    assert [s for s in again_a["Sqls"] if not s.startswith("insert")] == [
+    first_load, again_load = f"{a}-{YYYYMM}-test-1-{a}-{YYYYMM}", f"{a}-{YYYYMM}-test-2-{a}-{YYYYMM}"
+    assert [s.replace(again_load, first_load) for s in again_a["Sqls"] if not s.startswith("insert")] == [
         s for s in first_a["Sqls"] if not s.startswith("insert")
     ]
     assert manifest_sha256(m) in again_a["Sqls"][-1] and manifest_sha256(m) not in first_a["Sqls"][-1]
+    # the AWS path archives the replaced version: its raw files and manifest, byte for byte — never the raw K file
+    storage = S3Storage(bucket=stack.bucket, client=stack.client("s3"))
+    first_sha = first_answer["ingested"]["manifest_sha256"]
+    archive = f"archive/raw/yyyymm={YYYYMM}/facility={a}/{first_sha[:12]}/"
+    assert normalised["ingested"]["archived_to"] == archive and f"'{archive}'" in again_a["Sqls"][-1]
+    archived = {k.rsplit("/", 1)[1] for k in storage.list(archive)}
+    assert "manifest.json" in archived and not any(n.startswith("K") for n in archived), archived
+    original = (root / f"raw/yyyymm={YYYYMM}/facility={a}" / name).read_bytes()
+    assert storage.read_bytes(archive + name) == original != _get(stack, a, name)
+    # the first version's normalised files stay under their own load prefix, beside the correction's
+    for load_id in (first_load, again_load):
+        assert storage.exists(f"stage/d/yyyymm={YYYYMM}/facility={a}/load={load_id}/part-0.parquet")
 
 
-def test_normalise_counts_per_kind_are_given_to_the_one_file_of_that_kind() -> None:
-    from dpc.steps.redshift import normalised_files
+def test_load_raw_refuses_an_answer_that_is_not_this_delivery_s(stack: Stack) -> None:
+    """LoadRaw reads the one shape the runner answers with; anything else is a named error, not a guess."""
+    from dpc.errors import StepInputError
 
-    manifest = [{"name": "Dn_1_2404.txt", "kind": "D"}, {"name": "EFn_1_2404.txt", "kind": "EFn"}]
-    answer = {
-        "rows": {
-            "D": {"delivered": 5, "accepted": 4, "quarantined": 1, "warnings": 0},
-            "EFn": {"delivered": 9, "accepted": 9, "quarantined": 0, "warnings": 2},
-        }
-    }
-    assert normalised_files(answer, manifest) == [
-        {"kind": "D", "source_file": "Dn_1_2404.txt", "delivered": 5, "accepted": 4, "quarantined": 1, "warnings": 0},
-        {
-            "kind": "EFn",
-            "source_file": "EFn_1_2404.txt",
-            "delivered": 9,
-            "accepted": 9,
-            "quarantined": 0,
-            "warnings": 2,
-        },
-    ]
-    with pytest.raises(ValueError, match="the manifest lists 2 D files"):
-        normalised_files(answer, [*manifest, {"name": "Dn_1_2404_b.txt", "kind": "D"}])
+    with pytest.raises(StepInputError, match="no normalise answer"):
+        import_handler("load_raw").handler(_event(stack, "131000001", normalise={"rows": {}}))
+    answer = {"facility_code": "131000002", "yyyymm": YYYYMM, "status": "normalised", "files": []}
+    with pytest.raises(StepInputError, match="not a normalised 131000001"):
+        import_handler("load_raw").handler(_event(stack, "131000001", normalise={"ingested": answer}))
 
 
 def test_load_statements_replace_exactly_the_delivery() -> None:
     arn = "arn:aws:iam::123456789012:role/role-redshift-copy"
-    statements = load_statements("131000001", YYYYMM, "bucket-x", arn)
+    plan = plan_load(
+        "131000001",
+        YYYYMM,
+        load_id="r-131000001-202404",
+        manifest_sha256="m",
+        files=[LoadedFile("D", "Dn_131000001_2404.txt", "", 1, 1, 1, 0, 0)],
+        archived_to=None,
+        loaded_by="test",
+    )
+    statements = load_statements(plan, "bucket-x", arn)
     deletes = [s for s in statements if s.lower().startswith("delete")]
     copies = [s for s in statements if s.lower().startswith("copy")]
     assert len(deletes) == len(copies) == 2 * len(KIND_SLUG)
@@ -378,44 +414,56 @@ def test_data_quality_error_result_fails_the_verdict(stack: Stack) -> None:
 # --- Publish and Export ---------------------------------------------------------------------------------------
 
 
-def _catalog(db: Path, schema: str) -> list[tuple[str, str]]:
+def _catalog(db: Path, schema: str) -> list[tuple[str, str, str]]:
     sql = columns_sql(schema)  # the same catalog query the Lambda sends, answered by the demo's DuckDB
     with duckdb.connect(str(db), read_only=True) as con:
         return [tuple(r) for r in con.execute(sql).fetchall()]
 
 
-def test_publish_copies_touched_scope_in_one_transaction(stack: Stack, demo_build: Path) -> None:
-    catalog = _catalog(demo_build / "dpc.duckdb", "mart_build")
-    tables = sorted({t for t, _ in catalog})
+def test_publish_runs_the_publish_rule_in_one_transaction(stack: Stack, demo_build: Path) -> None:
+    """The Lambda plans with the local pipeline's rule (dpc.steps.publish.GRAINS), not from column names: the
+    delivery's facility-month of fct_billing_lines, its facility's stays, the KPI months that changed (none: mart
+    equals mart_build in the demo), every other table whole — then the publication log row."""
+    build, published = _catalog(demo_build / "dpc.duckdb", "mart_build"), _catalog(demo_build / "dpc.duckdb", "mart")
+    tables = sorted({row[0] for row in build})
     assert {"fct_admissions", "fct_billing_lines", "kpi_monthly_facility_mdc", "dim_facility"} <= set(tables)
-    api = DataApi(stack.server).query(catalog, statement_id=str(uuid.uuid4())).batch(statement_id=str(uuid.uuid4()))
+    api = (
+        DataApi(stack.server)
+        .query(build, statement_id=str(uuid.uuid4()))
+        .query(published, statement_id=str(uuid.uuid4()))
+        .query([], statement_id=str(uuid.uuid4()))  # the KPI months that differ between mart_build and mart
+        .batch(statement_id=str(uuid.uuid4()))
+    )
     with api as client:
         out = import_handler("publish").handler(_event(stack, "131000001"), redshift_data=client)
+    changed = [q["Sql"] for q in api.sent("ExecuteStatement")][-1]
+    assert changed.startswith("select distinct facility_code, discharge_yyyymm from (") and "'131000001'" in changed
     [batch] = api.sent("BatchExecuteStatement")
     assert batch["ExecutionMode"] == "TRANSACTION" and batch["WorkgroupName"] == WORKGROUP
     sqls = batch["Sqls"]
-    assert len(sqls) == 3 * len(tables) and out["result"]["tables"] == tables
+    assert len(sqls) == 2 * len(tables) + 2 and out["result"]["tables"] == tables
     by_table = {t: [s for s in sqls if re.search(rf"\bmart\.{t}\b", s)] for t in tables}
-    assert by_table["fct_billing_lines"][1] == (
+    assert by_table["fct_billing_lines"][0] == (
         "delete from mart.fct_billing_lines where (facility_code = '131000001' and yyyymm = 202404)"
     )
-    assert by_table["fct_admissions"][1] == "delete from mart.fct_admissions where facility_code in ('131000001')"
-    assert by_table["kpi_monthly_facility_mdc"][1].endswith("where facility_code in ('131000001')")
-    assert by_table["dim_mdc"][1] == "delete from mart.dim_mdc"
-    insert = by_table["fct_admissions"][2]
-    columns = [c for t, c in catalog if t == "fct_admissions"]
+    assert by_table["fct_admissions"][0] == "delete from mart.fct_admissions where (facility_code = '131000001')"
+    assert by_table["kpi_monthly_facility_mdc"][0] == "delete from mart.kpi_monthly_facility_mdc where false"
+    assert by_table["dim_mdc"][0] == "delete from mart.dim_mdc"
+    assert by_table["dim_facility"][0] == "delete from mart.dim_facility"  # whole, as locally
+    insert = by_table["fct_admissions"][1]
+    columns = [row[1] for row in build if row[0] == "fct_admissions"]
     assert insert == (
         f"insert into mart.fct_admissions ({', '.join(columns)}) select {', '.join(columns)} "
-        "from mart_build.fct_admissions where facility_code in ('131000001')"
+        "from mart_build.fct_admissions where (facility_code = '131000001')"
     )
-    assert all(
-        s.startswith(("create table if not exists mart.", "delete from mart.", "insert into mart.")) for s in sqls
-    )
+    assert out["result"]["modes"]["kpi_monthly_facility_mdc"] == "kpi"
+    assert sqls[-1].startswith("insert into dq.publish_log (run_id, build_started_at, published_at, complete, mode,")
+    assert all(s.startswith(("delete from mart.", "insert into mart.")) for s in sqls[:-2])
 
 
-def test_export_unloads_each_published_table_as_partitioned_parquet_with_kms(stack: Stack, demo_build: Path) -> None:
+def test_export_unloads_as_the_export_rule_says_with_kms(stack: Stack, demo_build: Path) -> None:
     catalog = _catalog(demo_build / "dpc.duckdb", "mart")
-    tables = sorted({t for t, _ in catalog})
+    tables = sorted({row[0] for row in catalog})
     api = DataApi(stack.server).query(catalog, statement_id=str(uuid.uuid4())).batch(statement_id=str(uuid.uuid4()))
     with api as client:
         event = _event(stack, "131000001")
@@ -424,13 +472,14 @@ def test_export_unloads_each_published_table_as_partitioned_parquet_with_kms(sta
     [batch] = api.sent("BatchExecuteStatement")
     assert batch["ExecutionMode"] == "AUTO_COMMIT"
     unloads = dict(zip(tables, batch["Sqls"], strict=True))
+    # the delivery tables: only this delivery's partition, partitioned like the local export; the rest whole
     assert unloads["fct_billing_lines"] == (
-        "unload ('select * from mart.fct_billing_lines') to "
-        f"'s3://{stack.bucket}/processed/fct_billing_lines/' iam_role default format as parquet "
-        f"partition by (yyyymm) kms_key_id '{stack.kms_key_arn}' encrypted cleanpath"
+        "unload ('select * from mart.fct_billing_lines where (facility_code = ''131000001'' and yyyymm = 202404)') "
+        f"to 's3://{stack.bucket}/processed/fct_billing_lines/' iam_role default format as parquet "
+        f"partition by (yyyymm, facility_code) kms_key_id '{stack.kms_key_arn}' encrypted cleanpath"
     )
-    assert "partition by (discharge_yyyymm)" in unloads["fct_admissions"]
-    assert "partition by" not in unloads["dim_mdc"]
+    assert unloads["fct_admissions"].startswith("unload ('select * from mart.fct_admissions') to ")
+    assert "partition by" not in unloads["fct_admissions"] and "partition by" not in unloads["dim_mdc"]
     assert out["result"]["prefix"] == f"s3://{stack.bucket}/processed/"
 
 
@@ -442,7 +491,25 @@ def _notify_state(facility: str) -> dict[str, Any]:
         "facility_code": facility,
         "yyyymm": YYYYMM,
         "validation": {"ok": True, "findings": []},
-        "normalise": {"by_kind": {"EFn": {"delivered": 10, "accepted": 9, "quarantined": 1, "warnings": 0}}},
+        "normalise": {  # the runner's answer: the ingest's per-file result
+            "ingested": {
+                "facility_code": facility,
+                "yyyymm": YYYYMM,
+                "status": "normalised",
+                "files": [
+                    {
+                        "kind": "EFn",
+                        "source_file": f"EFn_{facility}_2404.txt",
+                        "sha256": "",
+                        "bytes": 1,
+                        "delivered_rows": 10,
+                        "accepted_rows": 9,
+                        "quarantined_rows": 1,
+                        "warnings": 0,
+                    }
+                ],
+            }
+        },
         "load": {"statement_id": "s", "status": "FINISHED", "result": {}},
         "dbt": {
             "invocation_id": "inv",

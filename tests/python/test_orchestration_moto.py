@@ -63,6 +63,7 @@ CONTAINER = "dpc-runner"
 HANDLERS = {
     "validate_manifest": "validate-manifest",
     "load_raw": "load-raw",
+    "record_partitions": "record-partitions",
     "data_quality": "data-quality",
     "publish": "publish",
     "export": "export",
@@ -209,6 +210,7 @@ class Stack:
     security_group: str
     state_machine_arn: str = ""
     kms_key_arn: str = ""
+    glue_prefix: str = ""
     values: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
@@ -226,6 +228,7 @@ class Stack:
             "SNS_TOPIC_ARN": self.topic_arn,
             "STATE_MACHINE_ARN": self.state_machine_arn,
             "SLACK_WEBHOOK_SECRET_ARN": "",
+            "GLUE_DATABASE_PREFIX": self.glue_prefix,
             "POLL_SECONDS": "1",
             **extra,
         }
@@ -261,6 +264,31 @@ class Stack:
         return out
 
 
+def create_raw_glue_tables(server: MotoServer, database: str, bucket: str) -> None:
+    """The raw Glue database and tables as infra/terraform/modules/glue_athena makes them: one table per raw and
+    quarantine relation, partitioned by yyyymm and facility, no projection (docs/decisions/0011)."""
+    from dpc.steps.load import RAW_RELATIONS
+
+    glue = server.client("glue")
+    glue.create_database(DatabaseInput={"Name": database})
+    for relation, layer in RAW_RELATIONS:
+        glue.create_table(
+            DatabaseName=database,
+            TableInput={
+                "Name": relation.split(".")[1],
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": {"classification": "parquet", "has_encrypted_data": "true"},
+                "PartitionKeys": [{"Name": "yyyymm", "Type": "int"}, {"Name": "facility", "Type": "string"}],
+                "StorageDescriptor": {
+                    "Columns": [{"Name": "facility_code", "Type": "string"}],
+                    "Location": f"s3://{bucket}/stage/{layer}/",
+                    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                },
+            },
+        )
+
+
 def create_stack(server: MotoServer, *, name: str = "dpc-learning-dev", full: bool = True) -> Stack:
     """Bucket, registry table, topic (+ an SQS subscription to read it), KMS key; with ``full`` also the ECS
     cluster and runner task definitions, one Lambda per handler (simple mode: the code is never run) and the
@@ -281,8 +309,23 @@ def create_stack(server: MotoServer, *, name: str = "dpc-learning-dev", full: bo
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     kms_key_arn = kms.create_key(Description="dpc platform key")["KeyMetadata"]["Arn"]
+    glue_prefix = "dpc_" + re.sub(r"[^a-z0-9]", "_", name.lower())
+    create_raw_glue_tables(server, f"{glue_prefix}_raw", bucket)
     if not full:
-        return Stack(server, bucket, table, topic_arn, queue_url, "", {}, {}, [], "", kms_key_arn=kms_key_arn)
+        return Stack(
+            server,
+            bucket,
+            table,
+            topic_arn,
+            queue_url,
+            "",
+            {},
+            {},
+            [],
+            "",
+            kms_key_arn=kms_key_arn,
+            glue_prefix=glue_prefix,
+        )
     cluster_arn = ecs.create_cluster(clusterName=name)["cluster"]["clusterArn"]
     task_definitions = {}
     for step in ("normalise", "dbt"):
@@ -325,6 +368,7 @@ def create_stack(server: MotoServer, *, name: str = "dpc-learning-dev", full: bo
         subnets,
         security_group,
         kms_key_arn=kms_key_arn,
+        glue_prefix=glue_prefix,
     )
     stack.values = {
         **{f"{module}_arn": arn for module, arn in functions.items()},

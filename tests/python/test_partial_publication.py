@@ -22,6 +22,7 @@ import duckdb
 import pytest
 
 from dpc.cli import main as dpc_main
+from dpc.executors.duckdb import pending
 from dpc.generate.corrupt import corrupt_delivery
 from dpc.manifest import write_manifest
 from dpc.steps import dq, publish, transform
@@ -163,7 +164,7 @@ def test_the_held_back_facility_keeps_its_published_rows_and_aggregates(partial:
         assert _facility_diff(con, f"{db}.mart", f"{db}.mart_build", A) == {}
         assert _facility_diff(con, f"{db}.mart", "before.mart", A), "A's corrected June was not published"
         # the publication log keeps B pending
-        assert publish.pending(con).facility_months == frozenset({(B, JUNE)})
+        assert pending(con).facility_months == frozenset({(B, JUNE)})
 
 
 def test_the_corrected_delivery_is_published_by_the_next_run(partial: Partial) -> None:
@@ -179,14 +180,14 @@ def test_the_corrected_delivery_is_published_by_the_next_run(partial: Partial) -
         db = con.execute("select current_database()").fetchone()[0]
         assert _facility_diff(con, f"{db}.mart", f"{db}.mart_build", B) == {}
         assert _facility_diff(con, f"{db}.mart", "before.mart", B) == {}  # the corrected June is the demo's again
-        assert publish.pending(con).facility_months == frozenset()
+        assert pending(con).facility_months == frozenset()
 
 
 def test_a_check_that_blames_no_pending_delivery_still_stops_everything(demo_build: Path, tmp_path: Path) -> None:
     root = _copy_demo(demo_build, tmp_path / "demo")
     corrupt_delivery(_delivery(root, A, JUNE), "corrected-month")  # valid, and pending
     # a published month loses a stage file: reconciliation and row counts fail on B's April, which is not pending
-    for path in (root / "lake" / "stage" / "efn" / "yyyymm=202404" / f"facility={B}").glob("*.parquet"):
+    for path in (root / "lake" / "stage" / "efn" / "yyyymm=202404" / f"facility={B}").rglob("*.parquet"):
         path.unlink()
     code, text, s = _dpc_run(root)
     assert (code, s["status"], s["published"]) == (1, "FAILED", False), text
@@ -202,7 +203,7 @@ def test_a_check_that_blames_no_pending_delivery_still_stops_everything(demo_bui
         db = con.execute("select current_database()").fetchone()[0]
         for facility in (A, B):
             assert _facility_diff(con, f"{db}.mart", "before.mart", facility) == {}
-        assert (A, JUNE) in publish.pending(con).facility_months
+        assert (A, JUNE) in pending(con).facility_months
 
 
 def test_failing_column_tests_are_located_in_the_tested_relation(demo_copy: Path) -> None:

@@ -83,7 +83,7 @@ def test_rows_reconcile_raw_stage_mart(demo_build: Path) -> None:
         ).fetchone()[0]
         mart_total = con.execute("select sum(billed_points) from mart.fct_admissions").fetchone()[0]
         assert float(d_total) == pytest.approx(float(mart_total))
-        kpi = con.execute("select sum(discharges) from stage.int_kpi__monthly_facility_mdc").fetchone()[0]
+        kpi = con.execute("select sum(discharges) from internal.int_kpi__monthly_facility_mdc").fetchone()[0]
         assert kpi == con.execute("select count(*) from mart.fct_admissions where is_discharged").fetchone()[0]
 
 

@@ -9,10 +9,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from dpc.executors.duckdb import DuckDBExecutor, ensure_raw_tables, pending, publish_duckdb
 from dpc.pipeline import run_local
 from dpc.steps import load
 from dpc.steps.notify import format_summary
-from dpc.steps.publish import PublicationBlocked, Touched, pending, publish_duckdb
+from dpc.steps.publish import PublicationBlocked, Touched
 
 T0 = datetime(2024, 7, 1, tzinfo=UTC)
 
@@ -38,7 +39,7 @@ def _warehouse(path: Path) -> duckdb.DuckDBPyConnection:
             "as t(facility_code, discharge_yyyymm, mdc_code, discharges)"
         )
         con.execute(f"create table {schema}.dim_mdc as select '01' as mdc_code, 'name v{new}' as mdc_name_en")
-    load.ensure_raw_tables(con)
+    ensure_raw_tables(con)
     return con
 
 
@@ -175,7 +176,7 @@ def test_error_severity_failure_stops_publication(demo_copy: Path) -> None:
         log_rows = con.execute("select count(*) from dq.publish_log").fetchone()[0]
     # a raw row goes missing behind the pipeline's back (raw.efn reads the normalised Parquet): raw no longer
     # matches the load history
-    part = next((demo_copy / "lake" / "stage" / "efn").glob("yyyymm=*/facility=*/part-0.parquet"))
+    part = next((demo_copy / "lake" / "stage" / "efn").glob("yyyymm=*/facility=*/load=*/part-0.parquet"))
     table = pq.read_table(part)
     pq.write_table(table.slice(1), part)
     summary = run_local(lake=demo_copy / "lake", db_path=db, select="source:dpc_raw.efn", docs=False, report=False)
@@ -188,17 +189,27 @@ def test_error_severity_failure_stops_publication(demo_copy: Path) -> None:
         assert con.execute("select count(*) from dq.publish_log").fetchone()[0] == log_rows
 
 
-def test_raw_views_follow_their_lake_and_are_not_rewritten_otherwise(tmp_path: Path) -> None:
-    """raw.* start as empty placeholders, become views once a lake holds normalised files, are re-pointed when
-    the database is used with another lake, and are left alone (no catalog write) when nothing changed."""
+def test_raw_views_read_recorded_loads_follow_their_lake_and_are_not_rewritten_otherwise(tmp_path: Path) -> None:
+    """raw.* start as empty placeholders; a normalised file is read only once its load is recorded
+    (docs/decisions/0011); a view is re-pointed when the database is used with another lake, and left alone (no
+    catalog write) when nothing changed."""
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    load.ensure_raw_tables(con)
+    ensure_raw_tables(con)
     assert con.execute("select count(*) from raw.efn").fetchone() == (0,)
     placeholder = "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'efn'"
     assert con.execute(placeholder).fetchone() == (1,)
+    plan = load.plan_load(
+        "131000017",
+        202404,
+        load_id="load-1",
+        manifest_sha256="m1",
+        files=[load.LoadedFile("EFn", "EFn_131000017_2404.txt", "", 0, 2, 2, 0, 0)],
+        archived_to=None,
+        loaded_by="test",
+    )
 
-    def lake_with_rows(root: Path, rows: int) -> Path:
-        target = root / "stage" / "efn" / "yyyymm=202404" / "facility=131000017" / "part-0.parquet"
+    def lake_with_rows(root: Path, rows: int, load_id: str = "load-1") -> Path:
+        target = root / load.current_load_file("efn", "131000017", 202404, load_id)
         target.parent.mkdir(parents=True)
         empty = con.execute("select * from raw.efn limit 0").arrow()
         table = empty.schema.empty_table()
@@ -211,7 +222,12 @@ def test_raw_views_follow_their_lake_and_are_not_rewritten_otherwise(tmp_path: P
         return root
 
     first, second = lake_with_rows(tmp_path / "a", 2), lake_with_rows(tmp_path / "b", 5)
-    load.ensure_raw_tables(con, first)
+    ensure_raw_tables(con, first)
+    assert con.execute("select count(*) from raw.efn").fetchone() == (0,)  # written, not recorded: not read
+    DuckDBExecutor(con, first).load([plan])
+    assert con.execute("select count(*) from raw.efn").fetchone() == (2,)
+    lake_with_rows(first, 7, "load-2")  # a later version normalised, its load never recorded (a killed run)
+    ensure_raw_tables(con, first)
     assert con.execute("select count(*) from raw.efn").fetchone() == (2,)
 
     def view_oid() -> int:  # a re-created view gets a new oid
@@ -220,8 +236,8 @@ def test_raw_views_follow_their_lake_and_are_not_rewritten_otherwise(tmp_path: P
         ).fetchone()[0]
 
     oid = view_oid()
-    load.ensure_raw_tables(con, first)  # unchanged: the same view, nothing dropped or re-created
+    ensure_raw_tables(con, first)  # unchanged: the same view, nothing dropped or re-created
     assert view_oid() == oid
-    load.ensure_raw_tables(con, second)  # a copied database used with another lake reads that lake
+    ensure_raw_tables(con, second)  # a copied database used with another lake reads that lake
     assert con.execute("select count(*) from raw.efn").fetchone() == (5,)
     assert view_oid() != oid

@@ -1,4 +1,4 @@
-"""The readers' Arrow fast path (dpc.readers._read_tsv_fast) must give exactly what the line-by-line path gives.
+"""The readers' Arrow fast path (dpc.readers.read._read_tsv_fast) must give exactly what the line-by-line path gives.
 
 Every case reads the same bytes twice — as is, and with the fast path switched off — and compares the whole
 ReadResult: accepted rows, quarantined findings (line, column, reason, pseudonymised raw line), warnings and the

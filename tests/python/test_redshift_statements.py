@@ -1,9 +1,10 @@
-"""Every statement the Redshift side builds in Python is parsed in the Redshift dialect (sqlglot), without an account.
+"""Every statement the Redshift executor can send is parsed in the Redshift dialect (sqlglot), without an account.
 
 dbt's SQL for Redshift is compiled offline and parsed in test_engines.py; this covers the statements the Lambdas send
-through the Data API themselves (dpc/steps/redshift.py): LoadRaw's DELETE + COPY + load history, Publish's
-CREATE/DELETE/INSERT per mart table, Export's UNLOAD, and the catalogue query. sqlglot parses UNLOAD only as an
-opaque command, so its query is parsed on its own and the rest of the clause is matched exactly.
+through the Data API themselves (dpc/executors/redshift.py), rendered from the steps' plans: the load (DELETE + COPY
+from the load's versioned prefix + load history), the publication in every mode a plan can hold, the export's
+UNLOADs, and the queries (catalogue, latest load, changed KPI months). sqlglot parses UNLOAD only as an opaque
+command, so its query is parsed on its own and the rest of the clause is matched exactly.
 """
 
 from __future__ import annotations
@@ -15,49 +16,79 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from dpc.steps import redshift
+from dpc.executors import redshift
+from dpc.steps import export, load, publish
 
-DELIVERIES = [("131000017", 202404), ("271000023", 202405)]
-# one table per publish scope (redshift.publish_scope): facility × month, facility, whole table
-TABLES = {
-    "fct_billing_lines": ["billing_line_id", "facility_code", "yyyymm", "ffs_equivalent_points"],
-    "fct_admissions": ["stay_id", "facility_code", "discharge_yyyymm", "billed_points"],
-    "dim_mdc": ["mdc_code", "name_ja"],
+DELIVERIES = frozenset({("131000017", 202404), ("271000023", 202405)})
+BUILD = {
+    "fct_billing_lines": [("billing_line_id", "varchar"), ("facility_code", "varchar"), ("yyyymm", "integer")],
+    "fct_admissions": [("stay_id", "varchar"), ("facility_code", "varchar"), ("billed_points", "bigint")],
+    "kpi_monthly_facility_mdc": [("facility_code", "varchar"), ("discharge_yyyymm", "integer"), ("n", "bigint")],
+    "dim_facility": [("facility_code", "varchar"), ("stays", "bigint")],
+    "dim_mdc": [("mdc_code", "varchar"), ("name_ja", "varchar")],
+    "national_summary": [("discharges", "bigint")],
 }
 UNLOAD = re.compile(
-    r"^unload \('(?P<query>[^']*)'\) to 's3://bucket-1/processed/(?P<table>\w+)/' iam_role default format as parquet"
-    r"(?: partition by \((?P<partition>\w+)\))? kms_key_id 'alias/dpc-learning-kms' encrypted cleanpath$"
+    r"^unload \('(?P<query>(?:[^']|'')*)'\) to 's3://bucket-1/processed/(?P<table>\w+)/' iam_role default "
+    r"format as parquet(?: partition by \((?P<partition>[\w, ]+)\))? kms_key_id 'alias/dpc-learning-kms' "
+    r"encrypted cleanpath$"
 )
+T0 = datetime(2026, 12, 7, tzinfo=UTC)
 
 
-def _history() -> list[dict[str, object]]:
-    return redshift.load_history_rows(
-        load_id="20261207T000000Z-abcdef12",
-        facility_code="131000017",
-        yyyymm=202404,
-        manifest_files=[{"name": "FF1_131000017_2404.txt", "sha256": "ab" * 32, "bytes": 1234}],
-        normalised_files=[
-            {
-                "kind": "FF1",
-                "source_file": "FF1_131000017_2404.txt",
-                "delivered": 10,
-                "accepted": 9,
-                "quarantined": 1,
-                "warnings": 2,
-            }
-        ],
+def _load_plan() -> load.LoadPlan:
+    return load.plan_load(
+        "131000017",
+        202404,
+        load_id="20261207T000000Z-abcdef12-131000017-202404",
         manifest_sha256="cd" * 32,
+        files=[load.LoadedFile("FF1", "FF1_131000017_2404.txt", "ab" * 32, 1234, 10, 9, 1, 2)],
+        archived_to="archive/raw/yyyymm=202404/facility=131000017/abcdefabcdef/",
         loaded_by="test",
-        loaded_at=datetime(2026, 12, 7, tzinfo=UTC),
-        archived_to="archive/raw/yyyymm=202404/facility=131000017/load=x/",
+        loaded_at=T0,
     )
 
 
+def _publish_plans() -> list[publish.PublishPlan]:
+    """Plans covering every mode: whole (first publication, recreate), delivery, stay, kpi, and with held-back
+    deliveries facilities and kept."""
+    changed = {"billed_points": ("billed_points", "integer")}  # a changed column type: recreate
+    published = {t: [changed.get(c[0], c) for c in cols] for t, cols in BUILD.items() if t != "dim_facility"}
+    return [
+        publish.plan_publish(BUILD, {}, None, run_id="first", build_started_at=T0),
+        publish.plan_publish(
+            BUILD, published, publish.Touched(DELIVERIES, frozenset({("131000017", 202404)})), run_id="next"
+        ),
+        publish.plan_publish(
+            BUILD,
+            BUILD,
+            publish.Touched(frozenset({("131000017", 202404)}), frozenset()),
+            held_back=[("271000023", 202405)],
+            run_id="partial",
+        ),
+    ]
+
+
 def _statements() -> list[tuple[str, str]]:
-    out = [("load", s) for s in redshift.load_transaction("131000017", 202404, "bucket-1", _history())]
-    out += [("publish", s) for s in redshift.publish_statements(TABLES, DELIVERIES)]
-    out += [("export", s) for s in redshift.export_statements(TABLES, "bucket-1", "alias/dpc-learning-kms")]
+    out = [("load", s) for s in redshift.load_statements(_load_plan(), "bucket-1")]
+    out += [("publish", s) for plan in _publish_plans() for s in redshift.publish_statements(plan)]
+    touched = publish.Touched(DELIVERIES)
+    for report in (None, {"fct_billing_lines": {"mode": "whole"}}):
+        plan = export.plan_export(BUILD, touched, report)
+        out += [("export", s) for s in redshift.export_statements(plan, "bucket-1", "alias/dpc-learning-kms")]
     out.append(("catalogue", redshift.columns_sql("mart_build")))
+    out.append(("latest_load", redshift.latest_load_sql("131000017", 202404)))
+    out.append(
+        (
+            "changed_keys",
+            redshift.changed_keys_sql(
+                "kpi_monthly_facility_mdc",
+                [c for c, _ in BUILD["kpi_monthly_facility_mdc"]],
+                ("facility_code", "discharge_yyyymm"),
+                frozenset({"131000017"}),
+            ),
+        )
+    )
     return out
 
 
@@ -67,38 +98,41 @@ def _parse(sql: str) -> exp.Expression:
     return parsed[0]
 
 
-@pytest.mark.parametrize(("step", "sql"), _statements(), ids=lambda v: v if v in ("load", "publish", "export") else "")
+@pytest.mark.parametrize(("step", "sql"), _statements(), ids=lambda v: v if isinstance(v, str) and len(v) < 20 else "")
 def test_statement_parses_in_the_redshift_dialect(step: str, sql: str) -> None:
     if sql.startswith("unload "):
         m = UNLOAD.match(sql)
         assert m, sql
-        query = _parse(m["query"])
+        query = _parse(m["query"].replace("''", "'"))
         assert isinstance(query, exp.Select) and query.find(exp.Table).name == m["table"]
-        assert m["partition"] in (None, *redshift.PARTITION_COLUMNS), sql
+        assert m["partition"] in (None, ", ".join(export.DELIVERY_PARTITION)), sql
         return
     parsed = _parse(sql)
     assert not isinstance(parsed, exp.Command), f"{step}: parsed only as an opaque command: {sql}"
-    assert isinstance(parsed, exp.Delete | exp.Copy | exp.Insert | exp.Create | exp.Select), (step, type(parsed))
+    expected = exp.Delete | exp.Copy | exp.Insert | exp.Create | exp.Select | exp.Drop | exp.Union
+    assert isinstance(parsed, expected), (step, type(parsed))
 
 
-def test_publish_selects_each_scope_by_its_keys() -> None:
-    """The publish predicate per table: facility × month where the table has yyyymm, the facility where it has only
-    facility_code, the whole table otherwise — read back from the parsed statements, not from the strings."""
-    deletes = {
-        stmt.this.name: stmt
-        for stmt in (_parse(s) for _, s in _statements() if s.startswith("delete from mart."))
-        if isinstance(stmt, exp.Delete)
-    }
-    billing = deletes["fct_billing_lines"].args["where"]
-    assert {c.name for c in billing.find_all(exp.Column)} == {"facility_code", "yyyymm"}
-    assert {lit.this for lit in billing.find_all(exp.Literal)} == {"131000017", "202404", "271000023", "202405"}
-    admissions = deletes["fct_admissions"].args["where"]
-    assert {c.name for c in admissions.find_all(exp.Column)} == {"facility_code"}
-    assert deletes["dim_mdc"].args.get("where") is None
+def test_every_publish_mode_is_covered() -> None:
+    modes = {t.mode for plan in _publish_plans() for t in plan.tables}
+    assert modes == {"whole", "delivery", "stay", "kpi", "facilities", "kept"}
+    recreated = {t.table for plan in _publish_plans()[1:2] for t in plan.tables if t.recreate}
+    assert recreated == {"fct_admissions", "dim_facility"}  # a changed column type, a table mart lacks
+
+
+def test_load_copies_only_the_load_s_own_prefix() -> None:
+    copies = [s for s in redshift.load_statements(_load_plan(), "bucket-1") if s.startswith("copy ")]
+    assert len(copies) == len(load.RAW_RELATIONS)
+    for sql in copies:
+        target = _parse(sql)
+        assert isinstance(target, exp.Copy)
+        assert "/load=20261207T000000Z-abcdef12-131000017-202404/'" in sql, sql
 
 
 def test_a_malformed_delivery_never_reaches_a_statement() -> None:
     with pytest.raises(ValueError):
-        redshift.load_statements("13100001'; drop table raw.ff1; --", 202404, "bucket-1")
+        redshift.latest_load_sql("13100001'; drop table raw.ff1; --", 202404)
     with pytest.raises(ValueError):
-        redshift.publish_statements(TABLES, [("131000017", 20240)])
+        redshift.key_predicate(("facility_code", "yyyymm"), [("13100001' or '1'='1", 202404)])
+    with pytest.raises(ValueError):
+        redshift.identifier("mart; drop table x")

@@ -1,4 +1,4 @@
-"""The static KPI report (dpc/report.py): what it reads, how it shows suppressed cells, the optional Indicators
+"""The static KPI report (dpc/report/): what it reads, how it shows suppressed cells, the optional Indicators
 section, and the real page in headless chromium (charts render, no console errors, nothing fetched; screenshot)."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def test_suppressed_cells_are_drawn_as_suppressed_never_recomputed(demo_build: P
         unsuppressed = {
             (r[0], r[1], r[2]): r[3]
             for r in con.execute(
-                "select facility_code, discharge_yyyymm, mdc_code, discharges from stage.int_kpi__monthly_facility_mdc"
+                "select facility_code, discharge_yyyymm, mdc_code, discharges from internal.int_kpi__monthly_facility_mdc"
             ).fetchall()
         }
     code = cells[0][0]

@@ -28,6 +28,7 @@ import duckdb
 import pytest
 
 from dpc.paths import PROJECT_DIR
+from dpc.steps.load import Ingested
 from runner.__main__ import EXIT_ANSWER_REJECTED, EXIT_CONFIG, EXIT_FAILED, EXIT_OK, run
 from runner.logs import JsonLog
 from runner.task_token import TaskToken
@@ -475,7 +476,7 @@ def test_normalise_step_writes_stage_parquet_to_s3_with_the_secrets_manager_key(
     summary = json.loads(described["output"])
     assert summary["step"] == "normalise" and summary["load_id"] == f"run-normalise-{facility}-{yyyymm}"
     manifest = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
-    rows = summary["rows"]
+    rows = Ingested.from_dict(summary["ingested"]).rows()
     assert set(rows) == {f["kind"] for f in manifest["files"]}
     for f in manifest["files"]:  # reconciliation per kind: delivered = stage + quarantine
         assert rows[f["kind"]]["delivered"] == f["rows"] == rows[f["kind"]]["accepted"] + rows[f["kind"]]["quarantined"]
@@ -484,7 +485,8 @@ def test_normalise_step_writes_stage_parquet_to_s3_with_the_secrets_manager_key(
     assert_kms_object(aws, ff1_uri)
     key = ff1_uri.removeprefix(f"s3://{bucket}/")
     remote = pq.read_table(io.BytesIO(aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-    local = pq.read_table(demo_build / "lake" / key)
+    [local_file] = (demo_build / "lake" / key.split("/load=")[0]).glob("load=*/part-0.parquet")
+    local = pq.read_table(local_file)
     assert remote.num_rows == local.num_rows > 0
     assert set(remote.column("patient_key").to_pylist()) == set(local.column("patient_key").to_pylist())
     assert_kms_object(aws, summary["artifacts"]["normalise.json"])

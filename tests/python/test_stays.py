@@ -120,7 +120,7 @@ def test_p125_serial_readmission_is_two_stays_of_one_episode(spec_build: Path) -
     # the aggregate form is not a third stay
     discharges = _rows(
         db,
-        "select sum(discharges) as n from stage.int_kpi__monthly_facility_mdc where facility_code = ?",
+        "select sum(discharges) as n from internal.int_kpi__monthly_facility_mdc where facility_code = ?",
         scenarios.facility_of("p125_pattern9"),
     )
     assert discharges[0]["n"] == 2

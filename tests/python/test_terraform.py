@@ -1,6 +1,10 @@
 """infra/terraform checks (issue 11): fmt, init + validate of every root and module, checkov with zero failures,
-`terraform test` suites (mock provider) for every module and root, and an apply of the moto-supported resources
-against a local moto server, idempotent (a second plan shows no changes), then destroyed.
+`terraform test` suites (mock provider) for every module and root — the platform composition once per environment,
+with that environment's values — and an apply of the moto-supported resources against a local moto server,
+idempotent (a second plan shows no changes), then destroyed.
+
+Environments are values, not copies (issue 24): one composition, infra/terraform/platform, and per environment
+infra/terraform/environments/<env>.tfvars and <env>.backend.hcl.
 
 Terraform runs in a temporary copy of the tree (no .terraform/ or lock files in the work tree). Offline machines
 use the provider mirror at /opt/tf-plugins through a CLI configuration file this module writes; elsewhere the
@@ -29,8 +33,18 @@ REPO = Path(__file__).resolve().parents[2]
 TF = REPO / "infra" / "terraform"
 MIRROR = Path("/opt/tf-plugins")
 MODULES = ["foundation", "iam", "redshift", "glue_athena", "pipeline", "quicksight"]
-ROOTS = ["bootstrap", "dev", "prod"]
+PLATFORM = "platform"  # the one composition of the modules; environments are its values
+ROOTS = ["bootstrap", PLATFORM]
 DIRS = [f"modules/{m}" for m in MODULES] + ROOTS
+# One environment per values file (environments/<env>.tfvars); dev and prod are the design's.
+ENVIRONMENTS = sorted(p.name.removesuffix(".tfvars") for p in (TF / "environments").glob("*.tfvars"))
+# Flags that must differ in production, with their protected values (the composition's defaults).
+PROTECTION = {
+    "deletion_protection": "true",
+    "force_destroy_buckets": "false",
+    "force_destroy_workgroup": "false",
+    "ecr_force_delete": "false",
+}
 SETUP_HINT = "run `make test-setup`"
 # The one Lambda packager (tested by test_orchestration_package.py); Terraform runs it at apply.
 PACKAGER = "scripts/package_lambdas.py"
@@ -238,18 +252,92 @@ def test_checkov_skips_are_inline_with_reasons() -> None:
     assert not list(REPO.glob(".checkov.y*ml")), "skips belong inline, not in a checkov config file"
 
 
+def _assignments(path: Path) -> dict[str, str]:
+    """Top-level `name = value` lines of a flat .tfvars or backend .hcl file, values as written, comments dropped."""
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^([a-z_]+)\s*=\s*(.*?)\s*(#.*)?$", line)
+        if m:
+            found[m[1]] = m[2]
+    return found
+
+
+def test_environments_are_values_of_one_composition() -> None:
+    """One composition (platform) and, per environment, its values and its state: environments/<env>.tfvars naming
+    the environment, environments/<env>.backend.hcl with the state key <env>/terraform.tfstate, and a platform test
+    suite run with those values. No root is a per-environment copy of the composition."""
+    assert sorted({p.parent.name for p in TF.glob("*/*.tf")}) == sorted(ROOTS)
+    envs = TF / "environments"
+    assert {"dev", "prod"} <= set(ENVIRONMENTS), ENVIRONMENTS
+    assert sorted(p.name.removesuffix(".backend.hcl") for p in envs.glob("*.backend.hcl")) == ENVIRONMENTS
+    for env in ENVIRONMENTS:
+        assert _assignments(envs / f"{env}.tfvars").get("environment") == f'"{env}"', env
+        assert _assignments(envs / f"{env}.backend.hcl").get("key") == f'"{env}/terraform.tfstate"', env
+        assert (TF / PLATFORM / "tests" / f"{env}.tftest.hcl").is_file(), env
+
+
+def test_production_keeps_its_protection() -> None:
+    """The flags that must differ in production default to protected in the composition, each with a validation
+    that refuses prod values turning it off; prod.tfvars leaves them protected and dev opts out explicitly. The
+    planned resources are asserted by the platform's tests/prod.tftest.hcl and tests/dev.tftest.hcl."""
+    variables = (TF / PLATFORM / "variables.tf").read_text(encoding="utf-8")
+    for flag, safe in PROTECTION.items():
+        block = re.search(rf'^variable "{flag}" \{{\n(.*?)^\}}', variables, flags=re.S | re.M)
+        assert block, f"platform/variables.tf has no variable {flag}"
+        assert re.search(rf"^  default\s*=\s*{safe}$", block[1], flags=re.M), f"{flag} must default to {safe}"
+        assert 'var.environment != "prod"' in block[1], f"{flag}: a validation must keep prod protected"
+    prod = _assignments(TF / "environments" / "prod.tfvars")
+    assert {f: prod.get(f, safe) for f, safe in PROTECTION.items()} == PROTECTION
+    dev = _assignments(TF / "environments" / "dev.tfvars")
+    opted_out = {f: {"true": "false", "false": "true"}[safe] for f, safe in PROTECTION.items()}
+    assert {f: dev.get(f) for f in PROTECTION} == opted_out, "dev opts out of every protection explicitly"
+
+
+def test_modules_take_their_name_as_input() -> None:
+    """Every module names its resources from a required name_prefix input: no module hard-codes dpc-learning,
+    except the design's KMS aliases (alias/dpc-learning-kms, alias/dpc-learning-link-key) as defaults."""
+    bad = []
+    for m in MODULES:
+        d = TF / "modules" / m
+        block = re.search(
+            r'^variable "name_prefix" \{\n(.*?)^\}', (d / "variables.tf").read_text(encoding="utf-8"), flags=re.S | re.M
+        )
+        assert block and "default" not in block[1], f"modules/{m}: name_prefix must be a required input"
+        for tf in sorted(d.glob("*.tf")):
+            for n, line in enumerate(tf.read_text(encoding="utf-8").splitlines(), 1):
+                code = line.split("#", 1)[0]
+                if "dpc-learning" in code.replace("alias/dpc-learning-", ""):
+                    bad.append(f"{tf.relative_to(REPO)}:{n}")
+    assert not bad, f"hard-coded dpc-learning names in modules (use var.name_prefix): {bad}"
+
+
+def _var_file(env: str) -> str:
+    """-var-file of an environment, relative to the platform directory."""
+    return f"-var-file=../environments/{env}.tfvars"
+
+
 def test_terraform_test_suites(tf_copy: Path, tf_env: dict[str, str]) -> None:
-    """Native `terraform test` (mock provider) in every module and root, two at a time."""
+    """Native `terraform test` (mock provider) in every module and root, two at a time; the platform's suites once
+    per environment with its values (tests/<env>.tftest.hcl with -var-file=../environments/<env>.tfvars)."""
     for d in DIRS:
         assert list((tf_copy / d / "tests").glob("*.tftest.hcl")), f"{d} has no terraform test suite"
+    platform_suites = sorted(
+        p.stem.removesuffix(".tftest") for p in (tf_copy / PLATFORM / "tests").glob("*.tftest.hcl")
+    )
+    assert platform_suites == ENVIRONMENTS, f"one platform suite per environment: {platform_suites}"
+    # (label, directory, arguments)
+    suites = [(d, d, []) for d in DIRS if d != PLATFORM] + [
+        (f"{PLATFORM} ({env})", PLATFORM, [_var_file(env), f"-filter=tests/{env}.tftest.hcl"]) for env in ENVIRONMENTS
+    ]
 
-    def test(d: str) -> tuple[str, float, subprocess.CompletedProcess[str]]:
+    def test(suite: tuple[str, str, list[str]]) -> tuple[str, float, subprocess.CompletedProcess[str]]:
+        label, d, args = suite
         t0 = time.monotonic()
-        r = run(["terraform", "test", "-no-color"], tf_copy / d, tf_env, timeout=600)
-        return d, time.monotonic() - t0, r
+        r = run(["terraform", "test", "-no-color", *args], tf_copy / d, tf_env, timeout=600)
+        return label, time.monotonic() - t0, r
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(test, DIRS))
+        results = list(pool.map(test, suites))
     for d, secs, r in results:
         print(f"terraform test {d}: {secs:.1f}s, {r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ''}")
     failed = {d: (r.stdout + r.stderr)[-4000:] for d, _, r in results if r.returncode != 0}
@@ -278,8 +366,8 @@ def test_redshift_tables_match_normaliser() -> None:
     import sqlglot
     from sqlglot import exp
 
+    from dpc.executors.duckdb import LOAD_HISTORY_DDL
     from dpc.layouts import KIND_SLUG
-    from dpc.steps.load import LOAD_HISTORY_DDL
     from dpc.steps.normalise import normalised_schema, quarantine_schema
 
     r = subprocess.run(
@@ -385,7 +473,7 @@ def moto_endpoint(tmp_path: Path) -> Iterator[str]:
 
 def _moto_override(endpoint: str) -> str:
     eps = "\n".join(f'    {s} = "{endpoint}"' for s in MOTO_ENDPOINTS)
-    return f"""# Written by tests/python/test_terraform.py: the dev root against a local moto server.
+    return f"""# Written by tests/python/test_terraform.py: the platform with the dev values against a local moto server.
 terraform {{
   backend "local" {{}}
 }}
@@ -425,16 +513,16 @@ module "iam" {{
 
 def test_apply_against_moto_is_idempotent(tmp_path: Path, tf_env: dict[str, str], moto_endpoint: str) -> None:
     root = _copy_tree(tmp_path / "repo")
-    dev = root / "dev"
-    (dev / "moto_override.tf").write_text(_moto_override(moto_endpoint))
+    platform = root / PLATFORM
+    (platform / "moto_override.tf").write_text(_moto_override(moto_endpoint))
     env = dict(tf_env, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="ap-northeast-1")
     targets = [f"-target={t}" for t in MOTO_TARGETS]
-    tfvars = ["-var", "build_lambda_package=false"]
+    tfvars = [_var_file("dev"), "-var", "build_lambda_package=false"]
     timings: dict[str, float] = {}
 
     def step(name: str, args: list[str], ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
         t0 = time.monotonic()
-        r = run(["terraform", *args], dev, env, timeout=600)
+        r = run(["terraform", *args], platform, env, timeout=600)
         timings[name] = round(time.monotonic() - t0, 1)
         assert r.returncode in ok, f"terraform {name} failed ({r.returncode}):\n{(r.stdout + r.stderr)[-6000:]}"
         return r
@@ -448,7 +536,7 @@ def test_apply_against_moto_is_idempotent(tmp_path: Path, tf_env: dict[str, str]
     finally:
         d = run(
             ["terraform", "destroy", "-auto-approve", "-input=false", "-no-color", *tfvars, *targets],
-            dev,
+            platform,
             env,
             timeout=600,
         )

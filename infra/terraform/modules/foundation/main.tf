@@ -10,9 +10,9 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
 
-  data_bucket_name      = "dpc-learning-data-${var.environment}${var.bucket_suffix}"
-  artifacts_bucket_name = "dpc-learning-artifacts-${var.environment}${var.bucket_suffix}"
-  trail_name            = "dpc-learning-${var.environment}"
+  data_bucket_name      = "${var.name_prefix}-data-${var.environment}${var.bucket_suffix}"
+  artifacts_bucket_name = "${var.name_prefix}-artifacts-${var.environment}${var.bucket_suffix}"
+  trail_name            = "${var.name_prefix}-${var.environment}"
   trail_arn             = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
   cloudtrail_prefix     = "cloudtrail"
 
@@ -38,7 +38,7 @@ locals {
 # CloudWatch Logs and CloudTrail.
 # ---------------------------------------------------------------------------------------------
 resource "aws_kms_key" "this" {
-  description             = "dpc-learning ${var.environment}: platform data key (S3, Redshift, Secrets Manager, SNS, Logs, CloudTrail)"
+  description             = "${var.name_prefix} ${var.environment}: platform data key (S3, Redshift, Secrets Manager, SNS, Logs, CloudTrail)"
   enable_key_rotation     = true
   rotation_period_in_days = var.kms_rotation_period_days
   deletion_window_in_days = 30
@@ -57,7 +57,7 @@ resource "aws_kms_alias" "this" {
 # (role-dbt-runner: kms:GenerateMac, granted in the iam module).
 resource "aws_kms_key" "link" {
   #checkov:skip=CKV_AWS_7:KMS cannot rotate HMAC keys automatically; the link key rotates by chained re-keying (docs/pseudonymisation.md §6), because the raw K files it was computed from are deleted.
-  description              = "dpc-learning ${var.environment}: cross-facility link key (HMAC, K生成用データ)"
+  description              = "${var.name_prefix} ${var.environment}: cross-facility link key (HMAC, K生成用データ)"
   customer_master_key_spec = "HMAC_256"
   key_usage                = "GENERATE_VERIFY_MAC"
   deletion_window_in_days  = 30
@@ -458,7 +458,7 @@ resource "aws_cloudtrail" "this" {
 # ---------------------------------------------------------------------------------------------
 resource "aws_secretsmanager_secret" "pseudonymisation_key" {
   #checkov:skip=CKV2_AWS_57:Rotating the pseudonymisation key means re-normalising every delivery and a full refresh (docs/decisions/0003): a documented manual procedure, not a Lambda rotation.
-  name                    = "dpc-learning/${var.environment}/pseudonymisation-key"
+  name                    = "${var.name_prefix}/${var.environment}/pseudonymisation-key"
   description             = "HMAC-SHA256 key of the normaliser's pseudonymisation (docs/decisions/0003). Never rendered into SQL."
   kms_key_id              = aws_kms_key.this.arn
   recovery_window_in_days = var.secret_recovery_window_days
@@ -467,7 +467,7 @@ resource "aws_secretsmanager_secret" "pseudonymisation_key" {
 
 resource "aws_secretsmanager_secret" "slack_webhook" {
   #checkov:skip=CKV2_AWS_57:A Slack incoming-webhook URL is rotated in Slack by its owner, not by a rotation Lambda.
-  name                    = "dpc-learning/${var.environment}/slack-webhook"
+  name                    = "${var.name_prefix}/${var.environment}/slack-webhook"
   description             = "Slack incoming-webhook URL used by the notify Lambda."
   kms_key_id              = aws_kms_key.this.arn
   recovery_window_in_days = var.secret_recovery_window_days

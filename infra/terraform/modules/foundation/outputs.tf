@@ -62,3 +62,11 @@ output "slack_webhook_secret_arn" {
   description = "ARN of the Slack webhook secret."
   value       = aws_secretsmanager_secret.slack_webhook.arn
 }
+
+output "buckets_force_destroy" {
+  description = "Whether terraform destroy empties and deletes each bucket (read from the buckets: data, artifacts)."
+  value = {
+    data      = aws_s3_bucket.data.force_destroy
+    artifacts = aws_s3_bucket.artifacts.force_destroy
+  }
+}

@@ -1,10 +1,11 @@
 # Glue databases per layer, one Glue table per file kind over the normalised stage/<kind>/ Parquet
-# (and one per kind's quarantine), partitions by projection (docs/decisions/0011), and the Athena workgroup.
+# (and one per kind's quarantine), partitions registered per recorded load (docs/decisions/0011), and the Athena
+# workgroup.
 
 data "aws_caller_identity" "current" {}
 
 locals {
-  name   = "dpc-learning-${var.environment}"
+  name   = "${var.name_prefix}-${var.environment}"
   layers = ["raw", "stage", "internal", "mart_build", "mart", "ref", "dq"]
 
   columns = jsondecode(file("${path.module}/stage_columns.json"))
@@ -21,7 +22,7 @@ resource "aws_glue_catalog_database" "layer" {
 
   catalog_id  = data.aws_caller_identity.current.account_id
   name        = "dpc_${var.environment}_${each.value}"
-  description = "dpc-learning ${var.environment}: ${each.value} layer (docs/decisions/0008)"
+  description = "${var.name_prefix} ${var.environment}: ${each.value} layer (docs/decisions/0008)"
   tags        = var.tags
 }
 
@@ -34,18 +35,13 @@ resource "aws_glue_catalog_table" "raw" {
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {
-    EXTERNAL                     = "TRUE"
-    classification               = "parquet"
-    "parquet.compression"        = "SNAPPY"
-    "projection.enabled"         = "true"
-    "projection.yyyymm.type"     = "integer"
-    "projection.yyyymm.range"    = "${var.yyyymm_range[0]},${var.yyyymm_range[1]}"
-    "projection.yyyymm.interval" = "1"
-    "projection.facility.type"   = "enum"
-    "projection.facility.values" = join(",", var.facility_codes)
-    "storage.location.template"  = "s3://${var.data_bucket_name}/${each.value.prefix}/yyyymm=$${yyyymm}/facility=$${facility}/"
-    "has_encrypted_data"         = "true"
-    "projection.yyyymm.digits"   = "6"
+    EXTERNAL              = "TRUE"
+    classification        = "parquet"
+    "parquet.compression" = "SNAPPY"
+    "has_encrypted_data"  = "true"
+    # no partition projection: a delivery's partition is registered by the load step and points at its latest
+    # recorded load, stage/<kind>/yyyymm=…/facility=…/load=<load id>/ (docs/decisions/0011,
+    # orchestration/lambdas/record_partitions.py); a projection would read every load folder below the delivery
   }
 
   partition_keys {
@@ -81,7 +77,7 @@ resource "aws_glue_catalog_table" "raw" {
 
 resource "aws_athena_workgroup" "this" {
   name          = local.name
-  description   = "dpc-learning ${var.environment}: dbt's Athena target, QuickSight and learners"
+  description   = "${var.name_prefix} ${var.environment}: dbt's Athena target, QuickSight and learners"
   state         = "ENABLED"
   force_destroy = var.force_destroy_workgroup
 

@@ -22,3 +22,8 @@ output "athena_results_location" {
   description = "Where the workgroup writes (KMS-encrypted) query results."
   value       = "s3://${var.artifacts_bucket_name}/athena-results/"
 }
+
+output "athena_workgroup_force_destroy" {
+  description = "Whether terraform destroy deletes the Athena workgroup with its saved queries (read from the workgroup)."
+  value       = aws_athena_workgroup.this.force_destroy
+}

@@ -1,10 +1,20 @@
-variable "environment" {
-  description = "Environment name (dev or prod)."
+variable "name_prefix" {
+  description = "Prefix of this module's resource names, which read <name_prefix>-<environment>… (set once, by the platform composition)."
   type        = string
 
   validation {
-    condition     = contains(["dev", "prod"], var.environment)
-    error_message = "environment must be dev or prod."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,22}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 2–24 lower-case letters, digits and hyphens, starting with a letter and not ending in a hyphen."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (e.g. dev, prod): part of the resource names."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,7}$", var.environment))
+    error_message = "environment must be 2–8 lower-case letters or digits, starting with a letter."
   }
 }
 
@@ -35,27 +45,6 @@ variable "kms_key_arn" {
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN."
-  }
-}
-
-variable "facility_codes" {
-  description = "Facility codes (施設コード, 9 digits) of the enum partition projection of the raw tables (docs/decisions/0011)."
-  type        = list(string)
-
-  validation {
-    condition     = length(var.facility_codes) > 0 && alltrue([for c in var.facility_codes : can(regex("^[0-9]{9}$", c))])
-    error_message = "facility_codes must be a non-empty list of 9-digit codes."
-  }
-}
-
-variable "yyyymm_range" {
-  description = "Inclusive [first, last] survey month (yyyymm) of the integer range projection."
-  type        = tuple([number, number])
-  default     = [201804, 203003]
-
-  validation {
-    condition     = var.yyyymm_range[0] >= 200001 && var.yyyymm_range[1] <= 209912 && var.yyyymm_range[0] <= var.yyyymm_range[1]
-    error_message = "yyyymm_range must be two yyyymm values in order."
   }
 }
 

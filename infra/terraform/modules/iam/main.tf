@@ -11,7 +11,7 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
   env        = var.environment
-  name       = "dpc-learning-${var.environment}"
+  name       = "${var.name_prefix}-${var.environment}"
 
   arn_prefix = {
     states  = "arn:${local.partition}:states:${local.region}:${local.account_id}"
@@ -126,7 +126,7 @@ locals {
 # ---------------------------------------------------------------------------------------------
 resource "aws_iam_role" "lambda" {
   name                 = "role-lambda-dpc"
-  description          = "dpc-learning Lambdas: manifests, Data API, Glue/Athena, notify, dispatch, STOPPED guard"
+  description          = "${var.name_prefix} Lambdas: manifests, Data API, Glue/Athena, notify, dispatch, STOPPED guard"
   assume_role_policy   = local.assume["lambda"]
   max_session_duration = 3600
   tags                 = var.tags
@@ -192,7 +192,7 @@ resource "aws_iam_role_policy" "lambda" {
       {
         Sid      = "GlueRegisterRawPartitions"
         Effect   = "Allow"
-        Action   = ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:DeletePartition", "glue:BatchDeletePartition"]
+        Action   = ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition", "glue:DeletePartition", "glue:BatchDeletePartition"]
         Resource = [local.glue_catalog, local.glue_dbs["raw"].database, local.glue_dbs["raw"].tables]
       },
       local.athena_results,
@@ -297,7 +297,7 @@ resource "aws_iam_role_policy" "redshift_copy" {
 # ---------------------------------------------------------------------------------------------
 resource "aws_iam_role" "stepfunctions" {
   name               = "role-stepfunctions-dpc"
-  description        = "dpc-learning pipeline state machine"
+  description        = "${var.name_prefix} pipeline state machine"
   assume_role_policy = local.assume["stepfunctions"]
   tags               = var.tags
 }

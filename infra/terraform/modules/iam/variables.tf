@@ -1,10 +1,20 @@
-variable "environment" {
-  description = "Environment name (dev or prod)."
+variable "name_prefix" {
+  description = "Prefix of this module's resource names, which read <name_prefix>-<environment>… (set once, by the platform composition)."
   type        = string
 
   validation {
-    condition     = contains(["dev", "prod"], var.environment)
-    error_message = "environment must be dev or prod."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,22}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 2–24 lower-case letters, digits and hyphens, starting with a letter and not ending in a hyphen."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (e.g. dev, prod): part of the resource names."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,7}$", var.environment))
+    error_message = "environment must be 2–8 lower-case letters or digits, starting with a letter."
   }
 }
 

@@ -11,7 +11,7 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
   env        = var.environment
-  name       = "dpc-learning-${var.environment}"
+  name       = "${var.name_prefix}-${var.environment}"
 
   state_machine_name = "${local.name}-pipeline"
   # Built from the name: the Lambdas need it and the state machine needs the Lambdas.
@@ -25,6 +25,7 @@ locals {
     dispatch          = "dispatch"
     validate-manifest = "validate_manifest"
     load-raw          = "load_raw"
+    record-partitions = "record_partitions"
     data-quality      = "data_quality"
     publish           = "publish"
     export            = "export"
@@ -318,7 +319,7 @@ resource "aws_lambda_function" "this" {
   for_each = local.lambdas
 
   function_name    = "dpc-${local.env}-${each.key}"
-  description      = "dpc-learning ${local.env}: ${each.key}"
+  description      = "${var.name_prefix} ${local.env}: ${each.key}"
   role             = var.role_arns.lambda
   runtime          = "python3.11"
   architectures    = ["arm64"]
@@ -365,6 +366,7 @@ resource "aws_sfn_state_machine" "pipeline" {
   definition = templatefile(local.asl_path, {
     validate_manifest_arn                = aws_lambda_function.this["validate-manifest"].arn
     load_raw_arn                         = aws_lambda_function.this["load-raw"].arn
+    record_partitions_arn                = aws_lambda_function.this["record-partitions"].arn
     data_quality_arn                     = aws_lambda_function.this["data-quality"].arn
     publish_arn                          = aws_lambda_function.this["publish"].arn
     export_arn                           = aws_lambda_function.this["export"].arn
@@ -492,7 +494,7 @@ resource "aws_lambda_permission" "runner_stopped" {
 # Operators start a run by hand with this policy (attach it to their role or group).
 resource "aws_iam_policy" "manual_start" {
   name        = "${local.name}-manual-start"
-  description = "Start the dpc-learning ${local.env} pipeline by hand (dispatch or a named execution)"
+  description = "Start the ${var.name_prefix} ${local.env} pipeline by hand (dispatch or a named execution)"
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [

@@ -57,3 +57,13 @@ output "lambda_package_path" {
   description = "Where the Lambda zip is built."
   value       = local.lambda_package_path
 }
+
+output "deliveries_table_deletion_protection" {
+  description = "Whether the deliveries table has deletion protection (read from the table)."
+  value       = aws_dynamodb_table.deliveries.deletion_protection_enabled
+}
+
+output "ecr_force_delete" {
+  description = "Whether terraform destroy deletes the runner's ECR repository with its images (read from the repository)."
+  value       = aws_ecr_repository.runner.force_delete
+}

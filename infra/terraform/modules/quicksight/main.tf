@@ -9,7 +9,7 @@ data "aws_partition" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  name       = "dpc-learning-${var.environment}"
+  name       = "${var.name_prefix}-${var.environment}"
   redshift   = var.enable_redshift && var.redshift != null
 
   data_source_actions = [

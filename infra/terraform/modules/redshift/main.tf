@@ -2,7 +2,7 @@
 # and workgroup (8 RPU, three subnets, not public, own security group, query and usage limits).
 
 locals {
-  name = "dpc-learning-${var.environment}"
+  name = "${var.name_prefix}-${var.environment}"
 }
 
 resource "aws_security_group" "redshift" {

@@ -3,6 +3,7 @@ mock_provider "aws" {
 }
 
 variables {
+  name_prefix         = "dpc-learning"
   environment         = "dev"
   upload_source_cidrs = ["192.0.2.0/24"]
 }
@@ -98,4 +99,31 @@ run "rejects_empty_cidrs" {
   }
 
   expect_failures = [var.upload_source_cidrs]
+}
+
+# Names come from name_prefix and environment; the KMS aliases keep the design's defaults.
+run "names_from_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "acme-dpc"
+    environment = "stg"
+  }
+
+  assert {
+    condition = (aws_s3_bucket.data.bucket == "acme-dpc-data-stg" && aws_s3_bucket.artifacts.bucket == "acme-dpc-artifacts-stg" &&
+      aws_cloudtrail.this.name == "acme-dpc-stg" && aws_secretsmanager_secret.pseudonymisation_key.name == "acme-dpc/stg/pseudonymisation-key" &&
+    aws_secretsmanager_secret.slack_webhook.name == "acme-dpc/stg/slack-webhook" && aws_kms_alias.this.name == "alias/dpc-learning-kms")
+    error_message = "Bucket, trail and secret names follow name_prefix and environment."
+  }
+}
+
+run "rejects_bad_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "DPC_learning"
+  }
+
+  expect_failures = [var.name_prefix]
 }

@@ -3,11 +3,11 @@ mock_provider "aws" {
 }
 
 variables {
+  name_prefix           = "dpc-learning"
   environment           = "dev"
   data_bucket_name      = "dpc-learning-data-dev"
   artifacts_bucket_name = "dpc-learning-artifacts-dev"
   kms_key_arn           = "arn:aws:kms:ap-northeast-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-  facility_codes        = ["131000011", "271000015"]
 }
 
 run "catalog_and_workgroup" {
@@ -23,11 +23,9 @@ run "catalog_and_workgroup" {
   }
   assert {
     condition = (aws_glue_catalog_table.raw["efn"].storage_descriptor[0].location == "s3://dpc-learning-data-dev/stage/efn/" &&
-      aws_glue_catalog_table.raw["efn"].parameters["projection.yyyymm.type"] == "integer" &&
-      aws_glue_catalog_table.raw["efn"].parameters["projection.facility.type"] == "enum" &&
-      aws_glue_catalog_table.raw["efn"].parameters["projection.facility.values"] == "131000011,271000015" &&
-    aws_glue_catalog_table.raw["efn"].parameters["storage.location.template"] == "s3://dpc-learning-data-dev/stage/efn/yyyymm=$${yyyymm}/facility=$${facility}/")
-    error_message = "Partition projection per docs/decisions/0011."
+      length([for k, v in aws_glue_catalog_table.raw["efn"].parameters : k if startswith(k, "projection.")]) == 0 &&
+    !contains(keys(aws_glue_catalog_table.raw["efn"].parameters), "storage.location.template"))
+    error_message = "No partition projection: partitions are registered per recorded load (docs/decisions/0011)."
   }
   assert {
     condition     = [for k in aws_glue_catalog_table.raw["d"].partition_keys : k.name] == ["yyyymm", "facility"]
@@ -47,5 +45,18 @@ run "catalog_and_workgroup" {
       aws_athena_workgroup.this.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS" &&
     aws_athena_workgroup.this.configuration[0].bytes_scanned_cutoff_per_query == 10737418240)
     error_message = "Athena workgroup enforces KMS results and a bytes-scanned cutoff."
+  }
+}
+
+run "names_from_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "acme-dpc"
+  }
+
+  assert {
+    condition     = aws_athena_workgroup.this.name == "acme-dpc-dev" && output.athena_workgroup_name == "acme-dpc-dev"
+    error_message = "The Athena workgroup is named from name_prefix."
   }
 }

@@ -3,6 +3,7 @@ mock_provider "aws" {
 }
 
 variables {
+  name_prefix                     = "dpc-learning"
   environment                     = "dev"
   kms_key_arn                     = "arn:aws:kms:ap-northeast-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   data_bucket_arn                 = "arn:aws:s3:::dpc-learning-data-dev"
@@ -128,5 +129,18 @@ run "quicksight_redshift_optional" {
   assert {
     condition     = contains([for s in jsondecode(aws_iam_role_policy.quicksight.policy).Statement : s.Sid], "RedshiftRead")
     error_message = "Redshift read must be added when enabled."
+  }
+}
+
+run "arns_from_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "acme-dpc"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Resource if s.Sid == "DispatchStartsExecutions"]) == "arn:aws:states:ap-northeast-1:123456789012:stateMachine:acme-dpc-dev-pipeline"
+    error_message = "The roles are scoped to the resources named from name_prefix."
   }
 }

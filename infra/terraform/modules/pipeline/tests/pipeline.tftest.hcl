@@ -3,6 +3,7 @@ mock_provider "aws" {
 }
 
 variables {
+  name_prefix           = "dpc-learning"
   environment           = "dev"
   vpc_id                = "vpc-0123456789abcdef0"
   vpc_cidr              = "172.31.0.0/16"
@@ -31,7 +32,7 @@ run "pipeline" {
   command = apply
 
   assert {
-    condition = (toset([for f in aws_lambda_function.this : f.function_name]) == toset([for s in ["dispatch", "validate-manifest", "load-raw", "data-quality", "publish", "export", "notify", "ecs-stopped-guard"] : "dpc-dev-${s}"]) &&
+    condition = (toset([for f in aws_lambda_function.this : f.function_name]) == toset([for s in ["dispatch", "validate-manifest", "load-raw", "record-partitions", "data-quality", "publish", "export", "notify", "ecs-stopped-guard"] : "dpc-dev-${s}"]) &&
     alltrue([for f in aws_lambda_function.this : f.runtime == "python3.11" && length(f.vpc_config) == 0]))
     error_message = "Eight python3.11 Lambdas, none in a VPC (docs/decisions/0013)."
   }
@@ -131,5 +132,20 @@ run "lambda_package_built_by_scripts_packager" {
   assert {
     condition     = aws_lambda_function.this["dispatch"].filename == ".terraform/dpc-lambdas-test.zip" && aws_lambda_function.this["dispatch"].source_code_hash == local.lambda_source_hash
     error_message = "Every function deploys the built zip, versioned by the source hash."
+  }
+}
+
+run "names_from_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "acme-dpc"
+  }
+
+  assert {
+    condition = (aws_sfn_state_machine.pipeline.name == "acme-dpc-dev-pipeline" && aws_dynamodb_table.deliveries.name == "acme-dpc-dev-deliveries" &&
+      aws_sns_topic.notifications.name == "acme-dpc-dev-notifications" && aws_ecs_cluster.this.name == "acme-dpc-dev" &&
+    aws_budgets_budget.monthly.name == "acme-dpc-dev-monthly")
+    error_message = "The pipeline's names follow name_prefix."
   }
 }

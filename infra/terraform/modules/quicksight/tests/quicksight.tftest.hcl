@@ -3,6 +3,7 @@ mock_provider "aws" {
 }
 
 variables {
+  name_prefix           = "dpc-learning"
   environment           = "dev"
   athena_workgroup_name = "dpc-learning-dev"
   mart_database         = "dpc_dev_mart"
@@ -98,5 +99,18 @@ run "redshift_behind_variable" {
   assert {
     condition     = one(one(aws_quicksight_data_set.mart["redshift-kpi_monthly_facility_mdc"].physical_table_map).relational_table).schema == "mart" && one(one(aws_quicksight_data_set.mart["redshift-kpi_monthly_facility_mdc"].physical_table_map).relational_table).catalog == null
     error_message = "Redshift data sets read the published mart schema."
+  }
+}
+
+run "names_from_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "acme-dpc"
+  }
+
+  assert {
+    condition     = aws_quicksight_data_source.athena.data_source_id == "acme-dpc-dev-athena"
+    error_message = "QuickSight data sources are named from name_prefix."
   }
 }

@@ -3,6 +3,7 @@ mock_provider "aws" {
 }
 
 variables {
+  name_prefix             = "dpc-learning"
   environment             = "dev"
   vpc_id                  = "vpc-0123456789abcdef0"
   subnet_ids              = ["subnet-0a", "subnet-0c", "subnet-0d"]
@@ -54,4 +55,17 @@ run "needs_three_subnets" {
   }
 
   expect_failures = [var.subnet_ids]
+}
+
+run "names_from_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "acme-dpc"
+  }
+
+  assert {
+    condition     = aws_redshiftserverless_namespace.this.namespace_name == "acme-dpc-dev" && aws_redshiftserverless_workgroup.this.workgroup_name == "acme-dpc-dev"
+    error_message = "Namespace and workgroup are named from name_prefix."
+  }
 }

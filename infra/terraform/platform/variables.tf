@@ -1,3 +1,19 @@
+variable "environment" {
+  description = "Environment of this state (dev, prod): set in environments/<env>.tfvars beside the <env>.backend.hcl that holds its state."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,7}$", var.environment))
+    error_message = "environment must be 2–8 lower-case letters or digits, starting with a letter."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (<name_prefix>-<environment>…); the design's is dpc-learning, which the dpc CLI and docs assume."
+  type        = string
+  default     = "dpc-learning"
+}
+
 variable "region" {
   description = "AWS region of the environment."
   type        = string
@@ -37,11 +53,6 @@ variable "upload_source_cidrs" {
   type        = list(string)
 }
 
-variable "facility_codes" {
-  description = "Facility codes (9 digits) of the Glue partition projection."
-  type        = list(string)
-}
-
 variable "key_administrator_arns" {
   description = "IAM principals that administer the KMS key."
   type        = list(string)
@@ -70,6 +81,12 @@ variable "schedule_timezone" {
   description = "Time zone of the dispatch schedule."
   type        = string
   default     = "Asia/Tokyo"
+}
+
+variable "schedule_enabled" {
+  description = "Whether the dispatch schedule runs (false pauses dispatch, e.g. while the pseudonymisation key rotates)."
+  type        = bool
+  default     = true
 }
 
 variable "enable_s3_manifest_trigger" {
@@ -128,4 +145,50 @@ variable "build_lambda_package" {
   description = "Build the Lambda zip during apply."
   type        = bool
   default     = true
+}
+
+# Protection of stateful resources. The defaults protect: an environment opts out explicitly in its tfvars (dev
+# does, to tear down cleanly), and prod cannot (validated here, asserted by tests/prod.tftest.hcl).
+variable "deletion_protection" {
+  description = "Deletion protection of the deliveries table (the delivery registry and build lock)."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.deletion_protection || var.environment != "prod"
+    error_message = "prod keeps deletion_protection = true."
+  }
+}
+
+variable "force_destroy_buckets" {
+  description = "Let terraform destroy delete the data and artifacts buckets with their objects (teardown of a disposable environment)."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.force_destroy_buckets || var.environment != "prod"
+    error_message = "prod keeps force_destroy_buckets = false."
+  }
+}
+
+variable "force_destroy_workgroup" {
+  description = "Let terraform destroy delete the Athena workgroup with its saved queries."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.force_destroy_workgroup || var.environment != "prod"
+    error_message = "prod keeps force_destroy_workgroup = false."
+  }
+}
+
+variable "ecr_force_delete" {
+  description = "Let terraform destroy delete the runner's ECR repository with its images."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.ecr_force_delete || var.environment != "prod"
+    error_message = "prod keeps ecr_force_delete = false."
+  }
 }

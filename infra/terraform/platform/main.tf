@@ -1,15 +1,16 @@
-# dev: the whole platform for one environment (one AWS account per environment: role and alias
-# names are the design's, unique per account).
+# The whole platform for one environment. Every environment is this one composition with its own values and
+# state: infra/terraform/environments/<env>.tfvars and <env>.backend.hcl (docs/deploy.md § 2). One AWS account
+# per environment: role and alias names are the design's, unique per account.
 
 locals {
-  environment = "dev"
-  name        = "dpc-learning-${local.environment}"
+  environment = var.environment
+  name        = "${var.name_prefix}-${local.environment}"
 
   default_tags = {
     Project     = "dpc-learning"
     Environment = local.environment
     ManagedBy   = "terraform"
-    Repository  = "dpc-learning/infra/terraform/${local.environment}"
+    Repository  = "dpc-learning/infra/terraform/platform"
   }
 
   vpc_id     = data.aws_vpc.this.id
@@ -36,16 +37,18 @@ data "aws_subnets" "default_for_az" {
 module "foundation" {
   source = "../modules/foundation"
 
+  name_prefix            = var.name_prefix
   environment            = local.environment
   bucket_suffix          = var.bucket_suffix
   upload_source_cidrs    = var.upload_source_cidrs
   key_administrator_arns = var.key_administrator_arns
-  force_destroy_buckets  = true
+  force_destroy_buckets  = var.force_destroy_buckets
 }
 
 module "iam" {
   source = "../modules/iam"
 
+  name_prefix                     = var.name_prefix
   environment                     = local.environment
   kms_key_arn                     = module.foundation.kms_key_arn
   data_bucket_arn                 = module.foundation.data_bucket_arn
@@ -61,6 +64,7 @@ module "iam" {
 module "redshift" {
   source = "../modules/redshift"
 
+  name_prefix             = var.name_prefix
   environment             = local.environment
   vpc_id                  = local.vpc_id
   subnet_ids              = local.subnet_ids
@@ -73,17 +77,18 @@ module "redshift" {
 module "glue_athena" {
   source = "../modules/glue_athena"
 
+  name_prefix             = var.name_prefix
   environment             = local.environment
   data_bucket_name        = module.foundation.data_bucket_name
   artifacts_bucket_name   = module.foundation.artifacts_bucket_name
   kms_key_arn             = module.foundation.kms_key_arn
-  facility_codes          = var.facility_codes
-  force_destroy_workgroup = true
+  force_destroy_workgroup = var.force_destroy_workgroup
 }
 
 module "pipeline" {
   source = "../modules/pipeline"
 
+  name_prefix           = var.name_prefix
   environment           = local.environment
   vpc_id                = local.vpc_id
   vpc_cidr              = data.aws_vpc.this.cidr_block
@@ -111,17 +116,19 @@ module "pipeline" {
   runner_image_tag           = var.runner_image_tag
   schedule_expression        = var.schedule_expression
   schedule_timezone          = var.schedule_timezone
+  schedule_enabled           = var.schedule_enabled
   enable_s3_manifest_trigger = var.enable_s3_manifest_trigger
   notification_emails        = var.notification_emails
   monthly_budget_usd         = var.monthly_budget_usd
-  ecr_force_delete           = true
-  deletion_protection        = false
+  ecr_force_delete           = var.ecr_force_delete
+  deletion_protection        = var.deletion_protection
 }
 
 module "quicksight" {
   source = "../modules/quicksight"
   count  = var.enable_quicksight ? 1 : 0
 
+  name_prefix           = var.name_prefix
   environment           = local.environment
   athena_workgroup_name = module.glue_athena.athena_workgroup_name
   mart_database         = module.glue_athena.database_names["mart"]

@@ -1,4 +1,5 @@
-# terraform init -backend-config=backend.hcl   (append the bucket suffix to bucket if bootstrap used one)
+# State of dev: terraform -chdir=infra/terraform/platform init -reconfigure -backend-config=../environments/dev.backend.hcl
+# (append the bucket suffix to bucket if bootstrap used one; docs/decisions/0018).
 bucket         = "dpc-learning-tfstate"
 key            = "dev/terraform.tfstate"
 region         = "ap-northeast-1"

@@ -1,3 +1,6 @@
+# The platform with the dev values. Run with them (tests/python/test_terraform.py does):
+#   terraform test -var-file=../environments/dev.tfvars -filter=tests/dev.tftest.hcl
+
 mock_provider "aws" {
   source = "../tests/mocks"
 }
@@ -23,12 +26,26 @@ variables {
   build_lambda_package = false
 }
 
-run "plan_whole_root" {
+run "plan_dev_values" {
   command = plan
 
   assert {
+    condition     = var.environment == "dev" && output.environment == "dev"
+    error_message = "Run with -var-file=../environments/dev.tfvars."
+  }
+  assert {
     condition     = output.data_bucket == "dpc-learning-data-dev" && output.artifacts_bucket == "dpc-learning-artifacts-dev"
     error_message = "Bucket names per environment."
+  }
+  # dev.tfvars opts out of the protections explicitly, so the environment tears down cleanly.
+  assert {
+    condition = output.protection == {
+      deliveries_table_deletion_protection = false
+      buckets_force_destroy                = { data = true, artifacts = true }
+      athena_workgroup_force_destroy       = true
+      ecr_force_delete                     = true
+    }
+    error_message = "dev: no deletion protection, buckets, workgroup and ECR force-destroyed."
   }
 }
 
@@ -40,8 +57,8 @@ run "apply_whole_root_offline" {
     error_message = "Workgroups named per environment."
   }
   assert {
-    condition     = length(output.lambda_function_names) == 8 && output.lambda_function_names["dispatch"] == "dpc-dev-dispatch"
-    error_message = "All eight Lambdas deployed."
+    condition     = length(output.lambda_function_names) == 9 && output.lambda_function_names["dispatch"] == "dpc-dev-dispatch"
+    error_message = "All nine Lambdas deployed."
   }
   assert {
     condition     = output.quicksight_dataset_arns == {}
@@ -61,5 +78,20 @@ run "apply_with_quicksight_and_redshift_source" {
   assert {
     condition     = length(output.quicksight_dataset_arns) == 2 * length(jsondecode(file("../modules/quicksight/datasets.json")))
     error_message = "QuickSight datasets on Athena and Redshift."
+  }
+}
+
+# The modules take their names from the composition's name_prefix; none hard-codes the design's dpc-learning.
+run "names_follow_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "acme-dpc"
+  }
+
+  assert {
+    condition = (output.data_bucket == "acme-dpc-data-dev" && output.artifacts_bucket == "acme-dpc-artifacts-dev" &&
+    output.redshift_workgroup == "acme-dpc-dev" && output.athena_workgroup == "acme-dpc-dev")
+    error_message = "The modules name their resources from name_prefix (the pipeline and iam suites check theirs)."
   }
 }

@@ -1,4 +1,5 @@
-# terraform init -backend-config=backend.hcl   (append the bucket suffix to bucket if bootstrap used one)
+# State of prod: terraform -chdir=infra/terraform/platform init -reconfigure -backend-config=../environments/prod.backend.hcl
+# (append the bucket suffix to bucket if bootstrap used one; docs/decisions/0018).
 bucket         = "dpc-learning-tfstate"
 key            = "prod/terraform.tfstate"
 region         = "ap-northeast-1"

@@ -8,7 +8,8 @@ terraform {
     }
   }
 
-  # Partial configuration: terraform init -backend-config=backend.hcl (docs/decisions/0018).
+  # Partial configuration, one state per environment:
+  # terraform init -reconfigure -backend-config=../environments/<env>.backend.hcl (docs/decisions/0018).
   backend "s3" {}
 }
 

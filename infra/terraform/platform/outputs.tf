@@ -47,3 +47,18 @@ output "quicksight_dataset_arns" {
   description = "QuickSight dataset ARNs (empty unless enable_quicksight)."
   value       = try(module.quicksight[0].dataset_arns, {})
 }
+
+output "environment" {
+  description = "Environment of this state (from environments/<env>.tfvars)."
+  value       = local.environment
+}
+
+output "protection" {
+  description = "What terraform destroy meets, read from the resources: deletion protection of the deliveries table and force-destroy of the buckets, the Athena workgroup and the ECR repository (prod: protected, tests/prod.tftest.hcl)."
+  value = {
+    deliveries_table_deletion_protection = module.pipeline.deliveries_table_deletion_protection
+    buckets_force_destroy                = module.foundation.buckets_force_destroy
+    athena_workgroup_force_destroy       = module.glue_athena.athena_workgroup_force_destroy
+    ecr_force_delete                     = module.pipeline.ecr_force_delete
+  }
+}
