@@ -1,7 +1,7 @@
 {#-
   What a data test reads (dbt's get_where_subquery, overridden for every engine). As dbt's: the test's `where`
   config, if any. In addition, a column test on a row-level relation — a model or source with
-  meta: {test_scope: run_deliveries} (stage models and fct_billing_lines in dbt_project.yml, the raw and quarantine
+  meta: {test_scope: run_deliveries} (stage models in dbt_project.yml, fct_billing_lines in its config, the raw and quarantine
   sources in models/raw) — reads only the rows of the deliveries this run recomputed (delivery_predicate,
   macros/incremental/deliveries.sql) when the run is scoped to deliveries. Every other delivery's rows are the
   ones the run that built them tested, so adding a month does not re-check years of billing lines. A full build

@@ -16,6 +16,7 @@
         materialized='incremental',
         unique_key='stay_id',
         pre_hook="{{ replace_touched_rows('stays') }}",
+        dist='stay_id',
         on_schema_change='fail',
     )
 }}

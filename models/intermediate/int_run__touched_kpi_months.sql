@@ -4,6 +4,8 @@
   now, the month it was discharged in before a correction, and the months of the patient's earlier stays
   whose readmission flags the run may change.
 -#}
+{{ config(dist='all') -}}
+
 with versions as (
     select * from {{ ref('int_stays__delivery_versions') }}
 ),

@@ -5,6 +5,8 @@
   readmission flag of the patient's March stay, and a stay a corrected re-delivery dropped is found in the
   delivery's previous version and removed. Stay-level models delete and recompute these stays.
 -#}
+{{ config(dist='stay_id') -}}
+
 with versions as (
     select * from {{ ref('int_stays__delivery_versions') }}
 ),

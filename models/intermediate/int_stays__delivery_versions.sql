@@ -4,11 +4,21 @@
   Older versions are kept when a delivery is re-delivered (the incremental run inserts the new load next
   to them): they are the only record of a stay a corrected delivery dropped, and int_run__touched_stays
   needs them to recompute (or remove) such a stay. A full refresh keeps only the current versions.
-  unique_key and strategy are per engine in dbt_project.yml (a load replaces itself, older loads stay).
+  Older versions are kept: a load replaces only itself (delete+insert on a unique_key without the stay; where the
+  engine merges instead, on the full key, so that a retried load is idempotent). Laid out like the row-level
+  models: distributed by stay, sorted and partitioned by month where the engine has these.
 -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy='merge' if target.type == 'athena' else 'delete+insert',
+        unique_key=(
+            ['facility_code', 'yyyymm', 'load_id', 'stay_id'] if target.type == 'athena'
+            else ['facility_code', 'yyyymm', 'load_id']
+        ),
+        dist='stay_id',
+        sort=['yyyymm', 'facility_code'],
+        partitioned_by=['yyyymm'] if target.type == 'athena' else none,
         on_schema_change='fail',
     )
 }}

@@ -9,6 +9,7 @@
         materialized='incremental',
         unique_key='index_stay_id',
         pre_hook="{{ replace_touched_rows('stays', 'index_stay_id') }}",
+        dist='index_stay_id',
         on_schema_change='fail',
     )
 }}

@@ -1,4 +1,6 @@
 {#- Facilities: the facility master joined with what the deliveries show (months delivered, stays). -#}
+{{ config(dist='all') -}}
+
 with facilities as (
     select * from {{ ref('ref_facility') }}
 ),

@@ -1,4 +1,6 @@
 {#- The 18 major diagnostic categories (主要診断群, MDC). -#}
+{{ config(dist='all') -}}
+
 with mdc as (
     select * from {{ ref('ref_mdc') }}
 ),

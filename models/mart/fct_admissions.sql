@@ -4,6 +4,8 @@
         materialized='incremental',
         unique_key='stay_id',
         pre_hook="{{ replace_touched_rows('stays') }}",
+        dist='stay_id',
+        sort=['discharge_yyyymm', 'facility_code'],
         on_schema_change='fail',
     )
 }}

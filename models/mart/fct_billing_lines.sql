@@ -6,12 +6,18 @@
     ffs_equivalent_points  = 出来高換算, on item rows: 出来高実績点数 × 行為回数 (p187, p200 EF-21), items bundled into an
                              inpatient fee included (② = 1/2, p187–p189), 持参薬 (③ ≠ 0, p191) and acts in yen 0;
                              0 on act rows, so that no act counts twice
+  Row level like the stage models: its column tests read only the run's deliveries (meta test_scope); distributed
+  by stay, sorted and partitioned by month where the engine has these.
 -#}
 {{
     config(
         materialized='incremental',
         unique_key=['facility_code', 'yyyymm'],
         pre_hook="{{ replace_touched_rows('deliveries') }}",
+        meta={'test_scope': 'run_deliveries'},
+        dist='stay_id',
+        sort=['yyyymm', 'facility_code'],
+        partitioned_by=['yyyymm'] if target.type == 'athena' else none,
         on_schema_change='fail',
     )
 }}

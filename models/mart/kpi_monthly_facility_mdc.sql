@@ -7,6 +7,8 @@
         materialized='incremental',
         unique_key=['facility_code', 'discharge_yyyymm'],
         pre_hook="{{ replace_touched_rows('kpi_months') }}",
+        dist='all',
+        sort=['discharge_yyyymm', 'facility_code'],
         on_schema_change='fail',
     )
 }}

@@ -1,10 +1,12 @@
 {#- Outpatient EF itemised billing lines, typed. Column 3 carries the birth date in this file kind; the normaliser
-    reduced it to age_at_visit, and column 4 is the visit date. -#}
+    reduced it to age_at_visit, and column 4 is the visit date. Outpatient lines belong to no stay: they are
+    distributed evenly, not by stay_id as the other stage models. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['facility_code', 'yyyymm'],
         pre_hook="{{ replace_touched_rows('deliveries') }}",
+        dist='even',
         on_schema_change='fail',
     )
 }}

@@ -379,7 +379,7 @@ def test_report_charts_each_indicator_with_its_explanation(demo_build: Path) -> 
     """The report's Indicators section: a chart per indicator, per facility against the group, each with its
     plain-language explanation beside it, from the published tables only."""
     from dpc.report import read_report_data, render_report
-    from dpc.report_indicators import CASE_MIX_TEXT, CHARTS, PERIODS_TEXT
+    from dpc.report.indicators import CASE_MIX_TEXT, CHARTS, PERIODS_TEXT
 
     with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
         data = read_report_data(con)

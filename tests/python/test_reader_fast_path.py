@@ -1,4 +1,4 @@
-"""The readers' Arrow fast path (dpc.readers._read_tsv_fast) must give exactly what the line-by-line path gives.
+"""The readers' Arrow fast path (dpc.readers.read._read_tsv_fast) must give exactly what the line-by-line path gives.
 
 Every case reads the same bytes twice — as is, and with the fast path switched off — and compares the whole
 ReadResult: accepted rows, quarantined findings (line, column, reason, pseudonymised raw line), warnings and the
@@ -13,8 +13,8 @@ from collections.abc import Callable
 import pyarrow as pa
 import pytest
 
-from dpc import readers
 from dpc.generate import generate
+from dpc.readers import read as readers
 from dpc.steps.normalise import typed_table
 
 KEY = b"fast-path-test-key"

@@ -1,4 +1,4 @@
-"""The static KPI report (dpc/report.py): what it reads, how it shows suppressed cells, the optional Indicators
+"""The static KPI report (dpc/report/): what it reads, how it shows suppressed cells, the optional Indicators
 section, and the real page in headless chromium (charts render, no console errors, nothing fetched; screenshot)."""
 
 from __future__ import annotations

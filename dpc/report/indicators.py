@@ -1,25 +1,22 @@
-"""The charts of the report's Indicators section: each DPC indicator per facility against the group, with a
-short plain-language explanation beside its chart (docs/indicators.md has the full definitions).
+"""The Indicators section's charts: each DPC indicator per facility against the group, with the short
+plain-language explanation and formula shown beside its chart (docs/indicators.md has the full definitions).
 
-Reads only the published ``mart`` indicator tables (models/mart/indicators/), as the rest of the report does;
-a cell the mart suppresses is drawn as 秘匿, never recomputed. Tables or columns that are not published are
-left out, so the report works before and after the indicators land.
+The rows come from the published ``mart`` indicator tables (dpc/report/data.py reads them); a cell the mart
+suppresses is drawn as 秘匿, never recomputed. A chart whose table or column is not published is left out.
 
-    read_indicator_charts(con) -> data          # called by dpc.report.read_report_data
-    indicator_charts_html(data, facilities, mdc, figure_html) -> html   # called by dpc.report.render_report
+    indicator_charts(data, facilities, mdc, figure_html) -> [IndicatorView]   # rendered by dpc/report/render.py
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dpc.report import FONT, MART, SUPPRESSED, _esc, _mdc_names, _month, _number, _records, _tables
+from dpc.report.common import FONT, SUPPRESSED, mdc_names, month_label, number
 
 FigureHtml = Callable[[go.Figure, str], str]
 
@@ -124,60 +121,6 @@ CASE_MIX_TEXT = (
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Reading
-# ---------------------------------------------------------------------------------------------------------------
-def _published_rows(
-    con: duckdb.DuckDBPyConnection, published: set[str], table: str, wanted: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The wanted columns the published table has, ordered by its grain; [] without the table or its keys."""
-    if table not in published:
-        return []
-    have = {
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-            [MART, table],
-        ).fetchall()
-    }
-    if not {"facility_code", "is_suppressed"} <= have:
-        return []
-    columns = [c for c in wanted if c in have]
-    order = ", ".join(str(i + 1) for i in range(min(3, len(columns))))
-    return _records(con, f'select {", ".join(columns)} from {MART}."{table}" order by {order}')
-
-
-def read_indicator_charts(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
-    published = _tables(con, MART)
-    return {
-        "fiscal_year": _published_rows(
-            con,
-            published,
-            "ind_facility_fiscal_year",
-            ["facility_code", "fiscal_year", "is_suppressed", *(c.column for c in CHARTS)],
-        ),
-        "periods": _published_rows(
-            con,
-            published,
-            "kpi_points_per_day_by_period",
-            [
-                "facility_code",
-                "fiscal_year",
-                "billing_period",
-                "billing_period_name",
-                "is_suppressed",
-                "points_per_day",
-            ],
-        ),
-        "case_mix": _published_rows(
-            con,
-            published,
-            "kpi_case_mix_monthly",
-            ["facility_code", "discharge_yyyymm", "mdc_code", "is_suppressed", "case_mix_index"],
-        ),
-    }
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # Charts
 # ---------------------------------------------------------------------------------------------------------------
 def _layout(fig: go.Figure, height: int) -> go.Figure:
@@ -200,7 +143,7 @@ def indicator_figure(chart: IndicatorChart, rows: list[dict[str, Any]], names: d
     cell = {(r["facility_code"], r["fiscal_year"]): r for r in rows}
     fig = go.Figure()
     for year in years:
-        values = [_number(cell[(f, year)][chart.column]) if (f, year) in cell else None for f in facilities]
+        values = [number(cell[(f, year)][chart.column]) if (f, year) in cell else None for f in facilities]
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -227,7 +170,7 @@ def indicator_figure(chart: IndicatorChart, rows: list[dict[str, Any]], names: d
                     hovertemplate=f"{SUPPRESSED} suppressed (fewer stays than the disclosure threshold)<extra></extra>",
                 )
             )
-    latest = [_number(cell[(f, years[-1])][chart.column]) for f in facilities if (f, years[-1]) in cell]
+    latest = [number(cell[(f, years[-1])][chart.column]) for f in facilities if (f, years[-1]) in cell]
     shown = [v for v in latest if v is not None]
     if shown:
         fig.add_hline(
@@ -260,7 +203,7 @@ def periods_figure(rows: list[dict[str, Any]], names: dict[str, str]) -> go.Figu
     fig = go.Figure()
     for facility in sorted({r["facility_code"] for r in latest}):
         cell = {r["billing_period_name"]: r for r in latest if r["facility_code"] == facility}
-        values = [_number(cell[p]["points_per_day"]) if p in cell else None for p in periods]
+        values = [number(cell[p]["points_per_day"]) if p in cell else None for p in periods]
         fig.add_trace(
             go.Bar(
                 x=periods,
@@ -294,9 +237,9 @@ def case_mix_figure(rows: list[dict[str, Any]], names: dict[str, str], mdc: dict
     for i, facility in enumerate(facilities):
         cell = {(r["mdc_code"], r["discharge_yyyymm"]): r for r in rows if r["facility_code"] == facility}
         codes = sorted({c for c, _ in cell})
-        y = [f"{c} {_mdc_names(c, mdc)[0]}" for c in codes]
-        x = [_month(m) for m in months]
-        values = [[_number(cell[(c, m)]["case_mix_index"]) if (c, m) in cell else None for m in months] for c in codes]
+        y = [f"{c} {mdc_names(c, mdc)[0]}" for c in codes]
+        x = [month_label(m) for m in months]
+        values = [[number(cell[(c, m)]["case_mix_index"]) if (c, m) in cell else None for m in months] for c in codes]
         mask = [[1 if (c, m) in cell and cell[(c, m)]["is_suppressed"] else None for m in months] for c in codes]
         fig.add_trace(
             go.Heatmap(
@@ -340,36 +283,31 @@ def case_mix_figure(rows: list[dict[str, Any]], names: dict[str, str], mdc: dict
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# HTML
+# The section's charts, each with its explanation (templates/indicators.html.j2 lays them out)
 # ---------------------------------------------------------------------------------------------------------------
-def _beside(figure: str, title: str, text: str, formula: str = "") -> str:
-    """A chart with its explanation beside it (wrapping below on narrow screens). The explanation comes first in
-    the markup (shown second through CSS order) so that the row already has its final width when plotly draws."""
-    note = f'<p class="note">{_esc(formula)}</p>' if formula else ""
-    return (
-        '<div class="indicator-chart" style="display:flex;flex-wrap:wrap;gap:16px;align-items:center;'
-        'margin:12px 0;border-top:1px solid #eee;padding-top:8px">'
-        '<div class="indicator-explanation" style="order:2;flex:1 1 260px;max-width:420px">'
-        f"<h4>{_esc(title)}</h4><p>{_esc(text)}</p>{note}</div>"
-        f'<div style="order:1;flex:3 1 560px;min-width:0">{figure}</div></div>'
-    )
+@dataclass(frozen=True)
+class IndicatorView:
+    figure: str  # the chart's HTML, from figure_html
+    title: str
+    text: str
+    formula: str = ""
 
 
-def indicator_charts_html(
+def indicator_charts(
     data: dict[str, list[dict[str, Any]]],
     facilities: list[dict[str, Any]],
     mdc: dict[str, Any],
     figure_html: FigureHtml,
-) -> str:
-    """Every indicator chart the published tables allow, each with its explanation; '' when there are none."""
+) -> list[IndicatorView]:
+    """Every indicator chart the published tables allow, each with its explanation; [] when there are none."""
     names = {f["facility_code"]: f["facility_name_ja"] for f in facilities}
-    parts = []
+    views = []
     fiscal_year = data.get("fiscal_year") or []
     for chart in CHARTS:
         if fiscal_year and chart.column in fiscal_year[0]:
             fig = indicator_figure(chart, fiscal_year, names)
-            parts.append(
-                _beside(
+            views.append(
+                IndicatorView(
                     figure_html(fig, f"chart-ind-{chart.column}"),
                     f"{chart.ja} {chart.en}",
                     chart.explanation,
@@ -378,8 +316,8 @@ def indicator_charts_html(
             )
     periods = data.get("periods") or []
     if periods and "points_per_day" in periods[0]:
-        parts.append(
-            _beside(
+        views.append(
+            IndicatorView(
                 figure_html(periods_figure(periods, names), "chart-ind-points-per-day-by-period"),
                 "入院期間別 1日当たり点数 Points per day by billing period",
                 PERIODS_TEXT,
@@ -388,18 +326,12 @@ def indicator_charts_html(
         )
     case_mix = data.get("case_mix") or []
     if case_mix and "case_mix_index" in case_mix[0]:
-        parts.append(
-            _beside(
+        views.append(
+            IndicatorView(
                 figure_html(case_mix_figure(case_mix, names, mdc), "chart-ind-case-mix"),
                 "ケースミックス指数 Case-mix index",
                 CASE_MIX_TEXT,
                 "mean over the 包括 stays of (the code's points for a stay of 入院日Ⅱ days ÷ the mean over all 包括 codes)",
             )
         )
-    if not parts:
-        return ""
-    return (
-        '<p class="note">Each chart compares the facilities of this report (the group) with each other and, for '
-        "the indices, with the national average; the explanation is beside each chart. Definitions: "
-        "docs/indicators.md and the docs site.</p>" + "".join(parts)
-    )
+    return views
