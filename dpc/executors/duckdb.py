@@ -124,7 +124,7 @@ class DuckDBExecutor:
         ).fetchall()
 
     def latest_load(self, facility_code: str, yyyymm: int) -> PreviousLoad | None:
-        self.ensure_raw_tables()
+        self._ensure_load_history()
         row = self.con.execute(
             "select load_id, manifest_sha256, loaded_at from dq.load_history where facility_code = ? and yyyymm = ? "
             "order by loaded_at desc, load_id desc limit 1",
@@ -141,7 +141,7 @@ class DuckDBExecutor:
         ).fetchone()
         if last is None or not self.catalog(PUBLISHED_SCHEMA):
             return None
-        self.ensure_raw_tables()
+        self._ensure_load_history()
         rows = self.con.execute(
             "select distinct facility_code, yyyymm from dq.load_history where loaded_at >= ?", [last[0]]
         ).fetchall()
@@ -152,10 +152,13 @@ class DuckDBExecutor:
     def ensure_raw_tables(self) -> None:
         """Every source relation exists: the load history, and each raw/quarantine relation as a view over the
         recorded loads' files (an empty table before any). Writes only what is missing or stale."""
+        self._ensure_load_history()
+        self._point_raw_relations()
+
+    def _ensure_load_history(self) -> None:
         for schema in ("raw", "dq"):
             self.con.execute(f"create schema if not exists {schema}")  # of an existing one: writes nothing
         self.con.execute(LOAD_HISTORY_DDL)
-        self._point_raw_relations()
 
     def load(self, plans: Sequence[LoadPlan]) -> dict[tuple[str, int], dict[str, int]]:
         """Record the loads and re-point the raw views to them, in ONE transaction; rows per kind per delivery."""
