@@ -12,6 +12,7 @@ from dpc.layouts import Layout, pid_index
 from dpc.readers.findings import Finding
 
 _TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
+_SHORT_CODE = 5  # a field this short is a code (sex, category, item number), never an identifier
 
 
 @dataclass
@@ -46,6 +47,13 @@ class ReadContext:
         idx = pid_index(layout)
         if len(fields) <= idx:
             return _TEN_DIGITS.sub("##########", line_text) if self.key is not None else line_text
+        if self.key is not None and len(fields) != len(layout.columns):
+            # a line without the layout's columns: which field holds what is unknown (an ID may have shifted into
+            # any of them), so only empty fields and short codes are shown; the line number locates it
+            shown = [f if len(f.strip()) <= _SHORT_CODE else "***" for f in fields]
+            if re.fullmatch(r"\d{10}", fields[idx].strip()):
+                shown[idx] = _pseudonym_for_quarantine(self, fields[idx])
+            return layout.delimiter.join(shown)
         # direct identifiers and birth dates (p154; docs/decisions/0003) are never shown, nor 様式1's A000010
         # 生年月日 and 郵便番号 (payloads 1 and 3, p21)
         direct = [i for i, c in enumerate(layout.columns) if c.type == "direct" or c.partial_date]

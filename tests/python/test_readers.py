@@ -376,3 +376,19 @@ def test_old_fixed_width_d_record_is_read_and_its_quarantine_line_pseudonymised(
     [f] = r.quarantined
     pid = rows[1][LAYOUTS["D"].names.index("data_id")]
     assert pid not in f.raw_line and patient_key(F.FACILITY, pid, b"k" * 32) in f.raw_line
+
+
+def test_a_shifted_line_in_quarantine_shows_no_identifier_in_any_column() -> None:
+    """A line with one column too many (an ID shifted out of its place, here an alphanumeric one the 10-digit rule
+    would not catch): quarantined with only empty fields, short codes and the pseudonym shown (issue 25, item 2)."""
+    rows = F.rows("EFn")
+    names = LAYOUTS["EFn"].names
+    shifted = list(rows[0])
+    shifted.insert(names.index("data_id"), "AB12345678")  # a hospital's own alphanumeric number, one column early
+    lines = [shifted] + rows[1:]
+    data = ("\r\n".join("\t".join(r) for r in [F.header("EFn"), *lines]) + "\r\n").encode("cp932")
+    r = read("EFn", data, key=b"k" * 32, expected_facility=F.FACILITY)
+    [f] = r.quarantined
+    assert f.reason_code == "wrong_column_count"
+    assert "AB12345678" not in f.raw_line and rows[0][names.index("data_id")] not in f.raw_line
+    assert all(len(v) <= 5 or v == "***" or len(v) == 64 for v in f.raw_line.split("\t")), f.raw_line
