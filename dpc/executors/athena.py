@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from dpc.errors import StatementFailed
-from dpc.executors.sql import check_delivery, identifier, key_predicate, literal
+from dpc.executors.sql import check_delivery, identifier, literal, replace_statements
 from dpc.steps import publish as publish_rule
 from dpc.steps.load import LoadPlan, PreviousLoad
 from dpc.steps.publish import PublishPlan, TablePublish
@@ -46,15 +46,7 @@ def table_statements(plan: TablePublish, *, mart: str, build: str, location: str
             f"create table {published} with (table_type = 'ICEBERG', is_external = false, "
             f"location = {literal(location.rstrip('/') + '/' + name + '/')}) as select {cols} from {source}",
         ]
-    if plan.mode == publish_rule.WHOLE:
-        return [f"delete from {published}", f"insert into {published} ({cols}) select {cols} from {source}"]
-    where = key_predicate(plan.key_columns, plan.keys)
-    if plan.mode == publish_rule.FACILITIES:
-        where = f"not ({where})"
-    return [
-        f"delete from {published} where {where}",
-        f"insert into {published} ({cols}) select {cols} from {source} where {where}",
-    ]
+    return replace_statements(plan, published, source)
 
 
 def publish_statements(plan: PublishPlan, *, mart: str, build: str, log_table: str, location: str) -> list[str]:

@@ -162,7 +162,7 @@ class DuckDBExecutor:
 
     def load(self, plans: Sequence[LoadPlan]) -> dict[tuple[str, int], dict[str, int]]:
         """Record the loads and re-point the raw views to them, in ONE transaction; rows per kind per delivery."""
-        self.ensure_raw_tables()
+        self._ensure_load_history()
         columns = load_rule.LOAD_HISTORY_COLUMNS
         insert = f"insert into dq.load_history ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})"
         self.con.execute("begin transaction")

@@ -26,7 +26,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dpc.errors import StatementFailed, StepInputError
-from dpc.executors.sql import check_delivery, check_facility, identifier, key_predicate, literal
+from dpc.executors.sql import (
+    check_delivery,
+    check_facility,
+    identifier,
+    key_predicate,
+    literal,
+    replace_statements,
+)
 from dpc.steps import export as export_rule
 from dpc.steps import publish as publish_rule
 from dpc.steps.export import ExportPlan
@@ -135,23 +142,15 @@ def _table_statements(plan: TablePublish) -> list[str]:
     published, build = f"{PUBLISHED_SCHEMA}.{name}", f"{BUILD_SCHEMA}.{name}"
     if plan.mode == publish_rule.KEPT:
         return []
-    if plan.mode == publish_rule.WHOLE and not plan.recreate:  # same columns: the table (and its grants) stays
-        return [f"delete from {published}", f"insert into {published} ({cols}) select {cols} from {build}"]
-    if plan.mode == publish_rule.WHOLE:
+    if plan.mode == publish_rule.WHOLE and plan.recreate:
         return [
             f"drop table if exists {published}",
             f"create table {published} (like {build})",
             f"insert into {published} ({cols}) select {cols} from {build}",
         ]
-    where = key_predicate(plan.key_columns, plan.keys)
-    if plan.mode == publish_rule.FACILITIES:
-        where = f"not ({where})"
-    create = [f"create table if not exists {published} (like {build})"] if not plan.exists else []
-    return [
-        *create,
-        f"delete from {published} where {where}",
-        f"insert into {published} ({cols}) select {cols} from {build} where {where}",
-    ]
+    # same columns: the table (and its grants) stays
+    create = [] if plan.exists else [f"create table if not exists {published} (like {build})"]
+    return [*create, *replace_statements(plan, published, build)]
 
 
 PUBLISH_LOG_DDL = (

@@ -8,6 +8,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from dpc.steps import publish as publish_rule
+from dpc.steps.publish import TablePublish
+
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _FACILITY = re.compile(r"^\d{9}$")
 
@@ -57,3 +60,19 @@ def key_predicate(key_columns: Sequence[str], keys: Iterable[Sequence[Any]]) -> 
             check_facility(key[columns.index("facility_code")])
         terms.append("(" + " and ".join(f"{c} = {literal(v)}" for c, v in zip(columns, key, strict=True)) + ")")
     return " or ".join(terms) if terms else "false"
+
+
+def replace_statements(plan: TablePublish, published: str, source: str) -> list[str]:
+    """DELETE then INSERT … SELECT of the rows a publication's table plan replaces — its keys, every facility but
+    the held-back ones, or every row — in SQL that Redshift and Athena read alike. A table to re-create, or kept,
+    is the caller's (their DDL differs)."""
+    cols = ", ".join(identifier(c) for c in plan.columns)
+    if plan.mode == publish_rule.WHOLE:
+        return [f"delete from {published}", f"insert into {published} ({cols}) select {cols} from {source}"]
+    where = key_predicate(plan.key_columns, plan.keys)
+    if plan.mode == publish_rule.FACILITIES:
+        where = f"not ({where})"
+    return [
+        f"delete from {published} where {where}",
+        f"insert into {published} ({cols}) select {cols} from {source} where {where}",
+    ]
