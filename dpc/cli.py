@@ -68,17 +68,20 @@ def _cmd_inspect(a: argparse.Namespace) -> int:
 def _cmd_validate(a: argparse.Namespace) -> int:
     from dpc.steps.validate import find_deliveries, misplaced, validate_delivery
     from dpc.storage import LocalStorage
+    from dpc.terminal import printable
 
     storage = LocalStorage(Path(a.lake))
     worst = 0
     for key in misplaced(storage):
-        print(f"{key}: belongs to no delivery (raw/yyyymm=YYYYMM/facility=NNNNNNNNN/<file>)", file=sys.stderr)
+        print(
+            f"{printable(key)}: belongs to no delivery (raw/yyyymm=YYYYMM/facility=NNNNNNNNN/<file>)", file=sys.stderr
+        )
         worst = 2
     for facility, yyyymm in find_deliveries(storage):
         report = validate_delivery(storage, facility, yyyymm)
         print(f"{facility} {yyyymm}: {'ok' if report.ok else 'REJECTED'}")
         for f in report.findings:
-            print(f"  {f['file']}:{f.get('line') or ''}: {f['reason']}", file=sys.stderr)
+            print(printable(f"  {f['file']}:{f.get('line') or ''}: {f['reason']}"), file=sys.stderr)
         worst = worst if report.ok else 2
     return worst
 

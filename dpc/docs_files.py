@@ -79,7 +79,7 @@ def _kind_section(layout: Layout) -> list[str]:
         ref = " ".join(x for x in (c.de, f"p{c.page}" if c.page else "") if x)
         typ = _TYPE[c.type] + (", unknown parts as 0" if c.partial_date else "")
         out.append(
-            f"| {i} | {c.ja}{other} | {name} | {c.width} | {typ} | {'○' if c.required else ''} | "
+            f"| {i} | {c.ja}{other} | {name} | {'可変長' if c.variable else c.width} | {typ} | {'○' if c.required else ''} | "
             f"{_codes_cell(c.codes)} | {ref} |"
         )
     return out + [""]
@@ -99,6 +99,14 @@ def render() -> str:
         "- A title row is recognised by structure — its first field is a form of 施設コード and its column count fits",
         "  the kind — never by exact wording: another wording is a `title_wording` warning naming the column.",
         "- Empty fields and the literal `NULL` in any case (p228 prints `NULL`, p215 `Null`) are read as empty.",
+        "- Widths are the specification's, in cp932 bytes whichever encoding the file came in (full-width and kanji",
+        "  characters count 2, ASCII and half-width katakana 1). A longer value, or one holding a control character",
+        "  (NUL, C0 — tab included —, DEL, C1), quarantines its row (and its unit) in a key, required or",
+        "  データ識別番号 column (`value_too_wide`, `control_character`) and is nulled with a finding elsewhere",
+        "  (`field_too_wide`, `field_control_character`; docs/decisions/0025). Fields marked 可変長 (様式1 ペイロード9",
+        "  p20, H ペイロード19–20 p146) have no width; they are bounded only by what every engine stores (65535 UTF-8",
+        "  bytes). Neither the value nor a control character reaches stage, a reason or the terminal; a quarantined",
+        "  line keeps at most 256 characters of a field, control characters escaped (`\\x00`).",
         "- Birth dates may have unknown parts written as 0 (`19710000`, `19710500`; `00000000` when the year is",
         "  unknown: p42, p154, p201); such a date gives no exact age.",
         "- 外来EF `SY` (傷病名) rows carry 外来受診年月日 `yyyymm00` and a 診療開始日 that may be earlier than the month",

@@ -1,7 +1,8 @@
 """``dpc inspect PATH… [--json]``: what a delivered file is, without loading anything (issue 7 item 2).
 
 Uses the same reader as the normaliser (:func:`dpc.readers.read_delivered_file`), so the accepted,
-quarantined and warning counts are exactly what loading the file would give. Raw lines are never printed.
+quarantined and warning counts are exactly what loading the file would give. Raw lines are never printed; what is
+printed (paths, reasons) goes through the terminal sanitiser (:mod:`dpc.terminal`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from dpc.readers import FileRejected, ReadResult, read_delivered_file, reject_if_nothing_accepted
+from dpc.terminal import printable, printable_json
 
 FIRST_LINES = 5
 
@@ -98,7 +100,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
         "fields_nulled",
         "warnings",
     )
-    cells = [[str(r.get(c, "")) if r.get(c) is not None else "" for c in cols] for r in rows]
+    cells = [[printable(r.get(c, "")) if r.get(c) is not None else "" for c in cols] for r in rows]
     widths = [max([len(c)] + [len(x[i]) for x in cells]) for i, c in enumerate(cols)]
     out = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
     out += ["  ".join(v.ljust(w) for v, w in zip(x, widths, strict=True)) for x in cells]
@@ -109,7 +111,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
         ):
             for reason, n in r[counts].items():
                 first = ", ".join(map(str, r[lines][reason]))
-                out.append(f"{r['path']}: {title} {reason}: {n} (first lines {first})")
+                out.append(f"{printable(r['path'])}: {title} {reason}: {n} (first lines {first})")
     return "\n".join(out)
 
 
@@ -122,14 +124,14 @@ def main_inspect(paths: list[str], as_json: bool) -> int:
             results.append(inspect_file(path))
         except FileRejected as exc:
             code = 2
-            print(f"rejected: {exc}", file=sys.stderr)
+            print(f"rejected: {printable(exc)}", file=sys.stderr)
             results.append({"path": path, "rejected": str(exc)})
         except OSError as exc:
             code = 2
-            print(f"cannot read {path}: {exc}", file=sys.stderr)
+            print(f"cannot read {printable(path)}: {printable(exc)}", file=sys.stderr)
             results.append({"path": path, "rejected": str(exc)})
     if as_json:
-        print(json.dumps(results, ensure_ascii=False, indent=2))
+        print(printable_json(json.dumps(results, ensure_ascii=False, indent=2)))
     else:
         ok = [r for r in results if "rejected" not in r]
         if ok:

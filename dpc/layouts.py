@@ -6,7 +6,13 @@ generator, the docs (``docs/files.md``) and the tests all read this one table (d
 
 A column has the Japanese name the specification prints (the canonical title-row wording), other wordings
 real exports use, an English snake_case name (used in the normalised Parquet and in every dbt model), a width
-in cp932 bytes (the fixed-width EF/D records are sliced by it; wider values are a warning) and a type:
+in cp932 bytes and a type. The width is the specification's (its 桁数 column: EF/D p197–200, K p154, 様式4 p140,
+the header parts of 様式1 p20 and H p146; where a table prints none, the comment beside the column says where the
+bound comes from). The fixed-width EF/D records are sliced by it, and a longer value — counted in cp932 bytes,
+whichever encoding the file came in — is a finding (``value_too_wide``/``field_too_wide``,
+``dpc/readers/row_checks.py``), except in the fields the specification marks 可変長 (``variable``: 様式1
+ペイロード9 p20, H ペイロード19–20 p146), which are bounded only by what every engine can store
+(``VARIABLE_MAX_BYTES``). The types:
 
 - ``str``      text, kept as delivered (trailing spaces trimmed, leading kept for insurer numbers)
 - ``code``     digits kept as text because leading zeros matter (施設コード, 順序番号 …)
@@ -48,6 +54,7 @@ class Column:
     de: str = ""  # the specification's data-element number (EF-9, D-30 …)
     partial_date: bool = False  # a birth date: unknown parts written as 0 (19710000, 00000000; p42, p154)
     key: bool = False  # part of the unit's key: a fault here quarantines the whole 様式1 form / EF act
+    variable: bool = False  # 可変長 (p20, p146): no width finding; bounded by VARIABLE_MAX_BYTES only
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,10 @@ def _c(
     de: str = "",
     partial_date: bool = False,
     key: bool = False,
+    variable: bool = False,
 ) -> Column:
     assert type_ in COLUMN_TYPES, type_
-    return Column(ja, name, width, type_, required, old, codes, page, de, partial_date, key)
+    return Column(ja, name, width, type_, required, old, codes, page, de, partial_date, key, variable)
 
 
 # The header part of EF/D records (E-1…E-6, F-1…F-7, D-1…D-6; p197–200): the unit of an act
@@ -237,7 +245,12 @@ _D_COLUMNS = (
     _c("医療機関別係数", "hospital_coefficient", 6, "decimal", old=("医療機関係数",), page=199, de="D-30"),
 )
 
-# 様式1 (p19–20): header part + payload part; one form = every record with the same header part
+# 様式1 (p19–20): header part + payload part; one form = every record with the same header part.
+# Widths: p20 prints the header part's digits (施設コード 9, データ識別番号 10, 入院年月日 8) and its codes (回数管理番号,
+# 統括診療情報番号: one character each; コード: 7 characters, p21–38; バージョン: 8 digits, p20). It prints no width for
+# 連番 (at most 12 in this edition's items, p21–38: 2 digits) or ペイロード1–8: every item puts a code, a date, a
+# number or a positional string of at most 18 characters there (p21–38), so 40 bytes bounds them with room.
+# ペイロード9 is 可変長文字列 (p20): free text (自由記載欄 全角100文字以内, p23), no width finding.
 _FF1_COLUMNS = (
     _c("施設コード", "facility_code", 9, "code", True, page=20, key=True),
     _c("データ識別番号", "data_id", 10, "pid", True, ("データ識別番", "ﾃﾞｰﾀ識別番号"), page=20, key=True),
@@ -257,12 +270,13 @@ _FF1_COLUMNS = (
             if i in (1, 2, 9)
             else (),
             page=20,
+            variable=i == 9,
         )
         for i in range(1, 10)
     ),
 )
 
-# 様式4 (p140): one record per discharge, no title row
+# 様式4 (p140): one record per discharge, no title row; p140 gives each field's digits (9, 10, 8, 8, one code digit)
 _FF4_COLUMNS = (
     _c("施設コード", "facility_code", 9, "code", True, page=140),
     _c("データ識別番号", "data_id", 10, "pid", True, page=140),
@@ -284,6 +298,7 @@ _FF4_COLUMNS = (
 H_PAYLOADS = 20
 _H_COLUMNS = (
     _c("施設コード", "facility_code", 9, "code", True, page=146),
+    # p146 prints no width for 病棟コード (病院独自コード); it is the same code as EF's, 10 wide (p197 E-22, p200 EF-28)
     _c("病棟コード", "ward_code", 10, "str", True, page=146),
     _c("データ識別番号", "data_id", 10, "pid", True, page=146),
     _c("退院年月日", "discharge_date", 8, "date", True, page=146),
@@ -292,11 +307,17 @@ _H_COLUMNS = (
     _c("コード", "item_code", 7, "str", True, page=146),
     _c("バージョン", "version", 8, "code", True, page=146),
     _c("連番", "seq", 2, "int", True, page=146),
-    # ペイロード19 and 20 are variable-length text (p146); the others hold short codes (p148–152)
-    *(_c(f"ペイロード{i}", f"payload_{i}", 254 if i >= 19 else 40, "str", page=146) for i in range(1, H_PAYLOADS + 1)),
+    # ペイロード19 and 20 are 可変長文字列 (p146): no width finding. p146 prints no width for ペイロード1–18; they hold
+    # short codes and numbers (p148–152), bounded here by 40 bytes as 様式1's; コード 7 (ASS0010 …), 連番 as 様式1's
+    *(
+        _c(f"ペイロード{i}", f"payload_{i}", 254 if i >= 19 else 40, "str", page=146, variable=i >= 19)
+        for i in range(1, H_PAYLOADS + 1)
+    ),
 )
 
 # K生成用データ (p154–155): comma-separated, no quotes, Shift_JIS, no title row; 枝番 may be omitted.
+# Widths (p154): 施設コード 9, データ識別番号 10, dates yyyymmdd, 実施年月 yyyymm, カナ氏名 at most 80 characters
+# (full width allowed, 注1: 160 cp932 bytes), 性別 1, 保険者番号 8, 被保険者記号・番号 at most 38 bytes, 枝番 at most 2.
 # カナ氏名 and the insurance numbers are direct identifiers: they never leave the normaliser.
 _K_COLUMNS = (
     _c("施設コード", "facility_code", 9, "code", True, page=154),
@@ -397,6 +418,10 @@ LINEAGE_COLUMNS: tuple[str, ...] = ("yyyymm", "source_file", "line_number", "loa
 # Code lists checked as a warning only: hospitals may add their own 診療科 (p53), and the specification allows
 # any two digits as レセプト科区分 on an outpatient SY row whose department is not known (p202 Q&A).
 WARN_ONLY_LISTS: frozenset[str] = frozenset({"department", "receipt_department"})
+
+# A variable-length field (可変長, p20, p146) has no width in the specification; its bound is what every engine can
+# store in one text value (Redshift VARCHAR(65535) is counted in UTF-8 bytes; infra/scripts/redshift_tables.py).
+VARIABLE_MAX_BYTES = 65535
 
 # The old fixed-width D record had a 7-byte 医療機関係数; read either length (docs/files.md).
 LEGACY_WIDTHS: dict[str, dict[str, int]] = {"D": {"hospital_coefficient": 7}}

@@ -37,6 +37,7 @@ import duckdb
 import yaml
 
 from dpc import duck, paths
+from dpc.terminal import printable  # the one sanitiser for terminal output (dpc inspect, dpc validate use it too)
 
 LEARNER_ENV = "DPC_LEARNER"
 EXERCISES_ENV = "DPC_EXERCISES_DIR"
@@ -448,11 +449,6 @@ def width(text: str) -> int:
 
 def pad(text: str, columns: int) -> str:
     return text + " " * max(0, columns - width(text))
-
-
-def printable(value: object) -> str:
-    """A value as text safe for a terminal: control characters (escape sequences, NUL, newlines) shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
 
 
 def format_table(columns: list[str], rows: list[tuple[Any, ...]], limit: int = 50) -> str:

@@ -77,24 +77,6 @@ def file_warnings(ctx: ReadContext, accepted: pa.Table, raw_lines: list[bytes]) 
     out: list[Finding] = []
     if accepted.num_rows == 0:
         return out
-    for c in ctx.layout.columns:
-        longest = pc.max(pc.binary_length(accepted[c.name])).as_py()
-        if longest is None or longest <= c.width:
-            continue  # no value has more bytes, so none has more characters, than the width (cheap: offsets only)
-        too_wide = pc.greater(pc.utf8_length(accepted[c.name]), c.width)
-        if pc.any(too_wide).as_py():
-            idx = pc.indices_nonzero(too_wide).to_pylist()
-            for i in idx:
-                v = accepted[c.name][i].as_py()
-                out.append(
-                    Finding(
-                        accepted["line_number"][i].as_py(),
-                        c.name,
-                        "value_too_wide",
-                        f"{c.ja} has {len(v)} characters, the layout allows {c.width}",
-                        "",
-                    )
-                )
     if not ctx.final_newline and raw_lines:
         last = ctx.n_lines
         if pc.any(pc.equal(accepted["line_number"], last)).as_py():

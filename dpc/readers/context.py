@@ -1,7 +1,8 @@
 """The state of one file being read, which every step shares (layout, delivery, key, lines, what was found so
 far), and the text a quarantined line keeps: データ識別番号 pseudonymised with the key (masked without the
-delivery's facility), direct identifiers and birth dates masked, other 10-digit numbers masked
-(docs/decisions/0003). Without a key (``dpc inspect`` on a local file) lines stay verbatim and are never stored."""
+delivery's facility), direct identifiers, birth dates, postal codes and insurer numbers masked, other 10-digit
+numbers masked (docs/decisions/0003), control characters escaped and long fields cut. Without a key (``dpc inspect``
+on a local file) identifiers other than データ識別番号 are still masked; such lines are never stored."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from dpc.readers.findings import Finding
 
 _TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
 _SHORT_CODE = 5  # a field this short is a code (sex, category, item number), never an identifier
+_SHOWN = 256  # characters of one field a quarantined line keeps (the widest fixed field is 254 bytes, p197)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DIGIT_RUN = re.compile(r"\d{6,}")
 
 
 @dataclass
@@ -31,6 +35,9 @@ class ReadContext:
     raw_lines: list[bytes] = field(default_factory=list)
     codec: str = "utf-8"
     widths: list[int] | None = None  # set when the file is fixed-width
+    # whether any field may hold a control character (sniff.may_hold_controls): when not, the per-column search
+    # is skipped
+    controls_possible: bool = True
 
     def raw_of(self, line: int) -> str:
         """The quarantine text of physical line ``line`` (1-based)."""
@@ -41,51 +48,91 @@ class ReadContext:
 
     def raw(self, line_text: str) -> str:
         """The line for quarantine: データ識別番号 pseudonymised when a key is given, direct identifiers (K生成用データ's
-        names and insurance numbers, p154) always masked, other 10-digit numbers masked."""
+        names and insurance numbers, p154), birth dates and EF/D 保険者番号 always masked, other 10-digit numbers
+        masked; control characters escaped and long fields cut (:func:`bounded`)."""
         layout = self.layout
-        fields = line_text.split(layout.delimiter)
+        fields = line_text.split(layout.delimiter, len(layout.columns) + 1)
         idx = pid_index(layout)
         if len(fields) <= idx:
-            return _TEN_DIGITS.sub("##########", line_text) if self.key is not None else line_text
+            line = _TEN_DIGITS.sub("##########", line_text) if self.key is not None else line_text
+            return bounded(line, _SHOWN * 4)
         if self.key is not None and len(fields) != len(layout.columns):
             # a line without the layout's columns: which field holds what is unknown (an ID may have shifted into
-            # any of them), so only empty fields and short codes are shown; the line number locates it
-            shown = [f if len(f.strip()) <= _SHORT_CODE else "***" for f in fields]
+            # any of them), so only empty fields and short codes are shown — none but empty ones in a kind that holds
+            # direct identifiers (K's 枝番 is two characters, p154); the line number locates it
+            short = 0 if any(c.type == "direct" for c in layout.columns) else _SHORT_CODE
+            shown = [bounded(f) if len(f.strip()) <= short else "***" for f in fields[: len(layout.columns)]]
             if re.fullmatch(r"\d{10}", fields[idx].strip()):
                 shown[idx] = _pseudonym_for_quarantine(self, fields[idx])
-            return layout.delimiter.join(shown)
-        # direct identifiers and birth dates (p154; docs/decisions/0003) are never shown, nor 様式1's A000010
-        # 生年月日 and 郵便番号 (payloads 1 and 3, p21)
-        direct = [i for i, c in enumerate(layout.columns) if c.type == "direct" or c.partial_date]
-        if layout.kind == "FF1" and len(fields) > 8 and fields[5].strip() == "A000010":
-            direct += [8, 10]
-        for i in direct:
+            return layout.delimiter.join(shown + (["***"] if len(fields) > len(layout.columns) else []))
+        for i in identifying_positions(layout, fields):
             if i < len(fields) and fields[i]:
                 fields[i] = "*" * 3
-        if direct and len(fields) > len(layout.columns):
+        if len(fields) > len(layout.columns):
             fields = fields[: len(layout.columns)] + ["***"]  # a shifted line: nothing after may be shown
         if self.key is None:
-            return layout.delimiter.join(fields)
+            return layout.delimiter.join(bounded(f) for f in fields)
         fields[idx] = _pseudonym_for_quarantine(self, fields[idx])
         fields = [_TEN_DIGITS.sub("##########", f) if i != idx else f for i, f in enumerate(fields)]
-        return layout.delimiter.join(fields)
+        return layout.delimiter.join(bounded(f) for f in fields)
+
+
+def identifying_positions(layout: Layout, fields: list[str]) -> list[int]:
+    """Positions of a line's fields that are never shown in quarantine, whatever the reason (docs/decisions/0003):
+    direct identifiers (p154), birth dates (p154, p201), EF/D 保険者番号 (p197 E-16, listed among the direct
+    identifiers), and 様式1 A000010's 生年月日 and 郵便番号 (payloads 1 and 3, p21) — also on a record whose コード is
+    not an item the table lists (a damaged コード cannot vouch that its payloads are harmless)."""
+    out = [i for i, c in enumerate(layout.columns) if c.type in ("direct", "insurer") or c.partial_date]
+    if layout.kind == "FF1" and len(fields) > 8:
+        from dpc import payload_items
+
+        code = fields[5].strip()
+        if code == "A000010" or code not in payload_items.items("FF1"):
+            out += [8, 10]
+    return out
+
+
+def bounded(text: str, limit: int | None = None) -> str:
+    """A field as quarantine keeps it: control characters (C0, DEL, C1) escaped as ``\\xNN``, never stored raw, and
+    at most ``limit`` characters (a 20 MB value is cut, its length said)."""
+    limit = _SHOWN if limit is None else limit
+    cut = len(text) > limit
+    shown = text[:limit] if cut else text
+    if _CONTROL.search(shown):
+        shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", shown)
+    return f"{shown}…({len(text)} characters)" if cut else shown
 
 
 def raw_fixed(ctx: ReadContext, rec: bytes, codec: str) -> str:
     """A fixed-width record for quarantine, sliced by the widths of the variant the file was read as (ctx.widths:
-    the old 7-wide D-30 record puts データ識別番号 at the same place, but the pseudonym must replace its bytes only)."""
+    the old 7-wide D-30 record puts データ識別番号 at the same place, but the pseudonym must replace its bytes only).
+    Identifying fields are masked as in :meth:`ReadContext.raw`; a record of another length (where nothing is
+    known to be where) shows no run of 6 or more digits (a birth date, an insurer or postal number)."""
     if ctx.key is None:
-        return rec.decode(codec, errors="replace")
+        return bounded(rec.decode(codec, errors="replace"), _SHOWN * 4)
     widths = ctx.widths if ctx.widths is not None else ctx.layout.widths
     idx = pid_index(ctx.layout)
-    a = sum(widths[:idx])
-    b = a + widths[idx]
-    if len(rec) < b:
-        return _TEN_DIGITS.sub("##########", rec.decode(codec, errors="replace"))
-    before = _TEN_DIGITS.sub("##########", rec[:a].decode(codec, errors="replace"))
-    after = _TEN_DIGITS.sub("##########", rec[b:].decode(codec, errors="replace"))
-    pid = rec[a:b].decode(codec, errors="replace")
-    return before + _pseudonym_for_quarantine(ctx, pid) + after
+    if len(rec) != sum(widths):
+        a = sum(widths[:idx])
+        b = a + widths[idx]
+        text = rec[:a].decode(codec, errors="replace")
+        text = _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), text)
+        rest = _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), rec[b:].decode(codec, errors="replace"))
+        pid = rec[a:b].decode(codec, errors="replace") if len(rec) >= b else ""
+        shown = _pseudonym_for_quarantine(ctx, pid) if re.fullmatch(r"\d{10}", pid) else "#" * len(pid)
+        return bounded(text + shown + rest, _SHOWN * 4)
+    parts: list[str] = []
+    pos = 0
+    for w in widths:
+        parts.append(rec[pos : pos + w].decode(codec, errors="replace"))
+        pos += w
+    for i in identifying_positions(ctx.layout, parts):
+        if parts[i].strip():
+            parts[i] = "*" * widths[i]
+    out = [
+        _pseudonym_for_quarantine(ctx, p) if i == idx else _TEN_DIGITS.sub("##########", p) for i, p in enumerate(parts)
+    ]
+    return bounded("".join(out), _SHOWN * 4)
 
 
 def _pseudonym_for_quarantine(ctx: ReadContext, value: str) -> str:

@@ -29,6 +29,9 @@ REASONS: dict[str, str] = {
     "duplicate_row": "the row repeats an earlier row of the file exactly",
     "form_key_fault": "another record of the same 様式1 form has a fault in the form's key (the form is one unit)",
     "act_key_fault": "another record of the same EF act has a fault in the act's key (the act is one unit)",
+    "value_too_wide": "a key, required or データ識別番号 value is longer than its width in cp932 bytes (桁数: EF/D "
+    "p197–200, K p154, 様式4 p140, 様式1 p20, H p146)",
+    "control_character": "a key, required or データ識別番号 value holds a control character (NUL, C0, DEL, C1)",
 }
 
 # findings on a kept row: the field is nulled and the finding recorded against the row (docs/decisions/0025)
@@ -37,10 +40,12 @@ FIELD_FINDINGS: dict[str, str] = {
     "payload_invalid_date": "a payload date the specification does not allow: the field is nulled",
     "payload_bad_format": "a payload value without the shape the specification gives: the field is nulled",
     "payload_not_blank": "a value in a payload the item leaves empty (空欄) or does not define: the field is nulled",
+    "field_too_wide": "a value longer than its width in cp932 bytes (可変長 fields, p20 and p146: longer than "
+    "65535 UTF-8 bytes): the field is nulled",
+    "field_control_character": "a value holding a control character (NUL, C0, DEL, C1): the field is nulled",
 }
 
 WARNINGS: dict[str, str] = {
-    "value_too_wide": "a value is longer than the layout's width (kept)",
     "no_final_newline": "the last line has no line end but is complete (kept)",
     "title_wording": "a title-row column reads differently from the specification's wording (kept: titles are "
     "recognised by structure)",

@@ -1,7 +1,8 @@
 """Parsing: a file's lines → string columns, one array per layout column, plus each row's physical line number.
 Tab-separated files take Arrow's CSV reader when they are regular (the fast path) or a line-by-line split that
 names every structural fault (wrong column count, truncated last line, undecodable line); fixed-width EF and D
-records are sliced by the published byte widths before decoding. Values are trimmed and ``NULL`` read as empty.
+records are sliced by the published byte widths before decoding. Values are trimmed of spaces (never of control
+characters, which the row checks report) and ``NULL`` read as empty.
 Each chunk's rows then go through the row checks (:func:`dpc.readers.row_checks.validate`)."""
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from dpc.readers.findings import Finding
 from dpc.readers.row_checks import validate
 from dpc.readers.sniff import codec_for, codec_guess
 
+# the spaces a field is trimmed of: Unicode's white space less the control characters (tab, CR, VT, FF, the
+# separators U+001C–001F, NEL U+0085), which are a finding where they occur (row_checks), never trimmed away
+_SPACES = (
+    " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
 
 def empty_accepted(layout: Layout) -> pa.Table:
     arrays = [pa.array([], pa.string()) for _ in layout.columns] + [pa.array([], pa.int64())]
@@ -28,7 +35,7 @@ def _trim(layout: Layout, cols: list[pa.Array]) -> list[pa.Array]:
     out = []
     for c, arr in zip(layout.columns, cols, strict=True):
         keep_left = c.type in ("str", "direct", "insurer")
-        arr = pc.utf8_rtrim_whitespace(arr) if keep_left else pc.utf8_trim_whitespace(arr)
+        arr = pc.utf8_rtrim(arr, _SPACES) if keep_left else pc.utf8_trim(arr, _SPACES)
         four = pc.equal(pc.binary_length(arr), 4)
         if pc.any(four).as_py():
             null = pc.and_(four, pc.equal(pc.ascii_upper(arr), "NULL"))

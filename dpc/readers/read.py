@@ -22,6 +22,7 @@ from dpc.readers.sniff import (
     delivery_from_filename,
     detect_encoding,
     fixed_width_variant,
+    may_hold_controls,
     sniff_line_ending,
     split_lines,
     utf8_lines_in_cp932,
@@ -84,6 +85,7 @@ def read_delivered_file(
     n_data = len(raw_lines) - start
     ctx = ReadContext(name, layout, facility, yyyymm, key, n_data + start, final_newline)
     ctx.raw_lines, ctx.codec = raw_lines, codec_for(encoding)
+    ctx.controls_possible = may_hold_controls(text, layout.delimiter, crlf)
 
     if n_data == 0:
         accepted = empty_accepted(layout)

@@ -1,10 +1,19 @@
 """Row checks, vectorised over a chunk's string columns: each check is a boolean mask and a row's first failing
-check is its reason (required values, numbers, dates, data IDs, code lists, 様式1/H payloads, the delivery's
-facility and month, dates in order). Warnings and nulled payload fields are recorded on kept rows; a fault in a
-unit's key (様式1 form, EF act) is remembered so that the whole unit is quarantined (docs/decisions/0025)."""
+check is its reason (control characters and widths first, then required values, numbers, dates, data IDs, code
+lists, 様式1/H payloads, the delivery's facility and month, dates in order). Warnings and nulled fields are
+recorded on kept rows; a fault in a unit's key (様式1 form, EF act) is remembered so that the whole unit is
+quarantined (docs/decisions/0025).
+
+Widths and control characters (issue 25, item 5): a value longer than its column's width in cp932 bytes (the
+specification's 桁数, ``dpc/layouts.py``; 可変長 fields only over ``VARIABLE_MAX_BYTES``), or holding a control
+character (C0 — tab included: no format lets a field hold one, it is the TSV delimiter and K is comma-separated
+(p154) —, DEL, C1), quarantines its row when the column is in the unit's key, required or データ識別番号, and
+otherwise nulls the field with a finding (``field_too_wide``, ``field_control_character``), as
+docs/decisions/0025 rules for payload faults. Either way the value never reaches stage, and no reason quotes it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,16 +22,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dpc import checks as rules
-from dpc.layouts import WARN_ONLY_LISTS, Layout
+from dpc.layouts import VARIABLE_MAX_BYTES, WARN_ONLY_LISTS, Column, Layout
 from dpc.readers.context import ReadContext
 from dpc.readers.findings import Finding
 
 if TYPE_CHECKING:  # imported lazily at run time, for FF1 and H only
-    from dpc.payload_checks import Describe
+    from dpc.payload_checks import Describe, FieldCheck
 
 _INT_RE = r"^-?\d{1,18}$"
 _DECIMAL_RE = r"^-?\d{1,14}(\.\d{0,4}0*)?$"
 _DIGITS_RE = r"^\d+$"
+_CONTROL_RE = "[\x00-\x1f\x7f-\x9f]"
+# characters cp932 writes in one byte: ASCII and half-width katakana (U+FF61–FF9F); every other character takes
+# two (one cp932 cannot encode at all is counted as two, as wide as any it can)
+_ONE_BYTE_RE = "[\x00-\x7f\uff61-\uff9f]"
+_SHOWN = 40  # characters of a value a reason may quote (a 20 MB value is never repeated)
 
 
 @dataclass
@@ -51,10 +65,12 @@ def validate(
     warns: list[_Check] = []
 
     def val(name: str) -> Callable[[int], str]:
-        if name in layout.names and (layout.column(name).type == "direct" or layout.column(name).partial_date):
+        c = layout.column(name) if name in layout.names else None
+        if c is not None and (c.type in ("direct", "insurer") or c.partial_date):
             return lambda i: "(a direct identifier, not shown)"
-        return lambda i: repr(cols[name][i].as_py())
+        return lambda i: quoted(cols[name][i].as_py())
 
+    fields = _width_and_control(layout, cols, checks, ctx.controls_possible)
     empties = {name: pc.equal(arr, "") for name, arr in cols.items()}
     is_sy = (
         pc.fill_null(pc.equal(cols["data_category"], "SY"), False)
@@ -165,11 +181,10 @@ def validate(
     if layout.kind in ("FF1", "H"):
         from dpc.payload_checks import payload_checks
 
-        record, fields, warned = payload_checks(layout, cols, empties)
+        record, payload_fields, warned = payload_checks(layout, cols, empties)
         checks.extend(_Check(*r) for r in record)
         warns.extend(_Check(*w) for w in warned)
-    else:
-        fields = []
+        fields.extend(payload_fields)
     if ctx.facility:
         bad = pc.not_equal(cols["facility_code"], ctx.facility)
         checks.append(
@@ -280,6 +295,81 @@ def validate(
         if units is not None and (chk.column in key_columns or chk.code == "invalid_data_id"):
             ctx.unit_faults.setdefault(units[i].as_py(), (ln, chk.describe(i)))
     return pc.invert(any_bad), findings
+
+
+def quoted(value: str) -> str:
+    """A value as a reason may quote it: repr (control characters escaped), at most ``_SHOWN`` characters."""
+    if len(value) <= _SHOWN:
+        return repr(value)
+    return f"{value[:_SHOWN]!r}…({len(value)} characters)"
+
+
+def cp932_length(arr: pa.Array) -> pa.Array:
+    """Each value's length in cp932 bytes, vectorised: two per character, less one per one-byte character."""
+    chars = pc.multiply(pc.utf8_length(arr), 2)
+    return pc.subtract(chars, pc.count_substring_regex(arr, _ONE_BYTE_RE))
+
+
+def too_wide(c: Column, arr: pa.Array) -> tuple[pa.Array, pa.Array] | None:
+    """(mask, lengths) of the values longer than the column allows — cp932 bytes; 可変長 columns: UTF-8 bytes over
+    VARIABLE_MAX_BYTES — or None when none is. UTF-8 never takes fewer bytes than cp932, so a column no value of
+    which has more UTF-8 bytes than the width is passed on its offsets alone."""
+    utf8 = pc.binary_length(arr)
+    longest = pc.max(utf8).as_py()
+    limit = VARIABLE_MAX_BYTES if c.variable else c.width
+    if longest is None or longest <= limit:
+        return None
+    lengths = utf8 if c.variable else cp932_length(arr)
+    wide = pc.greater(lengths, limit)
+    return (wide, lengths) if pc.any(wide).as_py() else None
+
+
+def _width_and_control(
+    layout: Layout, cols: dict[str, pa.Array], checks: list[_Check], controls_possible: bool = True
+) -> list[FieldCheck]:
+    """The first checks of every row (module docstring): a control character or an over-wide value quarantines the
+    row in a key, required or データ識別番号 column; elsewhere the field is nulled here (so that no later check reads
+    it) and a finding is returned, recorded if the row is kept."""
+    fields: list[FieldCheck] = []
+    hard = {c.name for c in layout.columns if c.key or c.required or c.type == "pid"}
+    hard.update(layout.required_on_act, layout.required_on_items)  # required where their record carries them
+    for c in layout.columns:
+        arr = cols[c.name]
+        control = pc.match_substring_regex(arr, _CONTROL_RE) if controls_possible else None
+        control = control if control is not None and pc.any(control).as_py() else None
+        over = too_wide(c, arr)
+        if control is None and over is None:
+            continue
+        wide, lengths = over if over is not None else (None, None)
+        values = cols[c.name]  # as delivered: the describers read them for quarantined rows only
+
+        def said_control(i: int, c: Column = c, values: pa.Array = values) -> str:
+            v = values[i].as_py()
+            m = re.search(_CONTROL_RE, v)
+            at = f"U+{ord(m.group()):04X} at character {m.start() + 1}" if m else "one"
+            return f"{c.ja} holds a control character ({at}): no field may (p{c.page})"
+
+        def said_wide(i: int, c: Column = c, lengths: pa.Array = lengths) -> str:
+            n = lengths[i].as_py()
+            if c.variable:
+                return f"{c.ja} has {n} UTF-8 bytes, more than every engine stores ({VARIABLE_MAX_BYTES}; 可変長, p{c.page})"
+            return f"{c.ja} has {n} bytes in cp932, the specification allows {c.width} (p{c.page})"
+
+        if wide is not None and control is not None:
+            wide = pc.and_(wide, pc.invert(control))  # one finding per field: the control character
+        if c.name in hard:
+            if control is not None:
+                checks.append(_Check("control_character", c.name, control, said_control))
+            if wide is not None:
+                checks.append(_Check("value_too_wide", c.name, wide, said_wide))
+            continue
+        if control is not None:
+            fields.append((c.name, control, "field_control_character", said_control))
+        if wide is not None:
+            fields.append((c.name, wide, "field_too_wide", said_wide))
+        gone = control if wide is None else wide if control is None else pc.or_(control, wide)
+        cols[c.name] = pc.if_else(gone, "", arr)
+    return fields
 
 
 def unit_keys(layout: Layout, cols: dict[str, pa.Array]) -> pa.Array:

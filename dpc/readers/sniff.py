@@ -93,6 +93,19 @@ def sniff_line_ending(body: bytes, n_lines: int, final_newline: bool) -> tuple[s
     return ("none" if ends == 0 else "CRLF" if crlf == ends else "LF" if crlf == 0 else "mixed"), crlf
 
 
+# control characters a field may not hold: C0 but tab, LF and CR (line ends, delimiter), DEL, C1
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def may_hold_controls(text: str | None, delimiter: str, crlf: int) -> bool:
+    """Whether some field of the file may hold a control character: one in the decoded text (any, when some line
+    does not decode), a tab in a file whose fields are not tab-separated (K, p154), or a carriage return that does
+    not end a line. False lets the row checks skip the per-column search (one pass instead of one per column)."""
+    if text is None or _CONTROLS.search(text) or text.count("\r") != crlf:
+        return True
+    return delimiter != "\t" and "\t" in text
+
+
 def split_lines(data: bytes) -> tuple[list[bytes], bool]:
     """Physical lines as bytes (line ends removed) as dpc.manifest.count_data_rows counts them."""
     if not data:

@@ -38,6 +38,7 @@ def _same(a: readers.ReadResult, b: readers.ReadResult) -> None:
     assert a.accepted.combine_chunks().equals(b.accepted.combine_chunks())
     assert a.quarantined == b.quarantined
     assert a.warnings == b.warnings
+    assert a.field_findings == b.field_findings
     facts = ("kind", "layout_variant", "encoding", "header", "line_ending", "data_rows", "facility_code", "yyyymm")
     assert [getattr(a, f) for f in facts] == [getattr(b, f) for f in facts]
 
@@ -113,14 +114,14 @@ def test_row_faults_are_quarantined_alike(delivery, monkeypatch: pytest.MonkeyPa
         {
             3: _set("service_date", "20240231"),  # not a date
             4: _set("data_category", "99"),  # not a code of the list
-            5: _set("act_count", "１２"),  # full-width digits: not an integer
+            5: _set("act_count", "１"),  # a full-width digit (2 cp932 bytes, within the width): not an integer
             6: _set("ffs_points", "12.3.4"),  # not a decimal
             7: _set("facility_code", "999999999"),  # another facility
             8: _set("service_date", "20240615"),  # outside the delivery month (April)
             9: _set("item_name", "  あいう  "),  # padded text: right-trimmed only
             10: _set("insurer_no", "  200055"),  # space-padded insurer number kept
             11: _set("data_category", " 60 "),  # padded code: trimmed
-            12: _set("hospital_master_code", "X" * 20),  # too wide: a warning, kept
+            12: _set("hospital_master_code", "X" * 20),  # too wide, optional: the field nulled, the row kept
         },
     )
     taken = _spy(monkeypatch)
@@ -139,11 +140,15 @@ def test_row_faults_are_quarantined_alike(delivery, monkeypatch: pytest.MonkeyPa
         8: "service_date_outside_month",
     }
     assert all(len(f.raw_line.split("\t")[1]) == 64 for f in fast.quarantined)  # the pseudonym, not the id
-    assert [w.reason_code for w in fast.warnings] == ["value_too_wide"]
+    assert fast.warnings == []
+    assert [(f.line, f.column, f.reason_code) for f in fast.field_findings] == [
+        (12, "hospital_master_code", "field_too_wide")
+    ]
     rows = {ln: i for i, ln in enumerate(fast.accepted["line_number"].to_pylist())}
     assert fast.accepted["item_name"][rows[9]].as_py() == "  あいう"
     assert fast.accepted["insurer_no"][rows[10]].as_py() == "  200055"
     assert fast.accepted["data_category"][rows[11]].as_py() == "60"
+    assert fast.accepted["hospital_master_code"][rows[12]].as_py() == ""  # nulled: never staged
     # what was accepted types cleanly (a full-width number used to pass the check and break the cast)
     from datetime import UTC, datetime
 

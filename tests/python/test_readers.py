@@ -317,11 +317,15 @@ def test_unknown_prefix_and_configured_prefixes(monkeypatch) -> None:
     assert read_delivered_file("dpc_131000001_2404.txt", data).kind == "D"  # case-insensitive
 
 
-def test_value_too_wide_is_a_warning() -> None:
+def test_a_required_value_too_wide_is_quarantined() -> None:
+    """病棟コード is required and 10 wide (p146 prints none; EF's p197 E-22): 12 bytes quarantine the row."""
     rows = F.rows("H")
-    rows[0][LAYOUTS["H"].names.index("ward_code")] = "W" * 12  # 病棟コード is 10 wide (p146)
+    rows[0][LAYOUTS["H"].names.index("ward_code")] = "W" * 12
     r = read("H", F.render("H", rows))
-    assert r.accepted.num_rows == 6 and [w.reason_code for w in r.warnings] == ["value_too_wide"]
+    assert r.accepted.num_rows == 5 and r.warnings == []
+    [f] = r.quarantined
+    assert (f.line, f.column, f.reason_code) == (2, "ward_code", "value_too_wide")
+    assert f.reason == "病棟コード has 12 bytes in cp932, the specification allows 10 (p146)"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
