@@ -7,6 +7,7 @@ on a local file) identifiers other than データ識別番号 are still masked; 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dpc.layouts import Layout, pid_index
@@ -54,8 +55,7 @@ class ReadContext:
         fields = line_text.split(layout.delimiter, len(layout.columns) + 1)
         idx = pid_index(layout)
         if len(fields) <= idx:
-            line = _TEN_DIGITS.sub("##########", line_text) if self.key is not None else line_text
-            return bounded(line, _SHOWN * 4)
+            return bounded(line_text, _SHOWN * 4, _mask_ten_digits if self.key is not None else None)
         if self.key is not None and len(fields) != len(layout.columns):
             # a line without the layout's columns: which field holds what is unknown (an ID may have shifted into
             # any of them), so only empty fields and short codes are shown — none but empty ones in a kind that holds
@@ -72,9 +72,10 @@ class ReadContext:
             fields = fields[: len(layout.columns)] + ["***"]  # a shifted line: nothing after may be shown
         if self.key is None:
             return layout.delimiter.join(bounded(f) for f in fields)
-        fields[idx] = _pseudonym_for_quarantine(self, fields[idx])
-        fields = [_TEN_DIGITS.sub("##########", f) if i != idx else f for i, f in enumerate(fields)]
-        return layout.delimiter.join(bounded(f) for f in fields)
+        pid = _pseudonym_for_quarantine(self, fields[idx])
+        return layout.delimiter.join(
+            pid if i == idx else bounded(f, mask=_mask_ten_digits) for i, f in enumerate(fields)
+        )
 
 
 def identifying_positions(layout: Layout, fields: list[str]) -> list[int]:
@@ -92,15 +93,27 @@ def identifying_positions(layout: Layout, fields: list[str]) -> list[int]:
     return out
 
 
-def bounded(text: str, limit: int | None = None) -> str:
-    """A field as quarantine keeps it: control characters (C0, DEL, C1) escaped as ``\\xNN``, never stored raw, and
-    at most ``limit`` characters (a 20 MB value is cut, its length said)."""
+def bounded(text: str, limit: int | None = None, mask: Callable[[str], str] | None = None) -> str:
+    """A field as quarantine keeps it: at most ``limit`` characters (a 20 MB value is cut, its length said), masked
+    by ``mask`` (applied to a window a little wider than what is shown, so that a number across the cut is masked
+    whole), control characters (C0, DEL, C1) escaped as ``\\xNN``, never stored raw."""
     limit = _SHOWN if limit is None else limit
     cut = len(text) > limit
-    shown = text[:limit] if cut else text
+    shown = text[: limit + 16] if cut else text
+    if mask is not None:
+        shown = mask(shown)
+    shown = shown[:limit] if cut else shown
     if _CONTROL.search(shown):
         shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", shown)
     return f"{shown}…({len(text)} characters)" if cut else shown
+
+
+def _mask_ten_digits(text: str) -> str:
+    return _TEN_DIGITS.sub("##########", text)
+
+
+def _mask_digit_runs(text: str) -> str:
+    return _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), text)
 
 
 def raw_fixed(ctx: ReadContext, rec: bytes, codec: str) -> str:
@@ -115,12 +128,10 @@ def raw_fixed(ctx: ReadContext, rec: bytes, codec: str) -> str:
     if len(rec) != sum(widths):
         a = sum(widths[:idx])
         b = a + widths[idx]
-        text = rec[:a].decode(codec, errors="replace")
-        text = _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), text)
-        rest = _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), rec[b:].decode(codec, errors="replace"))
+        head = bounded(rec[:a].decode(codec, errors="replace"), mask=_mask_digit_runs)
         pid = rec[a:b].decode(codec, errors="replace") if len(rec) >= b else ""
         shown = _pseudonym_for_quarantine(ctx, pid) if re.fullmatch(r"\d{10}", pid) else "#" * len(pid)
-        return bounded(text + shown + rest, _SHOWN * 4)
+        return head + shown + bounded(rec[b:].decode(codec, errors="replace"), _SHOWN * 4, _mask_digit_runs)
     parts: list[str] = []
     pos = 0
     for w in widths:

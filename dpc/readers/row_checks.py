@@ -13,6 +13,7 @@ docs/decisions/0025 rules for payload faults. Either way the value never reaches
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -310,18 +311,38 @@ def cp932_length(arr: pa.Array) -> pa.Array:
     return pc.subtract(chars, pc.count_substring_regex(arr, _ONE_BYTE_RE))
 
 
-def too_wide(c: Column, arr: pa.Array) -> tuple[pa.Array, pa.Array] | None:
-    """(mask, lengths) of the values longer than the column allows — cp932 bytes; 可変長 columns: UTF-8 bytes over
-    VARIABLE_MAX_BYTES — or None when none is. UTF-8 never takes fewer bytes than cp932, so a column no value of
-    which has more UTF-8 bytes than the width is passed on its offsets alone."""
+def too_wide(c: Column, arr: pa.Array) -> pa.Array | None:
+    """Which values are longer than the column allows — cp932 bytes; 可変長 columns: UTF-8 bytes over
+    VARIABLE_MAX_BYTES — or None when none is. Bounded work whatever the values: a value has at least as many
+    cp932 bytes as characters and at most as many as UTF-8 bytes, so only a value of no more characters than the
+    width but more UTF-8 bytes is counted exactly (and it is short)."""
     utf8 = pc.binary_length(arr)
     longest = pc.max(utf8).as_py()
     limit = VARIABLE_MAX_BYTES if c.variable else c.width
     if longest is None or longest <= limit:
         return None
-    lengths = utf8 if c.variable else cp932_length(arr)
-    wide = pc.greater(lengths, limit)
-    return (wide, lengths) if pc.any(wide).as_py() else None
+    if c.variable:
+        return pc.greater(utf8, limit)
+    over = pc.greater(utf8, limit)
+    sure = pc.greater(pc.utf8_length(arr), limit)
+    maybe = pc.and_(over, pc.invert(sure))
+    if pc.any(maybe).as_py():
+        short = pc.if_else(maybe, arr, "")  # the others counted as empty: no regex over a 20 MB value
+        sure = pc.or_(sure, pc.and_(maybe, pc.greater(cp932_length(short), limit)))
+    return sure if pc.any(sure).as_py() else None
+
+
+def cp932_bytes(value: str) -> int:
+    """One value's length in cp932 bytes as Python's codec writes it (a character it cannot encode counts 2)."""
+    return len(value.encode("cp932", errors="dpc_two_bytes"))
+
+
+def _two_bytes(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeEncodeError)
+    return "??" * (exc.end - exc.start), exc.end
+
+
+codecs.register_error("dpc_two_bytes", _two_bytes)
 
 
 def _width_and_control(
@@ -337,10 +358,9 @@ def _width_and_control(
         arr = cols[c.name]
         control = pc.match_substring_regex(arr, _CONTROL_RE) if controls_possible else None
         control = control if control is not None and pc.any(control).as_py() else None
-        over = too_wide(c, arr)
-        if control is None and over is None:
+        wide = too_wide(c, arr)
+        if control is None and wide is None:
             continue
-        wide, lengths = over if over is not None else (None, None)
         values = cols[c.name]  # as delivered: the describers read them for quarantined rows only
 
         def said_control(i: int, c: Column = c, values: pa.Array = values) -> str:
@@ -349,11 +369,12 @@ def _width_and_control(
             at = f"U+{ord(m.group()):04X} at character {m.start() + 1}" if m else "one"
             return f"{c.ja} holds a control character ({at}): no field may (p{c.page})"
 
-        def said_wide(i: int, c: Column = c, lengths: pa.Array = lengths) -> str:
-            n = lengths[i].as_py()
+        def said_wide(i: int, c: Column = c, values: pa.Array = values) -> str:
+            v = values[i].as_py()
             if c.variable:
+                n = len(v.encode())
                 return f"{c.ja} has {n} UTF-8 bytes, more than every engine stores ({VARIABLE_MAX_BYTES}; 可変長, p{c.page})"
-            return f"{c.ja} has {n} bytes in cp932, the specification allows {c.width} (p{c.page})"
+            return f"{c.ja} has {cp932_bytes(v)} bytes in cp932, the specification allows {c.width} (p{c.page})"
 
         if wide is not None and control is not None:
             wide = pc.and_(wide, pc.invert(control))  # one finding per field: the control character
