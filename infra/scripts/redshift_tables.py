@@ -30,8 +30,9 @@ from dpc.steps.normalise import normalised_schema, quarantine_schema  # noqa: E4
 OUT = ROOT / "infra" / "sql" / "redshift_bootstrap.sql"
 BEGIN = "-- BEGIN generated tables (python infra/scripts/redshift_tables.py; do not edit by hand)"
 END = "-- END generated tables"
-# Text is kept whole: values longer than a layout's width are delivered and kept with a warning (readers'
-# value_too_wide), and Japanese names take up to 3 UTF-8 bytes per cp932 byte. VARCHAR(MAX) = 65535 bytes.
+# Text is bounded by the layout widths in cp932 bytes (longer values are quarantined or nulled: readers'
+# value_too_wide, field_too_wide) and 可変長 fields by 65535 UTF-8 bytes (dpc.layouts.VARIABLE_MAX_BYTES); Japanese
+# text takes up to 3 UTF-8 bytes per cp932 byte. VARCHAR(MAX) = 65535 bytes.
 TEXT = "varchar(65535)"
 # Bare varchar in LOAD_HISTORY_DDL is DuckDB's unbounded text; Redshift's default would be 256 bytes.
 HISTORY_TEXT = "varchar(1024)"
