@@ -59,6 +59,28 @@ def _cmd_manifest(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(a: argparse.Namespace) -> int:
+    from dpc.facility_profiles import ProfileError, load_profiles
+    from dpc.importer import apply_import, describe, plan_import
+    from dpc.terminal import printable
+
+    missing = [p for p in a.dirs if not Path(p).exists()]
+    if missing:
+        print(f"dpc import: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        profiles = load_profiles(Path(a.profiles) if a.profiles else None)
+    except ProfileError as exc:
+        print(f"dpc import: {exc}", file=sys.stderr)
+        return 2
+    plan = plan_import([Path(p) for p in a.dirs], Path(a.lake), profiles, replace=a.replace)
+    if not a.dry_run:
+        apply_import(plan, Path(a.lake))
+    for line in describe(plan, a.dry_run).splitlines():
+        print(printable(line))  # file names come from the hospital: no escape sequence reaches the terminal
+    return 0 if plan.ok else 1
+
+
 def _cmd_inspect(a: argparse.Namespace) -> int:
     from dpc.inspect import main_inspect
 
@@ -66,7 +88,8 @@ def _cmd_inspect(a: argparse.Namespace) -> int:
 
 
 def _cmd_validate(a: argparse.Namespace) -> int:
-    from dpc.steps.validate import find_deliveries, misplaced, validate_delivery
+    from dpc.facility_profiles import load_profiles
+    from dpc.steps.validate import find_deliveries, misplaced, profile_warnings, validate_delivery
     from dpc.storage import LocalStorage
     from dpc.terminal import printable
 
@@ -77,11 +100,14 @@ def _cmd_validate(a: argparse.Namespace) -> int:
             f"{printable(key)}: belongs to no delivery (raw/yyyymm=YYYYMM/facility=NNNNNNNNN/<file>)", file=sys.stderr
         )
         worst = 2
+    profiles = load_profiles()
     for facility, yyyymm in find_deliveries(storage):
         report = validate_delivery(storage, facility, yyyymm)
         print(f"{facility} {yyyymm}: {'ok' if report.ok else 'REJECTED'}")
         for f in report.findings:
             print(printable(f"  {f['file']}:{f.get('line') or ''}: {f['reason']}"), file=sys.stderr)
+        for warning in profile_warnings(report, profiles.of(facility)):
+            print(printable(f"  warning: {warning}"), file=sys.stderr)
         worst = worst if report.ok else 2
     return worst
 
@@ -260,6 +286,26 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("manifest", help="write manifest.json for a delivery folder of real hospital files")
     m.add_argument("dirs", nargs="+", help="delivery folder(s)")
     m.set_defaults(func=_cmd_manifest)
+
+    im = sub.add_parser(
+        "import",
+        help="sort a hospital's files (any names the specification uses, any folders, zips) into deliveries in the lake",
+        description="Groups files by 施設コード and month from their names (FF1_123456789_2504.txt, spec p17), checks "
+        "each name against the file's first row, writes raw/yyyymm=…/facility=…/ and each delivery's manifest, and "
+        "reports files it cannot place and files a facility's profile (config/facilities.toml) requires but lacks.",
+    )
+    im.add_argument("dirs", nargs="+", help="files, folders or zip archives of a hospital's DPC files")
+    im.add_argument("--lake", default=lake_default, help="local lake root (default: %(default)s)")
+    im.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
+    im.add_argument(
+        "--replace",
+        action="store_true",
+        help="the imported files are the whole delivery (default: a file replaces only the delivery's file of its kind)",
+    )
+    im.add_argument(
+        "--profiles", help="facility profiles (TOML; default config/facilities.toml or $DPC_FACILITY_PROFILES)"
+    )
+    im.set_defaults(func=_cmd_import)
 
     i = sub.add_parser("inspect", help="say what a delivered file is and what the loader would do with it")
     i.add_argument("paths", nargs="+", help="delivered file(s)")

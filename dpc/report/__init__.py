@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from dpc.report.charts import dq_figure, facility_figure
+from dpc.report.charts import dq_figure, metric_figure, shared_scales
 from dpc.report.common import INDICATOR_TABLES, METRICS, SUPPRESSED
 from dpc.report.data import read_dq, read_report_data
 from dpc.report.render import render_report
@@ -42,9 +42,10 @@ __all__ = [
     "METRICS",
     "SUPPRESSED",
     "dq_figure",
-    "facility_figure",
+    "metric_figure",
     "read_dq",
     "read_report_data",
     "render_report",
+    "shared_scales",
     "write_report",
 ]

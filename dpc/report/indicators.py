@@ -9,12 +9,12 @@ suppresses is drawn as 秘匿, never recomputed. A chart whose table or column i
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dpc.report.common import FONT, SUPPRESSED, mdc_names, month_label, number
 
@@ -113,6 +113,11 @@ PERIODS_TEXT = (
     "period I to period III, and after period III only fee-for-service items are billed: this is why stays "
     "beyond period II earn less per day."
 )
+MIN_INDEX_SPAN = 0.25  # an index axis spans at least 0.75–1.25
+ALL_SUPPRESSED = (
+    '<p class="empty all-suppressed">Every value of this chart is suppressed (秘匿: fewer stays than the disclosure '
+    "threshold), so it is not drawn.</p>"
+)
 CASE_MIX_TEXT = (
     "The case-mix index per diagnostic category (MDC) and discharge month: the average national cost of the "
     "month's patients relative to the national average stay. 1.0 (white) is the national average; blue cells "
@@ -189,10 +194,29 @@ def indicator_figure(chart: IndicatorChart, rows: list[dict[str, Any]], names: d
             annotation_position="bottom left",
         )
     # ticks one digit finer than the labels, so that close values do not share a tick label
-    fig.update_yaxes(tickformat=".1%" if chart.fmt.endswith("%") else ".3~f")
+    every = [number(r[chart.column]) for r in rows]
+    fig.update_yaxes(tickformat=".1%" if chart.fmt.endswith("%") else ".3~f", range=value_range(chart, every))
     fig.update_xaxes(type="category")
     fig.update_layout(title_text=f"{chart.ja} {chart.en}")
     return _layout(fig, 320)
+
+
+def value_range(chart: IndicatorChart, values: list[float | None]) -> list[float]:
+    """The y axis a reader expects: an index centred on the national 1.0 with at least ±0.25 (so that a 0.01
+    difference looks like one), a rate or a count from 0 (never below it, even when every cell is suppressed)."""
+    shown = [v for v in values if v is not None]
+    if chart.national is not None:
+        span = max([MIN_INDEX_SPAN, *(abs(v - chart.national) * 1.25 for v in shown)])
+        return [chart.national - span, chart.national + span]
+    top = max(shown, default=0.0)
+    if chart.fmt.endswith("%"):
+        return [0.0, min(1.0, max(top * 1.25, 0.05))]
+    return [0.0, top * 1.25 if top > 0 else 1.0]
+
+
+def all_suppressed(rows: list[dict[str, Any]], column: str) -> bool:
+    """Whether disclosure control hides every value of a chart (then a sentence says so, instead of an empty chart)."""
+    return all(number(r[column]) is None for r in rows)
 
 
 def periods_figure(rows: list[dict[str, Any]], names: dict[str, str]) -> go.Figure:
@@ -222,64 +246,78 @@ def periods_figure(rows: list[dict[str, Any]], names: dict[str, str]) -> go.Figu
     return _layout(fig, 360)
 
 
-def case_mix_figure(rows: list[dict[str, Any]], names: dict[str, str], mdc: dict[str, Any]) -> go.Figure:
-    """Case-mix index, MDC × discharge month, one panel per facility; 1.0 white, suppressed grey (秘匿)."""
-    facilities = sorted({r["facility_code"] for r in rows})
-    months = sorted({r["discharge_yyyymm"] for r in rows})
-    fig = make_subplots(
-        rows=len(facilities),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.06,
-        subplot_titles=[f"{names.get(f, f)} ({f})" for f in facilities],
+def case_mix_span(rows: list[dict[str, Any]]) -> float:
+    """Half the colour range of every facility's case-mix panel, around 1.0: one scale, so that a colour means the
+    same index in every panel (at least ±0.25)."""
+    shown = [v for r in rows if (v := number(r["case_mix_index"])) is not None]
+    return max([MIN_INDEX_SPAN, *(abs(v - 1.0) for v in shown)])
+
+
+def case_mix_figure(
+    rows: list[dict[str, Any]], facility: str, months: list[int], mdc: dict[str, Any], span: float
+) -> go.Figure:
+    """Case-mix index of one facility, MDC × discharge month; 1.0 white on the report's shared range, suppressed
+    grey (秘匿). The facility's name is a heading of the page, not a title inside the figure."""
+    cell = {(r["mdc_code"], r["discharge_yyyymm"]): r for r in rows if r["facility_code"] == facility}
+    codes = sorted({c for c, _ in cell})
+    y = [f"{c} {mdc_names(c, mdc)[0]}" for c in codes]
+    x = [month_label(m) for m in months]
+    values = [[number(cell[(c, m)]["case_mix_index"]) if (c, m) in cell else None for m in months] for c in codes]
+    mask = [[1 if (c, m) in cell and cell[(c, m)]["is_suppressed"] else None for m in months] for c in codes]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            z=values,
+            x=x,
+            y=y,
+            zmin=1.0 - span,
+            zmax=1.0 + span,
+            colorscale="RdBu",
+            xgap=1,
+            ygap=1,
+            text=[["" if v is None else f"{v:.2f}" for v in line] for line in values],
+            texttemplate="%{text}",
+            colorbar={"title": {"text": "CMI"}, "thickness": 10},
+            hovertemplate="%{y}<br>%{x}<br>CMI %{text}<extra></extra>",
+        )
     )
-    height = 80
-    for i, facility in enumerate(facilities):
-        cell = {(r["mdc_code"], r["discharge_yyyymm"]): r for r in rows if r["facility_code"] == facility}
-        codes = sorted({c for c, _ in cell})
-        y = [f"{c} {mdc_names(c, mdc)[0]}" for c in codes]
-        x = [month_label(m) for m in months]
-        values = [[number(cell[(c, m)]["case_mix_index"]) if (c, m) in cell else None for m in months] for c in codes]
-        mask = [[1 if (c, m) in cell and cell[(c, m)]["is_suppressed"] else None for m in months] for c in codes]
-        fig.add_trace(
-            go.Heatmap(
-                z=values,
-                x=x,
-                y=y,
-                zmid=1.0,
-                colorscale="RdBu",
-                xgap=1,
-                ygap=1,
-                text=[["" if v is None else f"{v:.2f}" for v in line] for line in values],
-                texttemplate="%{text}",
-                showscale=i == 0,
-                colorbar={"title": {"text": "CMI"}, "thickness": 10},
-                hovertemplate="%{y}<br>%{x}<br>CMI %{text}<extra></extra>",
-            ),
-            row=i + 1,
-            col=1,
+    fig.add_trace(
+        go.Heatmap(
+            z=mask,
+            x=x,
+            y=y,
+            colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]],
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            text=[[SUPPRESSED if v else "" for v in line] for line in mask],
+            texttemplate="%{text}",
+            hovertemplate=f"%{{y}}<br>%{{x}}<br>{SUPPRESSED} suppressed<extra></extra>",
         )
-        fig.add_trace(
-            go.Heatmap(
-                z=mask,
-                x=x,
-                y=y,
-                colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]],
-                showscale=False,
-                xgap=1,
-                ygap=1,
-                text=[[SUPPRESSED if v else "" for v in line] for line in mask],
-                texttemplate="%{text}",
-                hovertemplate=f"%{{y}}<br>%{{x}}<br>{SUPPRESSED} suppressed<extra></extra>",
-            ),
-            row=i + 1,
-            col=1,
-        )
-        height += 60 + 22 * len(codes)
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category")
-    fig.update_layout(title_text="ケースミックス指数 Case-mix index (MDC × discharge month)")
-    return _layout(fig, height)
+    )
+    fig.update_yaxes(autorange="reversed", type="category", automargin=True)
+    fig.update_xaxes(type="category", automargin=True)
+    fig = _layout(fig, 100 + 22 * len(codes))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 40})
+    return fig
+
+
+def case_mix_html(
+    rows: list[dict[str, Any]], names: dict[str, str], mdc: dict[str, Any], figure_html: FigureHtml
+) -> str:
+    """A heading and a panel per facility (a sentence for a facility whose cells are all suppressed)."""
+    months = sorted({r["discharge_yyyymm"] for r in rows})
+    span = case_mix_span(rows)
+    parts = []
+    for facility in sorted({r["facility_code"] for r in rows}):
+        mine = [r for r in rows if r["facility_code"] == facility]
+        parts.append(f"<h4>{html.escape(names.get(facility, facility))} ({html.escape(facility)})</h4>")
+        if all_suppressed(mine, "case_mix_index"):
+            parts.append(ALL_SUPPRESSED)
+        else:
+            fig = case_mix_figure(rows, facility, months, mdc, span)
+            parts.append(figure_html(fig, f"chart-ind-case-mix-{facility}"))
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -305,10 +343,13 @@ def indicator_charts(
     fiscal_year = data.get("fiscal_year") or []
     for chart in CHARTS:
         if fiscal_year and chart.column in fiscal_year[0]:
-            fig = indicator_figure(chart, fiscal_year, names)
+            if all_suppressed(fiscal_year, chart.column):
+                drawn = ALL_SUPPRESSED
+            else:
+                drawn = figure_html(indicator_figure(chart, fiscal_year, names), f"chart-ind-{chart.column}")
             views.append(
                 IndicatorView(
-                    figure_html(fig, f"chart-ind-{chart.column}"),
+                    drawn,
                     f"{chart.ja} {chart.en}",
                     chart.explanation,
                     chart.formula,
@@ -328,7 +369,7 @@ def indicator_charts(
     if case_mix and "case_mix_index" in case_mix[0]:
         views.append(
             IndicatorView(
-                figure_html(case_mix_figure(case_mix, names, mdc), "chart-ind-case-mix"),
+                case_mix_html(case_mix, names, mdc, figure_html),
                 "ケースミックス指数 Case-mix index",
                 CASE_MIX_TEXT,
                 "mean over the 包括 stays of (the code's points for a stay of 入院日Ⅱ days ÷ the mean over all 包括 codes)",

@@ -20,7 +20,7 @@ import jinja2
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from dpc.report.charts import dq_figure, facility_figure
+from dpc.report.charts import dq_figure, metric_figure, shared_scales
 from dpc.report.common import FONT, METRICS, SUPPRESSED
 from dpc.report.indicators import IndicatorView, indicator_charts
 
@@ -114,23 +114,36 @@ class _Figures:
 
 
 def _facilities(data: dict[str, Any], figures: _Figures) -> list[dict[str, Any]]:
-    """One section per facility with KPI rows: its names, its cell counts and its chart."""
+    """One section per facility with KPI rows: its names, its cell counts and a chart per KPI on the colour ranges
+    shared by every facility — or, when disclosure control hides every cell, a sentence saying so."""
     by_facility: dict[str, list[dict[str, Any]]] = {}
     for r in data["kpi"]:
         by_facility.setdefault(r["facility_code"], []).append(r)
     names = {f["facility_code"]: f for f in data["facilities"]}
+    scales = shared_scales(data["kpi"])
     sections = []
     for code in sorted(by_facility):
         facility = names.get(code, {"facility_code": code, "facility_name_ja": code, "facility_name_en": code})
         rows = by_facility[code]
+        hidden = sum(1 for r in rows if r["is_suppressed"])
+        panels = []
+        if hidden < len(rows):
+            for metric in METRICS:
+                fig = metric_figure(metric, rows, data["mdc"], scales[metric.column])
+                panels.append(
+                    {
+                        "title": f"{metric.ja} {metric.en}",
+                        "figure": Markup(figures.html(fig, f"chart-{code}-{metric.column}")),
+                    }
+                )
         sections.append(
             {
                 "code": code,
                 "name_ja": facility["facility_name_ja"],
                 "name_en": facility["facility_name_en"],
                 "cells": len(rows),
-                "suppressed": sum(1 for r in rows if r["is_suppressed"]),
-                "figure": Markup(figures.html(facility_figure(facility, rows, data["mdc"]), f"chart-{code}")),
+                "suppressed": hidden,
+                "panels": panels,
             }
         )
     return sections

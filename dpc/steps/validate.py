@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dpc.config import file_prefixes
+from dpc.facility_profiles import OWED_BECAUSE, FacilityProfile, missing_kinds
 from dpc.layouts import kind_for_filename
 from dpc.manifest import MANIFEST_NAME, count_data_rows, delivery_from_path, manifest_sha256
 from dpc.steps import step
@@ -282,3 +283,16 @@ def find_deliveries(storage: Storage) -> list[tuple[str, int]]:
         if located and key.count("/") == 3 and key.startswith(delivery_prefix("raw", *located)):
             found.add(located)
     return sorted(found, key=lambda d: (d[1], d[0]))
+
+
+def profile_warnings(report: ValidationReport, profile: FacilityProfile) -> list[str]:
+    """Kinds the facility's profile requires that the delivery's manifest does not list (dpc.facility_profiles):
+    a warning, never a rejection — the files that did arrive are still good."""
+    if report.manifest is None:
+        return []
+    names = [str(f.get("name")) for f in report.manifest.get("files", []) if isinstance(f, dict)]
+    prefixes = file_prefixes()
+    kinds = {k for n in names if (k := kind_for_filename(n, prefixes))}
+    return [
+        f"no {kind} file: owed by {OWED_BECAUSE[kind]} per {profile.source}" for kind in missing_kinds(profile, kinds)
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -79,15 +80,23 @@ def delivered_files(demo_build: Path, raw: Path) -> dict[str, bytes]:
     manifest = json.loads(files["manifest.json"])
     missing = [f["name"] for f in manifest["files"] if f["name"] not in files]
     if missing:
-        import tempfile
-
-        from dpc.generate import generate
-
-        with tempfile.TemporaryDirectory() as tmp:
-            generate(Path(tmp), **DEMO)
-            again = Path(tmp) / raw.relative_to(demo_build / "lake")
-            files |= {name: (again / name).read_bytes() for name in missing}
+        again = _demo_generated_again() / raw.relative_to(demo_build / "lake")
+        files |= {name: (again / name).read_bytes() for name in missing}
     return files
+
+
+@functools.cache
+def _demo_generated_again() -> Path:
+    """The demo's deliveries generated once more, once per test process (several tests read many deliveries)."""
+    import atexit
+    import tempfile
+
+    from dpc.generate import generate
+
+    lake = Path(tempfile.mkdtemp(prefix="dpc-demo-again-"))
+    atexit.register(shutil.rmtree, lake, True)
+    generate(lake, **DEMO)
+    return lake
 
 
 @pytest.fixture

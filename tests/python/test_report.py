@@ -7,12 +7,22 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from dpc import cli
-from dpc.report import INDICATOR_TABLES, METRICS, SUPPRESSED, facility_figure, read_report_data, write_report
+from dpc.report import (
+    INDICATOR_TABLES,
+    METRICS,
+    SUPPRESSED,
+    metric_figure,
+    read_report_data,
+    render_report,
+    shared_scales,
+    write_report,
+)
 from tests.python.browser import open_page
 
 pytestmark = pytest.mark.slow
@@ -44,7 +54,8 @@ def test_demo_writes_a_self_contained_report(demo_build: Path) -> None:
         assert metric.ja in page and metric.en in page  # Japanese labels with English glosses
     facilities = {r[0] for r in _kpi_cells(demo_build / "dpc.duckdb")}
     for code in facilities:
-        assert f'id="chart-{code}"' in page
+        for metric in METRICS:
+            assert f'id="chart-{code}-{metric.column}"' in page
     with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
         published = {
             r[0]
@@ -72,9 +83,8 @@ def test_suppressed_cells_are_drawn_as_suppressed_never_recomputed(demo_build: P
         }
     code = cells[0][0]
     rows = [r for r in data["kpi"] if r["facility_code"] == code]
-    facility = next(f for f in data["facilities"] if f["facility_code"] == code)
-    fig = facility_figure(facility, rows, data["mdc"])
-    discharges, mask = fig.data[0], fig.data[1]  # first metric: its values, then its suppression overlay
+    fig = metric_figure(METRICS[0], rows, data["mdc"], shared_scales(data["kpi"])[METRICS[0].column])
+    discharges, mask = fig.data[0], fig.data[1]  # the values, then the suppression overlay
     months = [int(m.replace("-", "")) for m in discharges.x]
     mdcs = [label.split(" ")[0] for label in discharges.y]
     checked = 0
@@ -153,35 +163,101 @@ def test_cli_report_writes_into_the_data_dir(demo_copy: Path) -> None:
     assert _plotly_bundles(out.read_text(encoding="utf-8")) == 1
 
 
+# every title on the page, plotly's own included (figure, axis and colour-bar titles, annotations such as subplot
+# titles and line labels), as boxes in page coordinates; pairs whose boxes intersect overlap on screen
+TITLE_BOXES = """() => {
+    const boxes = Array.from(document.querySelectorAll(
+        'h1, h2, h3, h4, .gtitle, .g-xtitle, .g-ytitle, .cbtitle, .annotation'
+    )).map(e => {
+        const r = e.getBoundingClientRect();
+        return {text: e.textContent.trim().slice(0, 50), x: r.left, y: r.top + window.scrollY, w: r.width, h: r.height};
+    }).filter(b => b.w > 0 && b.h > 0);
+    const overlaps = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+        const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+        if (w > 1 && h > 1) overlaps.push([a.text, b.text]);
+    }
+    return {titles: boxes.length, overlaps: overlaps};
+}"""
+CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(e => ({
+    id: e.id,
+    heatmaps: e.querySelectorAll('.heatmaplayer image').length,
+    suppressed: Array.from(e.querySelectorAll('.heatmaplayer text')).filter(t => t.textContent === '秘匿').length,
+    bars: e.querySelectorAll('.barlayer .point').length,
+    width: e.getBoundingClientRect().width,
+}))"""
+
+
+def _open_report(report: Path, width: int, shot: str) -> tuple[list[dict[str, Any]], dict[str, Any], list[str], Path]:
+    with open_page(report.as_uri(), width=width, wait_for=".js-plotly-plot") as page:
+        page.page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.js-plotly-plot')).every(e => e.querySelector('.main-svg'))"
+        )
+        rendered = page.page.evaluate(CHARTS_DRAWN)
+        titles = page.page.evaluate(TITLE_BOXES)
+        path = page.screenshot(shot)
+        return rendered, titles, page.problems, path
+
+
 @pytest.mark.xdist_group("browser")
-def test_report_renders_in_headless_chromium(demo_build: Path) -> None:
+def test_report_renders_in_headless_chromium_at_desktop_and_phone_width(demo_build: Path) -> None:
     report = Path(_summary(demo_build)["report_path"])
     cells = _kpi_cells(demo_build / "dpc.duckdb")
     facilities = sorted({c[0] for c in cells})
-    with open_page(report.as_uri(), wait_for=".js-plotly-plot") as page:
-        page.page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=len(facilities) + 1
-        )
-        rendered = page.page.evaluate(
-            """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(e => ({
-                id: e.id,
-                heatmaps: e.querySelectorAll('.heatmaplayer image').length,
-                suppressed: Array.from(e.querySelectorAll('.heatmaplayer text'))
-                    .filter(t => t.textContent === '秘匿').length,
-                bars: e.querySelectorAll('.barlayer .point').length,
-                width: e.getBoundingClientRect().width,
-            }))"""
-        )
-        shot = page.screenshot("report.png")
-        problems = page.problems
-    assert problems == []
-    by_id = {r["id"]: r for r in rendered}
-    for code in facilities:
-        chart = by_id[f"chart-{code}"]
-        assert chart["width"] > 600
-        # two heatmap layers (values + suppression overlay) per KPI panel, drawn as images
-        assert chart["heatmaps"] == 2 * len(METRICS)
-        suppressed = sum(1 for c in cells if c[0] == code and c[3])
-        assert chart["suppressed"] == suppressed * len(METRICS)
-    assert by_id["chart-dq"]["bars"] >= 1
-    assert shot.stat().st_size > 50_000
+    for width, shot in ((1400, "report.png"), (390, "report-phone.png")):
+        rendered, titles, problems, path = _open_report(report, width, shot)
+        assert problems == [], width
+        assert titles["titles"] > 20 and titles["overlaps"] == [], (width, titles["overlaps"])
+        by_id = {r["id"]: r for r in rendered}
+        for code in facilities:
+            suppressed = sum(1 for c in cells if c[0] == code and c[3])
+            for metric in METRICS:
+                chart = by_id[f"chart-{code}-{metric.column}"]
+                # two columns of panels on a desktop, one on a phone, never wider than the screen
+                assert (chart["width"] > 500) if width == 1400 else (300 < chart["width"] <= width), (width, chart)
+                # two heatmap layers (values + suppression overlay), drawn as images
+                assert chart["heatmaps"] == 2
+                assert chart["suppressed"] == suppressed
+        assert all(r["width"] <= width for r in rendered), width
+        assert by_id["chart-dq"]["bars"] >= 1
+        assert path.stat().st_size > 50_000
+
+
+def test_one_colour_scale_per_measure_axes_from_zero_and_a_sentence_when_all_is_suppressed(demo_build: Path) -> None:
+    from dpc.report.indicators import CHARTS, case_mix_span, value_range
+
+    with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
+        data = read_report_data(con)
+    facilities = sorted({r["facility_code"] for r in data["kpi"]})
+    assert len(facilities) > 1
+    scales = shared_scales(data["kpi"])
+    for metric in METRICS:
+        ranges = set()
+        for code in facilities:
+            rows = [r for r in data["kpi"] if r["facility_code"] == code]
+            trace = metric_figure(metric, rows, data["mdc"], scales[metric.column]).data[0]
+            ranges.add((trace.zmin, trace.zmax))
+            assert all(v is None or trace.zmin <= v <= trace.zmax for line in trace.z for v in line)
+        assert ranges == {scales[metric.column]} and scales[metric.column][0] == 0.0, metric.column
+    index = next(c for c in CHARTS if c.national == 1.0)
+    rate = next(c for c in CHARTS if c.fmt.endswith("%"))
+    assert value_range(index, [1.004, 0.995]) == [0.75, 1.25]  # a 0.01 difference stays small
+    assert value_range(index, [1.6, None]) == pytest.approx([0.25, 1.75])
+    assert value_range(rate, [None, None]) == [0.0, 0.05]  # every cell suppressed: still from 0, never −100 %
+    assert value_range(rate, [0.2, 0.1])[0] == 0.0
+    assert case_mix_span([{"case_mix_index": 1.05}, {"case_mix_index": None}]) == 0.25
+
+    # a facility whose every cell is suppressed gets a sentence, not empty grids
+    hidden = facilities[0]
+    for r in data["kpi"]:
+        if r["facility_code"] == hidden:
+            r["is_suppressed"] = True
+            for metric in METRICS:
+                r[metric.column] = None
+    page = render_report(data)
+    section = page[page.index(f'<section id="facility-{hidden}"') :]
+    section = section[: section.index("</section>")]
+    assert "all-suppressed" in section and "js-plotly-plot" not in section and 'id="chart-' not in section
+    assert f'id="chart-{facilities[1]}-discharges"' in page
