@@ -9,7 +9,8 @@ when they are published; without them the section is left out.
     write_report(db_path, out) -> out     # dpc report, and the last step of dpc run / dpc demo
 
 The parts, each imported only by those after it: ``common`` (names and metrics every part shares), ``indicators``
-(the indicator charts and their explanations), ``data`` (the SQL that reads the figures), ``charts`` (the KPI and
+(the indicator charts and their explanations), ``insurance_index`` (the 保険診療指数 data-quality section),
+``data`` (the SQL that reads the figures), ``charts`` (the KPI and
 DQ charts), ``render`` (the HTML, from the Jinja2 templates in ``templates/``).
 """
 

@@ -18,6 +18,7 @@ import duckdb
 from dpc.duck import scalar
 from dpc.report.common import DQ, INDICATOR_ROW_LIMIT, INDICATOR_TABLES, MART
 from dpc.report.indicators import CHARTS
+from dpc.report.insurance_index import read_insurance_index
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
@@ -57,6 +58,7 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             data["indicators"].append({"table": table, "ja": ja, "en": en, **_indicator_rows(con, table)})
     data["dq"] = read_dq(con)
     data["indicator_charts"] = read_indicator_charts(con)
+    data["insurance_index"] = read_insurance_index(con)
     return data
 
 

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from dpc.report.charts import dq_figure, metric_figure, shared_scales
 from dpc.report.common import FONT, METRICS, SUPPRESSED
 from dpc.report.indicators import IndicatorView, indicator_charts
+from dpc.report.insurance_index import insurance_index_sections
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -229,4 +230,5 @@ def render_report(data: dict[str, Any], *, generated_at: datetime | None = None)
         dq=dq,
         indicators=_indicators(data),
         indicator_charts=charts,
+        insurance_index=insurance_index_sections(data.get("insurance_index") or {"figures": [], "behind": []}),
     )
