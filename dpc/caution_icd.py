@@ -25,6 +25,7 @@ Expansion of the printed code column (each rule checked against the whole list; 
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import hashlib
 import io
@@ -265,8 +266,9 @@ def _codes_between(lo: str, hi: str) -> list[str]:
     return out
 
 
-def expand(row: PrintedRow, sheet: set[str]) -> list[tuple[str, bool]]:
-    """The ICD codes one printed row stands for, each with whether the ICD sheet has it."""
+def expand(row: PrintedRow, sheet: set[str], ordered: Sequence[str] = ()) -> list[tuple[str, bool]]:
+    """The ICD codes one printed row stands for, each with whether the ICD sheet has it (``ordered``: the sheet's
+    codes sorted, when the caller expands many rows)."""
     listed = unicodedata.normalize("NFKC", row.listed_code).strip()
     match = _RANGE.match(listed)
     if match:
@@ -275,7 +277,13 @@ def expand(row: PrintedRow, sheet: set[str]) -> list[tuple[str, bool]]:
         if title not in _RANGE_RULES:
             raise ValueError(f"p{row.page}: {row.listed_code}: a range with title {row.title!r}")
         rule = _RANGE_RULES[title]
-        chosen = [c for c in sorted(sheet) if _in_range(c, lo, hi) and rule(c)]
+        ordered = ordered or sorted(sheet)
+        chosen = []
+        for code in ordered[bisect.bisect_left(ordered, lo) :]:
+            if not _in_range(code, lo, hi):
+                break
+            if rule(code):
+                chosen.append(code)
         if chosen:
             return [(c, True) for c in chosen]
         # the sheet has none of them (M840-M848 部位コード 9: the code tables list no such code): the codes the
@@ -301,8 +309,9 @@ def seed_text(rows: Sequence[PrintedRow], sheet: set[str]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SEED_COLUMNS)
     seen: set[tuple[str, int, int]] = set()
+    ordered = sorted(sheet)
     for r in rows:
-        for code, in_sheet in expand(r, sheet):
+        for code, in_sheet in expand(r, sheet, ordered):
             key = (code, r.page, r.row)
             if key in seen:
                 continue

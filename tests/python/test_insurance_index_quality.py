@@ -152,7 +152,9 @@ def test_demo_figures_match_an_independent_computation(demo_build: Path) -> None
 def test_report_shows_each_facility_s_figures_and_the_rows_behind(demo_build: Path) -> None:
     page = (demo_build / "report" / "index.html").read_text(encoding="utf-8")
     with duckdb.connect(str(demo_build / "dpc.duckdb"), read_only=True) as con:
-        facilities = [r[0] for r in con.execute("select distinct facility_code from mart.fct_insurance_index_quality")]
+        facilities = [
+            r[0] for r in con.execute("select distinct facility_code from mart.fct_insurance_index_quality").fetchall()
+        ]
         fiscal_years = con.execute(
             "select facility_code, fiscal_year, unspecified_main_diagnosis_numerator, "
             "unspecified_main_diagnosis_denominator from mart.fct_insurance_index_quality where is_fiscal_year_total"
