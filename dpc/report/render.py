@@ -216,4 +216,5 @@ def render_report(data: dict[str, Any], *, generated_at: datetime | None = None)
         dq=dq,
         indicators=_indicators(data),
         indicator_charts=charts,
+        disclosure=data.get("disclosure", []),
     )
