@@ -173,8 +173,15 @@ def test_report_renders_in_headless_chromium(demo_build: Path) -> None:
             }))"""
         )
         shot = page.screenshot("report.png")
+        # the report's link to a 病院情報の公表 page (dpc/disclosure/) opens it, in the same browser (one launch)
+        page.page.click("#disclosure a")
+        page.page.wait_for_selector("#age-bands table", state="visible")
+        disclosure = page.page.evaluate(
+            "() => [document.querySelectorAll('table').length, document.querySelectorAll('td.masked').length]"
+        )
         problems = page.problems
     assert problems == []
+    assert disclosure[0] >= 8 and disclosure[1] > 0  # every table, and the demo's '-' cells
     by_id = {r["id"]: r for r in rendered}
     for code in facilities:
         chart = by_id[f"chart-{code}"]
