@@ -195,6 +195,20 @@ def _cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_disclose(a: argparse.Namespace) -> int:
+    from dpc.disclosure import page_dir, write_disclosure
+    from dpc.errors import StepInputError
+
+    out = Path(a.out) if a.out else page_dir(paths.data_dir() / "disclosure", a.facility, a.fiscal_year)
+    try:
+        path = write_disclosure(Path(a.db), out, a.facility, a.fiscal_year)
+    except StepInputError as e:
+        print(f"dpc disclose: {e}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
 def _cmd_start_execution(a: argparse.Namespace) -> int:
     """Start the AWS pipeline for pending deliveries — the Dispatch Lambda's code, run from here (same lock)."""
     import os
@@ -371,6 +385,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="write the static KPI report from the published mart")
     rep.add_argument("--db", default=db_default)
     rep.set_defaults(func=_cmd_report)
+
+    dis = sub.add_parser(
+        "disclose",
+        help="write the 病院情報の公表 page (the seven 病院指標 and the 医療の質指標) of a facility and fiscal year",
+        description="Writes index.html and one CSV per table from the published mart (docs/hospital-indicators.md); "
+        "figures from fewer than 10 cases are '-', as the ministry's rule says. Exit 2 when the mart has no "
+        "discharges of that facility and year.",
+    )
+    dis.add_argument("--facility", required=True, help="施設コード (9 digits)")
+    dis.add_argument("--fiscal-year", required=True, type=int, help="fiscal year (April–March by discharge), e.g. 2024")
+    dis.add_argument("--db", default=db_default)
+    dis.add_argument("--out", help="folder to write (default: <data dir>/disclosure/<facility>/FY<year>/)")
+    dis.set_defaults(func=_cmd_disclose)
 
     from dpc.exercises.commands import add_parsers as add_learner_parsers  # dpc sandbox …, dpc exercise … (issue 13)
 

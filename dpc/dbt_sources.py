@@ -25,6 +25,9 @@ _SPECIAL = {
     "loaded_at": "When the normaliser wrote the row (UTC, lineage; also the freshness field).",
     "age_at_admission": "Age in whole years at admission, computed by the normaliser from the birth date of item "
     "A000010 (the birth date itself never leaves the normaliser). Null on other items.",
+    "neonatal_age_days_at_admission": "Whole days from birth to admission, computed by the normaliser from the birth "
+    "date of item A000010 and kept only under 28 days (新生児; null for every older patient and on other items): the "
+    "病院指標 exclude a newborn who dies within 7 days of birth (docs/hospital-indicators.md).",
     "age_at_visit": "Age in whole years at the outpatient visit, computed by the normaliser from 生年月日 (birth date, "
     "which never leaves the normaliser).",
     "link_key": "Cross-facility link key (K生成用データ): HMAC of the normalised birth date, kana name and sex with its "

@@ -480,7 +480,11 @@ def build_report(db_path: Path) -> str | None:
         from dpc import report
     except ImportError:
         return None
-    return str(report.write_report(db_path, paths.data_dir() / "report" / "index.html"))
+    out = report.write_report(db_path, paths.data_dir() / "report" / "index.html")
+    from dpc.disclosure import write_all  # the 病院情報の公表 pages the report links to
+
+    write_all(db_path, paths.data_dir() / "disclosure")
+    return str(out)
 
 
 def write_summary(summary: RunSummary) -> Path:

@@ -56,6 +56,16 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for table, ja, en in INDICATOR_TABLES:
         if table in mart:
             data["indicators"].append({"table": table, "ja": ja, "en": en, **_indicator_rows(con, table)})
+    # 病院情報の公表 pages (dpc disclose, dpc/disclosure/): one per facility × fiscal year the mart has
+    data["disclosure"] = (
+        _records(
+            con,
+            "select distinct facility_code, fiscal_year from mart.disc_age_band_discharges "
+            "order by facility_code, fiscal_year",
+        )
+        if "disc_age_band_discharges" in mart
+        else []
+    )
     data["dq"] = read_dq(con)
     data["indicator_charts"] = read_indicator_charts(con)
     data["insurance_index"] = read_insurance_index(con)

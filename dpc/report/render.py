@@ -231,4 +231,5 @@ def render_report(data: dict[str, Any], *, generated_at: datetime | None = None)
         indicators=_indicators(data),
         indicator_charts=charts,
         insurance_index=insurance_index_sections(data.get("insurance_index") or {"figures": [], "behind": []}),
+        disclosure=data.get("disclosure", []),
     )

@@ -67,7 +67,10 @@ def normalised_schema(kind: str) -> pa.Schema:
     str/code/token/date → string (dates stay 'yyyymmdd', '00000000' kept; empty and NULL → null); int → int64;
     decimal → decimal128(18, 4); データ識別番号 → ``patient_key`` (64 hex, per facility); EFg 生年月日 →
     ``age_at_visit`` (int64); EF/D 保険者番号 → ``insurer_class`` (:func:`insurer_class`); 様式1 gets
-    ``age_at_admission`` (int64) after payload_9; K生成用データ loses its
+    ``age_at_admission`` (int64) after payload_9, then ``neonatal_age_days_at_admission`` (int64: whole days from
+    birth to admission, kept only under 28 days — the 新生児 the 病院指標 exclusion of a death within 7 days of birth
+    needs, docs/hospital-indicators.md — and null for every older patient, so that no birth date can be recovered
+    from admission date and age in days); K生成用データ loses its
     direct identifiers (カナ氏名, insurance numbers) and birth date and gets ``link_key`` (64 hex or null: the
     cross-facility link key, docs/pseudonymisation.md) and ``kana_normalisation_version``.
     """
@@ -86,6 +89,7 @@ def normalised_schema(kind: str) -> pa.Schema:
             fields.append(pa.field(c.name, _ARROW_TYPE[c.type]))
     if kind == "FF1":
         fields.append(pa.field("age_at_admission", pa.int64()))
+        fields.append(pa.field("neonatal_age_days_at_admission", pa.int64()))
     if kind == "K":
         fields += [pa.field("link_key", pa.string()), pa.field("kana_normalisation_version", pa.string())]
     return pa.schema(fields + _lineage_fields())
@@ -176,6 +180,23 @@ def _age(birth: pa.ChunkedArray | pa.Array, at: pa.ChunkedArray | pa.Array) -> p
     return pc.if_else(ok, age, pa.scalar(None, pa.int64()))
 
 
+NEONATAL_DAYS = 28
+"""Ages in days are kept under this many days only (新生児: the first 28 days of life)."""
+
+
+def _neonatal_age_days(birth: pa.ChunkedArray | pa.Array, at: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Whole days between two 'yyyymmdd' strings when fewer than :data:`NEONATAL_DAYS`, else null (also null when
+    either date is missing, partly unknown or not a calendar date)."""
+    ok = pc.and_(pc.match_substring_regex(birth, r"^\d{8}$"), pc.match_substring_regex(at, r"^\d{8}$"))
+    ok = pc.and_(ok, pc.and_(pc.invert(pc.ends_with(birth, "00")), pc.invert(pc.ends_with(at, "00"))))
+    ok = pc.fill_null(ok, False)
+    b = pc.strptime(pc.if_else(ok, birth, "19700101"), format="%Y%m%d", unit="s", error_is_null=True)
+    a = pc.strptime(pc.if_else(ok, at, "19700101"), format="%Y%m%d", unit="s", error_is_null=True)
+    days = pc.days_between(b, a)
+    keep = pc.and_(ok, pc.and_(pc.greater_equal(days, 0), pc.less(days, NEONATAL_DAYS)))
+    return pc.if_else(pc.fill_null(keep, False), pc.cast(days, pa.int64()), pa.scalar(None, pa.int64()))
+
+
 def insurer_class(numbers: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """保険者番号 (p197 E-16: 8 digits, or 6 digits after two spaces) → its class: the 法別番号 (first two digits) of
     an 8-digit number, ``kokuho`` for a 6-digit 国民健康保険 number, ``other`` for any other shape, null when empty.
@@ -248,8 +269,11 @@ def typed_table(
         names = layout.names
         is_birth = pc.fill_null(pc.equal(acc["item_code"], "A000010"), False)
         p1, p3 = names.index("payload_1"), names.index("payload_3")
-        age = _age(cols[p1], cols[names.index("admission_date")])
+        admitted = cols[names.index("admission_date")]
+        age = _age(cols[p1], admitted)
         cols.append(pc.if_else(is_birth, age, pa.scalar(None, pa.int64())))
+        neonatal = _neonatal_age_days(cols[p1], admitted)
+        cols.append(pc.if_else(is_birth, neonatal, pa.scalar(None, pa.int64())))
         cols[p1] = pc.if_else(is_birth, pa.scalar(None, pa.string()), cols[p1])
         cols[p3] = pc.if_else(is_birth, pc.utf8_slice_codeunits(cols[p3], 0, 3), cols[p3])
     if kind == "K":

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS raw.ff1 (
   payload_8 varchar(65535),
   payload_9 varchar(65535),
   age_at_admission bigint,
+  neonatal_age_days_at_admission bigint,
   yyyymm integer not null,
   source_file varchar(65535) not null,
   line_number bigint not null,

@@ -55,6 +55,8 @@ pivoted as (
         max(yyyymm) as form_yyyymm,
         max(case when item_code = 'A000010' then payload_2 end) as sex_code,
         max(case when item_code = 'A000010' then age_at_admission end) as age_at_admission,
+        max(case when item_code = 'A000010' then neonatal_age_days_at_admission end)
+            as neonatal_age_days_at_admission,
         max(case when item_code = 'A000020' then payload_2 end) as admission_route_code,
         max(case when item_code = 'A000020' then payload_5 end) as admission_type_code,
         max(case when item_code = 'A000020' then payload_6 end) as ambulance_code,
@@ -107,6 +109,7 @@ final as (
         coalesce(general_ward_code = '1', false) as has_general_ward,
         sex_code,
         age_at_admission,
+        neonatal_age_days_at_admission,
         admission_route_code,
         admission_type_code,
         ambulance_code,

@@ -122,6 +122,7 @@ final as (
         coalesce(same_day.same_day_admission_count, 0) > 1 as has_same_day_repeat,
         stays.sex_code,
         stays.age_at_admission,
+        stays.neonatal_age_days_at_admission,
         stays.admission_route_code,
         stays.admission_type_code,
         stays.ambulance_code,

@@ -36,6 +36,7 @@ final as (
         payload_8,
         payload_9,
         age_at_admission,
+        neonatal_age_days_at_admission,
         yyyymm,
         source_file,
         line_number,

@@ -190,7 +190,9 @@ CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 }))"""
 
 
-def _open_report(report: Path, width: int, shot: str) -> tuple[list[dict[str, Any]], dict[str, Any], list[str], Path]:
+def _open_report(
+    report: Path, width: int, shot: str, follow_disclosure: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[str], Path, list[int]]:
     with open_page(report.as_uri(), width=width, wait_for=".js-plotly-plot") as page:
         page.page.wait_for_function(
             "() => Array.from(document.querySelectorAll('.js-plotly-plot')).every(e => e.querySelector('.main-svg'))"
@@ -198,7 +200,15 @@ def _open_report(report: Path, width: int, shot: str) -> tuple[list[dict[str, An
         rendered = page.page.evaluate(CHARTS_DRAWN)
         titles = page.page.evaluate(TITLE_BOXES)
         path = page.screenshot(shot)
-        return rendered, titles, page.problems, path
+        disclosure: list[int] = []
+        if follow_disclosure:
+            # the report's link to a 病院情報の公表 page (dpc/disclosure/) opens it, in the same browser (one launch)
+            page.page.click("#disclosure a")
+            page.page.wait_for_selector("#age-bands table", state="visible")
+            disclosure = page.page.evaluate(
+                "() => [document.querySelectorAll('table').length, document.querySelectorAll('td.masked').length]"
+            )
+        return rendered, titles, page.problems, path, disclosure
 
 
 @pytest.mark.xdist_group("browser")
@@ -207,8 +217,10 @@ def test_report_renders_in_headless_chromium_at_desktop_and_phone_width(demo_bui
     cells = _kpi_cells(demo_build / "dpc.duckdb")
     facilities = sorted({c[0] for c in cells})
     for width, shot in ((1400, "report.png"), (390, "report-phone.png")):
-        rendered, titles, problems, path = _open_report(report, width, shot)
+        rendered, titles, problems, path, disclosure = _open_report(report, width, shot, follow_disclosure=width > 1000)
         assert problems == [], width
+        if width > 1000:
+            assert disclosure[0] >= 8 and disclosure[1] > 0  # every table, and the demo's '-' cells
         assert titles["titles"] > 20 and titles["overlaps"] == [], (width, titles["overlaps"])
         by_id = {r["id"]: r for r in rendered}
         for code in facilities:
