@@ -17,6 +17,7 @@ class Storage(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
     def write_bytes(self, key: str, data: bytes) -> None: ...
     def size(self, key: str) -> int: ...
+    def sizes(self, prefix: str) -> dict[str, int]: ...
     def exists(self, key: str) -> bool: ...
     def delete_prefix(self, prefix: str) -> None: ...
     def delete(self, key: str) -> None: ...
@@ -50,6 +51,10 @@ class LocalStorage:
 
     def size(self, key: str) -> int:
         return self._path(key).stat().st_size
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """Every key under ``prefix`` with its size, from the listing alone (no object is read)."""
+        return {key: self.size(key) for key in self.list(prefix)}
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
@@ -94,6 +99,14 @@ class S3Storage:
 
     def size(self, key: str) -> int:
         return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """Every key under ``prefix`` with its size, from ListObjectsV2 alone: s3:ListBucket, no s3:GetObject on the
+        objects (the ValidateManifest Lambda may not read delivered files, docs/decisions/0017)."""
+        found: dict[str, int] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            found.update((obj["Key"], int(obj["Size"])) for obj in page.get("Contents", []))
+        return dict(sorted(found.items()))
 
     def exists(self, key: str) -> bool:
         return bool(self.list(key))

@@ -235,7 +235,7 @@ def run_normalise_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) ->
     from dpc.pseudonymise import load_key
     from dpc.steps.ingest import REJECTED, ingest_delivery
     from dpc.steps.load import last_ingested
-    from dpc.steps.validate import validate_delivery, validated_report
+    from dpc.steps.validate import revalidated_report, validate_delivery
     from dpc.storage import LocalStorage, S3Storage, Storage
 
     assert cfg.facility_code is not None and cfg.yyyymm is not None  # checked by load_config
@@ -250,10 +250,11 @@ def run_normalise_step(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) ->
     load_id = f"{cfg.run_id}-{cfg.facility_code}-{cfg.yyyymm}"
     start = time.monotonic()
     log.emit("normalise", "started", load_id=load_id)
-    # the state machine's ValidateManifest step validated this manifest: check it is still the one (no second
-    # read of every file); run by hand without it, the runner validates itself
+    # the state machine's ValidateManifest step validated this manifest from its listing, without reading the files
+    # (only this task may, docs/decisions/0017): check the contents now and that the manifest is still the one; run
+    # by hand without it, the runner validates itself
     if cfg.manifest_sha256:
-        report = validated_report(source, cfg.facility_code, cfg.yyyymm, cfg.manifest_sha256)
+        report = revalidated_report(source, cfg.facility_code, cfg.yyyymm, cfg.manifest_sha256)
     else:
         report = validate_delivery(source, cfg.facility_code, cfg.yyyymm)
     previous = last_ingested(target, cfg.facility_code, cfg.yyyymm)

@@ -79,12 +79,18 @@ def _short(digest: str) -> str:
 
 
 @step("validate")
-def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> ValidationReport:
-    """Check the delivery's files against its manifest (see the module docstring)."""
+def validate_delivery(storage: Storage, facility_code: str, yyyymm: int, *, contents: bool = True) -> ValidationReport:
+    """Check the delivery's files against its manifest (see the module docstring).
+
+    ``contents=False`` reads the manifest (and deletion records) only: presence and sizes come from the listing, and
+    the checks that need a file's bytes (sha256, data-row count) are left to the step that reads the files anyway.
+    The ValidateManifest Lambda runs it so, because only the normalise task may read delivered files on AWS
+    (docs/decisions/0017); the normalise step then validates the contents (:func:`revalidated_report`)."""
     report = ValidationReport(facility_code, int(yyyymm))
     prefix = delivery_prefix("raw", facility_code, yyyymm)
     mkey = prefix + MANIFEST_NAME
-    present = sorted(k[len(prefix) :] for k in storage.list(prefix) if k != mkey and not k.endswith("/"))
+    sizes = {k[len(prefix) :]: n for k, n in storage.sizes(prefix).items() if k != mkey and not k.endswith("/")}
+    present = sorted(sizes)
     if not storage.exists(mkey):
         report.add(
             mkey,
@@ -181,14 +187,16 @@ def validate_delivery(storage: Storage, facility_code: str, yyyymm: int) -> Vali
                 key, "missing_file", "listed in the manifest but not present (upload incomplete or file renamed)"
             )
             continue
-        data = storage.read_bytes(key)
-        if len(data) != entry["bytes"]:
+        if sizes[name] != entry["bytes"]:
             report.add(
                 key,
                 "size_mismatch",
-                f"size mismatch: manifest says {entry['bytes']} bytes, file has {len(data)} "
+                f"size mismatch: manifest says {entry['bytes']} bytes, file has {sizes[name]} "
                 "(truncated or partial upload, or the file changed after the manifest was written)",
             )
+        if not contents:
+            continue
+        data = storage.read_bytes(key)
         digest = hashlib.sha256(data).hexdigest()
         if digest != entry["sha256"]:
             report.add(
@@ -237,29 +245,14 @@ def file_entry_problems(entry: object) -> list[str]:
     return problems
 
 
-def validated_report(storage: Storage, facility_code: str, yyyymm: int, expected_sha256: str) -> ValidationReport:
-    """The report of a delivery an earlier step validated (the state machine's ValidateManifest): its manifest,
-    checked to be still the one validated, and each listed file still of the validated size — without reading
-    every file again. A changed delivery is rejected: its new manifest starts a run of its own."""
-    report = ValidationReport(facility_code, int(yyyymm))
-    prefix = delivery_prefix("raw", facility_code, yyyymm)
-    mkey = prefix + MANIFEST_NAME
-    try:
-        manifest = json.loads(storage.read_bytes(mkey).decode("utf-8"))
-    except Exception as exc:  # noqa: BLE001 — gone or unreadable: the delivery changed since validation
-        report.add(mkey, "manifest_changed", f"the validated manifest cannot be read any more ({exc})")
-        return report
-    digest = manifest_sha256(manifest) if isinstance(manifest, dict) else ""
-    if digest != expected_sha256:
+def revalidated_report(storage: Storage, facility_code: str, yyyymm: int, expected_sha256: str) -> ValidationReport:
+    """The normalise step's check of a delivery the state machine's ValidateManifest validated without reading its
+    files (``contents=False``): every check again, the contents now included (sha256, data-row counts), and the
+    manifest still the one validated. A changed delivery is rejected: its new manifest starts a run of its own."""
+    report = validate_delivery(storage, facility_code, yyyymm)
+    if report.manifest_sha256 is not None and report.manifest_sha256 != expected_sha256:
+        mkey = delivery_prefix("raw", facility_code, yyyymm) + MANIFEST_NAME
         report.add(mkey, "manifest_changed", "the manifest changed since it was validated: its new run will load it")
-        return report
-    report.manifest, report.manifest_sha256 = manifest, digest
-    for f in manifest.get("files", []):
-        name = str(f.get("name"))
-        if deleted_after_normalising(storage, facility_code, yyyymm, name, str(f.get("sha256", ""))):
-            continue
-        if not storage.exists(prefix + name) or storage.size(prefix + name) != int(f.get("bytes", -1)):
-            report.add(prefix + name, "file_changed", "the file changed or went since the delivery was validated")
     return report
 
 

@@ -439,7 +439,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA dq    GRANT SELECT ON TABLES TO ROLE dpc_lear
 -- database user, so the learner writes there and nowhere else; the dpc_learner role reads stage, mart, ref, dq.
 -- Nothing else is granted on them (analysts read the published schemas only). Once per learner, as the admin,
 -- after the pipeline's first dbt run (dq.dq_results must exist):
---   CALL dq.create_learner_sandbox('<learner>', '<redshift user, e.g. IAM:alice or IAMR:role-learner-dpc>');
+--   CALL dq.create_learner_sandbox('<learner>', '<their own redshift user, e.g. IAMR:role-learner-dpc-alice>');
 CREATE OR REPLACE PROCEDURE dq.create_learner_sandbox(learner varchar(64), db_user varchar(128))
 AS $$
 DECLARE

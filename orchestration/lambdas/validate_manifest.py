@@ -1,7 +1,9 @@
-"""ValidateManifest: the delivery's files against its manifest — the same checks as the local pipeline.
+"""ValidateManifest: the delivery's files against its manifest — the local pipeline's checks, from the listing.
 
-Calls :func:`dpc.steps.validate.validate_delivery` (files present, sizes, sha256, data-row counts, kinds) on the
-data bucket. Returns the report; ``ok`` false sends the execution to NotifyRejected with ``cause`` (one line per
+Calls :func:`dpc.steps.validate.validate_delivery` with ``contents=False`` on the data bucket: the manifest's
+fields, files present and not extra, sizes (from ListObjectsV2), kinds. It reads the manifest and deletion records
+only — its role may read no delivered file (docs/decisions/0017) — so sha256 and data-row counts are checked by the
+normalise task, the only one that reads ``raw/`` (``DeliveryRejected`` from there). Returns the report; ``ok`` false sends the execution to NotifyRejected with ``cause`` (one line per
 finding: file, line, reason) — the Lambda itself only fails when it cannot read the bucket.
 """
 
@@ -20,7 +22,7 @@ MAX_CAUSE_FINDINGS = 20
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     facility_code, yyyymm = delivery_of(event)
     storage = S3Storage(bucket=bucket_of(event), client=client("s3"))
-    report = validate_delivery(storage, facility_code, yyyymm)
+    report = validate_delivery(storage, facility_code, yyyymm, contents=False)
     out = report.as_dict()
     files = (report.manifest or {}).get("files") if report.ok else None
     out["files"] = [

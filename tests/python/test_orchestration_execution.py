@@ -328,9 +328,12 @@ def test_success_path_and_same_summary_as_the_local_run(pipeline: Pipeline) -> N
         notified = p.notify("SUCCEEDED")
     # the same steps as the local pipeline (test_steps.py); transform is the runner's dbt task, answered here with
     # the local run's results (the runner's own dbt step is run for real in test_runner.py). On AWS the load plan
-    # is run by two executors, Redshift (LoadRaw) then Glue for Athena (RecordPartitions): one step, twice
-    assert steps[2:4] == ["load", "load"]
-    assert steps[:3] + steps[4:] == [s for s in DELIVERY_STEPS if s != "transform"]
+    # is run by two executors, Redshift (LoadRaw) then Glue for Athena (RecordPartitions): one step, twice. The
+    # validate rule too: ValidateManifest checks the manifest and the listing (its role reads no delivered file), the
+    # normalise task the contents before it writes (docs/decisions/0017)
+    assert steps[:2] == ["validate", "validate"]
+    assert steps[3:5] == ["load", "load"]
+    assert steps[1:4] + steps[5:] == [s for s in DELIVERY_STEPS if s != "transform"]
     # Athena reads the load Redshift recorded: every raw table's partition points at the normaliser's load prefix
     load_id = normalised["ingested"]["load_id"]
     glue = p.stack.client("glue")

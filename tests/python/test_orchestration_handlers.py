@@ -138,18 +138,44 @@ BROKEN: dict[str, tuple[Callable[[Stack, str], None], set[str]]] = {
         {"missing_file"},
     ),
     "extra_file": (lambda s, f: _put(s, f, f"Dn_{f}_2404_old.txt", b"x\r\n"), {"extra_file"}),
-    "truncated": (_truncate, {"size_mismatch", "checksum_mismatch", "row_count_mismatch"}),
-    "checksum": (_flip_byte, {"checksum_mismatch"}),
-    "rows_in_manifest": (
-        _edit_manifest(lambda m: m["files"][0].update(rows=m["files"][0]["rows"] + 1)),
-        {"row_count_mismatch"},
-    ),
+    # the Lambda sees sizes from the listing; checksums and row counts are the normalise task's (CONTENTS below)
+    "truncated": (_truncate, {"size_mismatch"}),
     "unknown_kind": (
         _edit_manifest(lambda m: m["files"].append({"name": "ZZ_x.txt", "bytes": 1, "rows": 1, "sha256": "0" * 64})),
         {"unknown_kind", "missing_file"},
     ),
     "kind_mismatch": (_edit_manifest(_rename_kind), {"kind_mismatch"}),
 }
+
+
+# Breaks only a file's bytes show: the Lambda, which may read no delivered file (its role reads raw/*/manifest.json
+# only, docs/decisions/0017), passes them; the normalise task's check rejects them before anything is written.
+CONTENTS: dict[str, tuple[Callable[[Stack, str], None], set[str]]] = {
+    "checksum": (_flip_byte, {"checksum_mismatch"}),
+    "rows_in_manifest": (
+        _edit_manifest(lambda m: m["files"][0].update(rows=m["files"][0]["rows"] + 1)),
+        {"row_count_mismatch"},
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CONTENTS))
+def test_content_breaks_pass_the_lambda_and_fail_the_normalise_check(
+    stack: Stack, lake: tuple[Path, list[str]], kind: str
+) -> None:
+    from dpc.steps.validate import revalidated_report
+    from dpc.storage import S3Storage
+
+    root, (facility, _) = lake
+    upload_delivery(stack, root, facility, YYYYMM)
+    breaker, expected = CONTENTS[kind]
+    breaker(stack, facility)
+    out = import_handler("validate_manifest").handler(_event(stack, facility))
+    assert out["ok"] is True, out["findings"]
+    report = revalidated_report(
+        S3Storage(stack.bucket, client=stack.client("s3")), facility, YYYYMM, str(out["manifest_sha256"])
+    )
+    assert {str(f["reason_code"]) for f in report.findings} == expected and not report.ok
 
 
 def test_validate_accepts_a_generated_delivery(stack: Stack, lake: tuple[Path, list[str]]) -> None:

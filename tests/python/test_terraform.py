@@ -420,7 +420,12 @@ def test_learner_sandbox_procedure_creates_the_dbt_layers() -> None:
     assert "'GRANT ROLE dpc_learner TO ' || owner_ident" in body
     assert "sandbox_" not in body and "dpc_analyst" not in body
     tutorial = (REPO / "docs" / "tutorial" / "02-sandbox.md").read_text(encoding="utf-8")
-    assert "CALL dq.create_learner_sandbox('alice', 'IAM:alice');" in tutorial and "sandbox_alice" not in tutorial
+    # each learner's own Redshift user (their own role, docs/decisions/0019), as `terraform output learners` renders it
+    statement = "CALL dq.create_learner_sandbox('alice', 'IAMR:role-learner-dpc-alice');"
+    assert statement in tutorial and "sandbox_alice" not in tutorial
+    assert (
+        'v.sandbox_sql == "CALL dq.create_learner_sandbox(' in (TF / PLATFORM / "tests" / "dev.tftest.hcl").read_text()
+    )
 
 
 def test_terraform_uses_the_one_lambda_packager() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dpc.steps.validate import find_deliveries, validate_delivery
+from dpc.steps.validate import find_deliveries, revalidated_report, validate_delivery
 from dpc.storage import LocalStorage
 
 try:  # tests/ is a package in this repository; plain rootdir-relative import otherwise
@@ -38,6 +38,39 @@ def test_clean_delivery_passes(lake: Path) -> None:
     report = validate_delivery(LocalStorage(lake), F.FACILITY, F.YYYYMM)
     assert report.ok and report.findings == [] and report.manifest is not None and len(report.manifest_sha256) == 64
     assert find_deliveries(LocalStorage(lake)) == [(F.FACILITY, F.YYYYMM)]
+
+
+class ManifestOnly(LocalStorage):
+    """The ValidateManifest Lambda's rights on the bucket (docs/decisions/0017): list anything, read manifests and
+    deletion records only — any other read is refused, as S3 refuses it with AccessDenied."""
+
+    def read_bytes(self, key: str) -> bytes:
+        if not (key.endswith("/manifest.json") or key.startswith("state/deleted/")):
+            raise PermissionError(f"AccessDenied: {key}")
+        return super().read_bytes(key)
+
+
+def test_manifest_only_validation_reads_no_delivered_file(lake: Path) -> None:
+    report = validate_delivery(ManifestOnly(lake), F.FACILITY, F.YYYYMM, contents=False)
+    assert (
+        report.ok
+        and report.manifest_sha256 == validate_delivery(LocalStorage(lake), F.FACILITY, F.YYYYMM).manifest_sha256
+    )
+    p = delivery(lake) / F.file_name("EFn")
+    p.write_bytes(p.read_bytes()[:-7])  # a truncated upload shows in the listing's size
+    report = validate_delivery(ManifestOnly(lake), F.FACILITY, F.YYYYMM, contents=False)
+    assert [str(f["reason_code"]) for f in report.findings] == ["size_mismatch"]
+
+
+def test_revalidation_checks_contents_and_the_validated_manifest(lake: Path) -> None:
+    validated = validate_delivery(LocalStorage(lake), F.FACILITY, F.YYYYMM, contents=False)
+    assert validated.manifest_sha256 is not None
+    assert revalidated_report(LocalStorage(lake), F.FACILITY, F.YYYYMM, validated.manifest_sha256).ok
+    m = json.loads((delivery(lake) / "manifest.json").read_text())
+    m["files"][0]["rows"] += 1  # a new manifest after validation (and a wrong row count in it)
+    (delivery(lake) / "manifest.json").write_text(json.dumps(m))
+    again = revalidated_report(LocalStorage(lake), F.FACILITY, F.YYYYMM, validated.manifest_sha256)
+    assert [str(f["reason_code"]) for f in again.findings] == ["row_count_mismatch", "manifest_changed"]
 
 
 def test_missing_file(lake: Path) -> None:

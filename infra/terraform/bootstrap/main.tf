@@ -81,9 +81,103 @@ resource "aws_kms_alias" "state" {
 
 resource "aws_s3_bucket" "state" {
   #checkov:skip=CKV_AWS_144:State stays in the platform's single region (docs/decisions/0013); versioning keeps its history.
-  #checkov:skip=CKV_AWS_18:Access to the state bucket is recorded by the environments' CloudTrail trails; no separate log bucket for one small bucket.
   # No force_destroy: a bucket holding state cannot be deleted by terraform destroy.
   bucket = local.bucket_name
+}
+
+# Server access logs of the state bucket: who read or wrote which state object (the environments' trails record
+# data events on their data and artifacts buckets only). A log target cannot use SSE-KMS, hence SSE-S3.
+resource "aws_s3_bucket_logging" "state" {
+  bucket        = aws_s3_bucket.state.id
+  target_bucket = aws_s3_bucket.state_logs.id
+  target_prefix = "state-access/"
+}
+
+resource "aws_s3_bucket" "state_logs" {
+  #checkov:skip=CKV_AWS_18:This is the access-log target of the state bucket; logging it into itself would loop.
+  #checkov:skip=CKV_AWS_144:Logs stay in the platform's single region (docs/decisions/0013), like the state they describe.
+  #checkov:skip=CKV_AWS_145:S3 server access logs can only be delivered to a bucket with SSE-S3 default encryption, not SSE-KMS.
+  #checkov:skip=CKV2_AWS_62:Nothing reacts to new access-log objects; they are read when auditing.
+  bucket = "${local.bucket_name}-logs"
+}
+
+resource "aws_s3_bucket_public_access_block" "state_logs" {
+  bucket                  = aws_s3_bucket.state_logs.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "state_logs" {
+  bucket = aws_s3_bucket.state_logs.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_versioning" "state_logs" {
+  bucket = aws_s3_bucket.state_logs.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "state_logs" {
+  bucket = aws_s3_bucket.state_logs.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "state_logs" {
+  bucket = aws_s3_bucket.state_logs.id
+  rule {
+    id     = "access-log-retention"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = var.noncurrent_version_expiration_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+  depends_on = [aws_s3_bucket_versioning.state_logs]
+}
+
+resource "aws_s3_bucket_policy" "state_logs" {
+  bucket = aws_s3_bucket.state_logs.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = [aws_s3_bucket.state_logs.arn, "${aws_s3_bucket.state_logs.arn}/*"]
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+      {
+        Sid       = "S3ServerAccessLogs"
+        Effect    = "Allow"
+        Principal = { Service = "logging.s3.amazonaws.com" }
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.state_logs.arn}/state-access/*"
+        Condition = {
+          ArnLike      = { "aws:SourceArn" = aws_s3_bucket.state.arn }
+          StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id }
+        }
+      },
+    ]
+  })
+  depends_on = [aws_s3_bucket_public_access_block.state_logs]
 }
 
 resource "aws_s3_bucket_public_access_block" "state" {

@@ -57,7 +57,7 @@ module "iam" {
   link_key_arn                    = module.foundation.link_key_arn
   slack_webhook_secret_arn        = module.foundation.slack_webhook_secret_arn
   redshift_workgroup_arn          = module.redshift.workgroup_arn
-  learner_trusted_principal_arns  = var.learner_trusted_principal_arns
+  learners                        = var.learners
   enable_quicksight_redshift      = var.enable_quicksight_redshift
 }
 
@@ -83,6 +83,7 @@ module "glue_athena" {
   artifacts_bucket_name   = module.foundation.artifacts_bucket_name
   kms_key_arn             = module.foundation.kms_key_arn
   force_destroy_workgroup = var.force_destroy_workgroup
+  learners                = keys(var.learners)
 }
 
 module "pipeline" {
@@ -97,9 +98,10 @@ module "pipeline" {
   data_bucket_name      = module.foundation.data_bucket_name
   artifacts_bucket_name = module.foundation.artifacts_bucket_name
   role_arns = {
-    lambda        = module.iam.lambda_role_arn
+    lambdas       = module.iam.lambda_role_arns
     stepfunctions = module.iam.stepfunctions_role_arn
     runner        = module.iam.runner_role_arn
+    normalise     = module.iam.normalise_role_arn
     ecs_execution = module.iam.ecs_execution_role_arn
     scheduler     = module.iam.scheduler_role_arn
   }

@@ -48,6 +48,17 @@ output "quicksight_dataset_arns" {
   value       = try(module.quicksight[0].dataset_arns, {})
 }
 
+output "learners" {
+  description = "Per learner: their role, Redshift user, Athena workgroup and results location, and the admin SQL creating their sandbox."
+  value = { for l in keys(var.learners) : l => {
+    role_arn         = module.iam.learner_role_arns[l]
+    redshift_user    = module.iam.learner_redshift_users[l]
+    sandbox_sql      = module.iam.learner_sandbox_sql[l]
+    athena_workgroup = module.glue_athena.learner_workgroups[l].name
+    athena_results   = module.glue_athena.learner_workgroups[l].results
+  } }
+}
+
 output "environment" {
   description = "Environment of this state (from environments/<env>.tfvars)."
   value       = local.environment

@@ -59,10 +59,10 @@ variable "key_administrator_arns" {
   default     = []
 }
 
-variable "learner_trusted_principal_arns" {
-  description = "Principals that may assume role-learner-dpc (empty: the account root delegates)."
-  type        = list(string)
-  default     = []
+variable "learners" {
+  description = "Learners, each with the principals that may assume their own role role-learner-dpc-<learner> (e.g. their SSO permission-set role; empty: the account root delegates). Each gets their own Redshift user, sandbox schemas and Athena workgroup (docs/decisions/0019)."
+  type        = map(list(string))
+  default     = {}
 }
 
 variable "runner_image_tag" {

@@ -17,4 +17,13 @@ run "state_bucket_and_lock_table" {
     condition     = aws_s3_bucket_public_access_block.state.restrict_public_buckets && aws_s3_bucket_versioning.state.versioning_configuration[0].status == "Enabled"
     error_message = "State bucket is private and versioned."
   }
+
+  # CKV_AWS_18 is met, not skipped: the state bucket logs object access to its own SSE-S3 log bucket, which only
+  # the S3 logging service of that state bucket may write to.
+  assert {
+    condition = (aws_s3_bucket_logging.state.target_bucket == aws_s3_bucket.state_logs.id &&
+      one([for s in jsondecode(aws_s3_bucket_policy.state_logs.policy).Statement : s.Principal.Service if s.Sid == "S3ServerAccessLogs"]) == "logging.s3.amazonaws.com" &&
+    aws_s3_bucket_public_access_block.state_logs.restrict_public_buckets)
+    error_message = "The state bucket's server access logs go to its private log bucket."
+  }
 }

@@ -19,6 +19,13 @@ locals {
   root_arn           = "arn:${local.partition}:iam::${local.account_id}:root"
   service_role_arns  = [for n in var.service_role_names : "arn:${local.partition}:iam::${local.account_id}:role/${n}"]
   pipeline_role_arns = [for n in var.pipeline_role_names : "arn:${local.partition}:iam::${local.account_id}:role/${n}"]
+  manifest_role_arns = [for n in var.manifest_reader_role_names : "arn:${local.partition}:iam::${local.account_id}:role/${n}"]
+  # Every object write and delete an upload client can make under raw/ (multipart parts are s3:PutObject).
+  raw_write_actions = [
+    "s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+    "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:DeleteObject", "s3:DeleteObjectVersion",
+    "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging", "s3:AbortMultipartUpload", "s3:RestoreObject",
+  ]
 
   # Prefixes of the data bucket (docs/decisions/0002): raw/ holds delivered files with clear identifiers.
   data_prefixes      = ["raw/", "stage/", "processed/", "archive/"]
@@ -177,7 +184,7 @@ locals {
 # ---------------------------------------------------------------------------------------------
 resource "aws_s3_bucket" "data" {
   #checkov:skip=CKV_AWS_144:Single-region platform by design (docs/decisions/0013, cost); deliveries stay re-uploadable from the hospitals and archive/ is versioned.
-  #checkov:skip=CKV_AWS_18:Object-level access is recorded by the CloudTrail trail's S3 data events (one audit trail by design); server access logs cannot target an SSE-KMS bucket.
+  #checkov:skip=CKV_AWS_18:Object-level access to every object is recorded by the CloudTrail trail's S3 data events on this bucket (aws_cloudtrail.this, read and write); one audit trail by design.
   bucket        = local.data_bucket_name
   force_destroy = var.force_destroy_buckets
   tags          = var.tags
@@ -267,37 +274,72 @@ resource "aws_s3_bucket_policy" "data" {
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
       },
       {
-        Sid       = "DenyUnencryptedOrForeignKeyUploads"
+        # SSE-KMS with the platform key on every upload: no SSE-S3 or DSSE header ...
+        Sid       = "DenyNonKmsUploads"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.data.arn}/*"
+        Condition = { StringNotEqualsIfExists = { "s3:x-amz-server-side-encryption" = "aws:kms" } }
+      },
+      {
+        # ... no other KMS key ...
+        Sid       = "DenyForeignKeyUploads"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.data.arn}/*"
+        Condition = { StringNotEqualsIfExists = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = aws_kms_key.this.arn } }
+      },
+      {
+        # ... and no "aws:kms" without a key id, which S3 would encrypt with the AWS managed aws/s3 key. An upload
+        # without any encryption header gets the bucket default: SSE-KMS with the platform key (bucket key on).
+        Sid       = "DenyKmsUploadsWithoutPlatformKeyId"
         Effect    = "Deny"
         Principal = "*"
         Action    = "s3:PutObject"
         Resource  = "${aws_s3_bucket.data.arn}/*"
         Condition = {
-          StringNotEqualsIfExists = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = aws_kms_key.this.arn }
-          Null                    = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = "false" }
+          StringEquals = { "s3:x-amz-server-side-encryption" = "aws:kms" }
+          Null         = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = "true" }
         }
       },
       {
-        # Deliveries may be uploaded to raw/ only from the configured source networks.
-        Sid       = "DenyRawUploadsFromOtherNetworks"
+        # Deliveries are written and deleted under raw/ only from the configured source networks — every write and
+        # delete action, not only PutObject. The normalise task (public subnets, no fixed address) is exempt: its
+        # IAM policy lets it delete the raw K files alone (docs/pseudonymisation.md) and write nothing under raw/.
+        Sid       = "DenyRawWritesFromOtherNetworks"
         Effect    = "Deny"
         Principal = "*"
-        Action    = "s3:PutObject"
+        Action    = local.raw_write_actions
         Resource  = "${aws_s3_bucket.data.arn}/raw/*"
         Condition = {
           NotIpAddress = { "aws:SourceIp" = var.upload_source_cidrs }
           Bool         = { "aws:ViaAWSService" = "false" }
+          ArnNotLike   = { "aws:PrincipalArn" = local.pipeline_role_arns }
         }
       },
       {
-        # raw/ and archive/ hold clear identifiers: readable by the pipeline roles alone (docs/decisions/0003, 0019).
-        Sid       = "RawReadablePipelineRolesOnly"
+        # raw/ and archive/ hold clear identifiers: their files are readable by the normalise task alone; the
+        # manifest readers (dispatch, validate-manifest) are denied below on everything but manifests
+        # (docs/decisions/0003, 0019).
+        Sid       = "RawReadableNormaliseOnly"
         Effect    = "Deny"
         Principal = "*"
         Action    = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:RestoreObject"]
         Resource  = ["${aws_s3_bucket.data.arn}/raw/*", "${aws_s3_bucket.data.arn}/archive/*"]
         Condition = {
-          ArnNotLike = { "aws:PrincipalArn" = local.pipeline_role_arns }
+          ArnNotLike = { "aws:PrincipalArn" = concat(local.pipeline_role_arns, local.manifest_role_arns) }
+        }
+      },
+      {
+        Sid         = "ManifestReadersReadManifestsOnly"
+        Effect      = "Deny"
+        Principal   = "*"
+        Action      = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:RestoreObject"]
+        NotResource = ["${aws_s3_bucket.data.arn}/raw/*/manifest.json", "${aws_s3_bucket.data.arn}/state/deleted/*"]
+        Condition = {
+          ArnLike = { "aws:PrincipalArn" = local.manifest_role_arns }
         }
       },
     ]
@@ -311,7 +353,7 @@ resource "aws_s3_bucket_policy" "data" {
 # ---------------------------------------------------------------------------------------------
 resource "aws_s3_bucket" "artifacts" {
   #checkov:skip=CKV_AWS_144:Single-region platform by design (docs/decisions/0013, cost); artifacts are rebuilt by the next run.
-  #checkov:skip=CKV_AWS_18:Object-level access is recorded by the CloudTrail trail's S3 data events (one audit trail by design); server access logs cannot target an SSE-KMS bucket.
+  #checkov:skip=CKV_AWS_18:Object-level access to dbt-artifacts/, docs/ and athena-results/ is recorded by the CloudTrail trail's S3 data events (aws_cloudtrail.this); cloudtrail/ holds the trail's own log files, written by CloudTrail alone and checked by log file validation. One audit trail by design.
   bucket        = local.artifacts_bucket_name
   force_destroy = var.force_destroy_buckets
   tags          = var.tags
@@ -444,8 +486,10 @@ resource "aws_cloudtrail" "this" {
     include_management_events = true
 
     data_resource {
-      type   = "AWS::S3::Object"
-      values = ["${aws_s3_bucket.data.arn}/"]
+      type = "AWS::S3::Object"
+      # the whole data bucket, and the artifacts bucket but for cloudtrail/ (the trail's own log files: logging
+      # their writes would log itself; log file validation covers their integrity)
+      values = concat(["${aws_s3_bucket.data.arn}/"], [for p in local.artifacts_prefixes : "${aws_s3_bucket.artifacts.arn}/${p}" if p != "${local.cloudtrail_prefix}/"])
     }
   }
 

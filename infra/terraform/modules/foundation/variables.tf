@@ -67,30 +67,42 @@ variable "service_role_names" {
   type        = list(string)
   default = [
     "role-lambda-dpc",
+    "role-lambda-dispatch-dpc",
+    "role-lambda-validate-dpc",
+    "role-lambda-partitions-dpc",
+    "role-lambda-notify-dpc",
+    "role-lambda-guard-dpc",
     "role-redshift-copy",
     "role-stepfunctions-dpc",
     "role-quicksight-dpc",
     "role-dbt-runner",
-    "role-learner-dpc",
+    "role-normalise-dpc",
+    "role-learner-dpc-*",
     "role-ecs-execution-dpc",
     "role-scheduler-dpc",
   ]
 
   validation {
-    condition     = length(var.service_role_names) > 0 && alltrue([for n in var.service_role_names : can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", n))])
-    error_message = "service_role_names must be valid IAM role names."
+    condition     = length(var.service_role_names) > 0 && alltrue([for n in var.service_role_names : can(regex("^[A-Za-z0-9+=,.@_*-]{1,64}$", n))])
+    error_message = "service_role_names must be valid IAM role names (a * matches per-learner roles, e.g. role-learner-dpc-*)."
   }
 }
 
 variable "pipeline_role_names" {
-  description = "Roles allowed to read the raw/ and archive/ prefixes (clear identifiers; docs/decisions/0003 and 0019): the pipeline roles alone."
+  description = "Roles allowed to read the delivered files under raw/ and archive/ (clear identifiers; docs/decisions/0003 and 0019): the normalise task's role alone."
   type        = list(string)
-  default     = ["role-lambda-dpc", "role-dbt-runner"]
+  default     = ["role-normalise-dpc"]
 
   validation {
     condition     = length(var.pipeline_role_names) > 0
     error_message = "At least one pipeline role must be able to read raw/."
   }
+}
+
+variable "manifest_reader_role_names" {
+  description = "Roles that read delivery manifests (raw/…/manifest.json) and deletion records but no delivered file: dispatch and validate-manifest."
+  type        = list(string)
+  default     = ["role-lambda-dispatch-dpc", "role-lambda-validate-dpc"]
 }
 
 variable "upload_source_cidrs" {

@@ -77,7 +77,7 @@ resource "aws_glue_catalog_table" "raw" {
 
 resource "aws_athena_workgroup" "this" {
   name          = local.name
-  description   = "${var.name_prefix} ${var.environment}: dbt's Athena target, QuickSight and learners"
+  description   = "${var.name_prefix} ${var.environment}: dbt's Athena target and QuickSight (learners have their own)"
   state         = "ENABLED"
   force_destroy = var.force_destroy_workgroup
 
@@ -92,7 +92,7 @@ resource "aws_athena_workgroup" "this" {
     }
 
     result_configuration {
-      output_location       = "s3://${var.artifacts_bucket_name}/athena-results/"
+      output_location       = "s3://${var.artifacts_bucket_name}/athena-results/pipeline/"
       expected_bucket_owner = null
 
       encryption_configuration {
@@ -107,4 +107,41 @@ resource "aws_athena_workgroup" "this" {
   }
 
   tags = var.tags
+}
+
+# One workgroup per learner, with their own results prefix (docs/decisions/0019): enforced, so a learner's
+# queries cannot write results elsewhere, and nobody else's role may read that prefix.
+resource "aws_athena_workgroup" "learner" {
+  for_each = toset(var.learners)
+
+  name          = "${local.name}-learner-${each.value}"
+  description   = "${var.name_prefix} ${var.environment}: learner ${each.value}"
+  state         = "ENABLED"
+  force_destroy = var.force_destroy_workgroup
+
+  configuration {
+    enforce_workgroup_configuration    = true
+    publish_cloudwatch_metrics_enabled = true
+    bytes_scanned_cutoff_per_query     = var.bytes_scanned_cutoff_per_query
+    requester_pays_enabled             = false
+
+    engine_version {
+      selected_engine_version = "Athena engine version 3"
+    }
+
+    result_configuration {
+      output_location = "s3://${var.artifacts_bucket_name}/athena-results/learners/${each.value}/"
+
+      encryption_configuration {
+        encryption_option = "SSE_KMS"
+        kms_key_arn       = var.kms_key_arn
+      }
+
+      acl_configuration {
+        s3_acl_option = "BUCKET_OWNER_FULL_CONTROL"
+      }
+    }
+  }
+
+  tags = merge(var.tags, { Learner = each.value })
 }

@@ -20,7 +20,16 @@ output "athena_workgroup_arn" {
 
 output "athena_results_location" {
   description = "Where the workgroup writes (KMS-encrypted) query results."
-  value       = "s3://${var.artifacts_bucket_name}/athena-results/"
+  value       = "s3://${var.artifacts_bucket_name}/athena-results/pipeline/"
+}
+
+output "learner_workgroups" {
+  description = "Per learner, their Athena workgroup and its results location."
+  value = { for l, w in aws_athena_workgroup.learner : l => {
+    name    = w.name
+    arn     = w.arn
+    results = w.configuration[0].result_configuration[0].output_location
+  } }
 }
 
 output "athena_workgroup_force_destroy" {

@@ -65,6 +65,17 @@ variable "force_destroy_workgroup" {
   default     = false
 }
 
+variable "learners" {
+  description = "Learner names: each gets an Athena workgroup <name_prefix>-<env>-learner-<learner> writing to athena-results/learners/<learner>/ (docs/decisions/0019)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for l in var.learners : can(regex("^[a-z][a-z0-9_]{1,30}$", l))])
+    error_message = "Learner names are 2–31 lower-case letters, digits and underscores, starting with a letter."
+  }
+}
+
 variable "tags" {
   description = "Extra tags for this module's resources."
   type        = map(string)

@@ -21,6 +21,7 @@ locals {
     glue    = "arn:${local.partition}:glue:${local.region}:${local.account_id}"
     athena  = "arn:${local.partition}:athena:${local.region}:${local.account_id}"
     sns     = "arn:${local.partition}:sns:${local.region}:${local.account_id}"
+    sqs     = "arn:${local.partition}:sqs:${local.region}:${local.account_id}"
     dynamo  = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}"
     ecr     = "arn:${local.partition}:ecr:${local.region}:${local.account_id}"
     iam     = "arn:${local.partition}:iam::${local.account_id}"
@@ -76,20 +77,21 @@ locals {
     "athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
     "athena:GetQueryResults", "athena:GetWorkGroup", "athena:BatchGetQueryExecution",
   ]
+  # Athena results (docs/decisions/0019): the pipeline workgroup (dbt, QuickSight) writes under
+  # athena-results/pipeline/, each learner's workgroup under athena-results/learners/<learner>/.
+  pipeline_results_prefix = "athena-results/pipeline/"
   athena_results = {
-    Sid    = "AthenaResults"
-    Effect = "Allow"
-    Action = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
-    Resource = [
-      "${local.artifacts_bucket}/athena-results/*",
-    ]
+    Sid      = "AthenaResults"
+    Effect   = "Allow"
+    Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    Resource = ["${local.artifacts_bucket}/${local.pipeline_results_prefix}*"]
   }
   athena_results_list = {
     Sid       = "AthenaResultsList"
     Effect    = "Allow"
     Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
     Resource  = local.artifacts_bucket
-    Condition = { StringLike = { "s3:prefix" = ["athena-results/*", "athena-results/"] } }
+    Condition = { StringLike = { "s3:prefix" = [local.pipeline_results_prefix, "${local.pipeline_results_prefix}*"] } }
   }
   data_api_own_statements = {
     Sid      = "DataApiOwnStatements"
@@ -121,126 +123,204 @@ locals {
 }
 
 # ---------------------------------------------------------------------------------------------
-# role-lambda-dpc: dispatch, validate-manifest, load-raw, data-quality, publish, export, notify,
-# ecs-stopped-guard.
+# Lambda roles: one per set of rights (docs/decisions/0017). Each Lambda gets what its handler in
+# orchestration/lambdas calls, and the platform key to decrypt its KMS-encrypted environment.
+#   role-lambda-dpc            load-raw, data-quality, publish, export: the Redshift Data API only
+#   role-lambda-dispatch-dpc   dispatch: lists raw/, reads manifest.json, the registry, starts executions
+#   role-lambda-validate-dpc   validate-manifest: lists raw/, reads manifest.json and deletion records
+#   role-lambda-partitions-dpc record-partitions: Glue partitions of the raw database
+#   role-lambda-notify-dpc     notify: SNS and the Slack webhook secret
+#   role-lambda-guard-dpc      ecs-stopped-guard: states:SendTaskFailure
+# Only the normalise task reads the delivered files under raw/ (role-normalise-dpc below); the Lambdas read
+# manifests, whose names, sizes and checksums identify nobody.
 # ---------------------------------------------------------------------------------------------
+locals {
+  lambda_logs = {
+    Sid      = "Logs"
+    Effect   = "Allow"
+    Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    Resource = local.lambda_log_group_arns
+  }
+  # failed asynchronous invocations go to the KMS-encrypted dead-letter queue (modules/pipeline)
+  lambda_dlq = {
+    Sid      = "DeadLetterQueue"
+    Effect   = "Allow"
+    Action   = ["sqs:SendMessage"]
+    Resource = "${local.arn_prefix.sqs}:${local.name}-lambda-dlq"
+  }
+  lambda_dlq_key = {
+    Sid      = "DeadLetterQueueKey"
+    Effect   = "Allow"
+    Action   = ["kms:GenerateDataKey"]
+    Resource = var.kms_key_arn
+  }
+  lambda_xray = {
+    Sid      = "XRay"
+    Effect   = "Allow"
+    Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    Resource = "*"
+  }
+  # every delivery's manifest, never its files (raw/yyyymm=…/facility=…/manifest.json)
+  raw_manifests = "${local.data_bucket}/raw/*/manifest.json"
+
+  lambda_roles = {
+    data_api = {
+      name        = "role-lambda-dpc"
+      description = "${var.name_prefix} Lambdas load-raw, data-quality, publish, export: Redshift Data API"
+      functions   = ["load-raw", "data-quality", "publish", "export"]
+      statements = [
+        {
+          # COPY and UNLOAD run as role-redshift-copy (the namespace's role): this role touches no bucket
+          Sid      = "DataApiRun"
+          Effect   = "Allow"
+          Action   = ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement", "redshift-serverless:GetCredentials"]
+          Resource = local.workgroup_arn
+        },
+        local.data_api_own_statements,
+      ]
+    }
+    dispatch = {
+      name        = "role-lambda-dispatch-dpc"
+      description = "${var.name_prefix} Lambda dispatch: manifests, the delivery registry, StartExecution"
+      functions   = ["dispatch"]
+      statements = [
+        {
+          Sid       = "ListDeliveries"
+          Effect    = "Allow"
+          Action    = ["s3:ListBucket"]
+          Resource  = local.data_bucket
+          Condition = { StringLike = { "s3:prefix" = ["raw/", "raw/*"] } }
+        },
+        {
+          Sid      = "ReadManifests"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = [local.raw_manifests]
+        },
+        {
+          Sid      = "DeliveryRegistry"
+          Effect   = "Allow"
+          Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+          Resource = [local.deliveries_table_arn]
+        },
+        {
+          Sid      = "DispatchStartsExecutions"
+          Effect   = "Allow"
+          Action   = ["states:StartExecution"]
+          Resource = local.state_machine_arn
+        },
+        {
+          Sid      = "ExecutionStatus"
+          Effect   = "Allow"
+          Action   = ["states:DescribeExecution"]
+          Resource = local.execution_arn
+        },
+      ]
+    }
+    validate = {
+      name        = "role-lambda-validate-dpc"
+      description = "${var.name_prefix} Lambda validate-manifest: manifests and file listings, never file contents"
+      functions   = ["validate-manifest"]
+      statements = [
+        {
+          # names and sizes of the delivered files (ListObjectsV2), not their contents
+          Sid       = "ListDeliveryAndDeletionRecords"
+          Effect    = "Allow"
+          Action    = ["s3:ListBucket"]
+          Resource  = local.data_bucket
+          Condition = { StringLike = { "s3:prefix" = ["raw/*", "state/deleted/*"] } }
+        },
+        {
+          Sid      = "ReadManifests"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = [local.raw_manifests]
+        },
+        {
+          # a K file listed in the manifest but deleted by the normaliser is known from its deletion record
+          Sid      = "ReadDeletionRecords"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = ["${local.data_bucket}/state/deleted/*"]
+        },
+      ]
+    }
+    partitions = {
+      name        = "role-lambda-partitions-dpc"
+      description = "${var.name_prefix} Lambda record-partitions: Glue partitions of the raw database"
+      functions   = ["record-partitions"]
+      statements = [
+        {
+          Sid      = "GlueRawPartitions"
+          Effect   = "Allow"
+          Action   = ["glue:GetTable", "glue:GetPartition", "glue:CreatePartition", "glue:UpdatePartition"]
+          Resource = [local.glue_catalog, local.glue_dbs["raw"].database, local.glue_dbs["raw"].tables]
+        },
+      ]
+    }
+    notify = {
+      name        = "role-lambda-notify-dpc"
+      description = "${var.name_prefix} Lambda notify: the notifications topic and the Slack webhook"
+      functions   = ["notify"]
+      statements = [
+        {
+          Sid      = "Notify"
+          Effect   = "Allow"
+          Action   = ["sns:Publish"]
+          Resource = local.sns_topic_arn
+        },
+        {
+          Sid      = "SlackWebhook"
+          Effect   = "Allow"
+          Action   = ["secretsmanager:GetSecretValue"]
+          Resource = var.slack_webhook_secret_arn
+        },
+        {
+          # the topic and the secret are encrypted with the platform key
+          Sid      = "EncryptedTopicAndSecret"
+          Effect   = "Allow"
+          Action   = ["kms:GenerateDataKey"]
+          Resource = var.kms_key_arn
+        },
+      ]
+    }
+    guard = {
+      name        = "role-lambda-guard-dpc"
+      description = "${var.name_prefix} Lambda ecs-stopped-guard: fail the task token of a stopped runner"
+      functions   = ["ecs-stopped-guard"]
+      statements = [
+        {
+          Sid      = "StoppedGuardFailsTask"
+          Effect   = "Allow"
+          Action   = ["states:SendTaskFailure"]
+          Resource = local.state_machine_arn
+        },
+      ]
+    }
+  }
+  # function key (modules/pipeline) => role key
+  lambda_role_of = merge([for k, r in local.lambda_roles : { for f in r.functions : f => k }]...)
+}
+
 resource "aws_iam_role" "lambda" {
-  name                 = "role-lambda-dpc"
-  description          = "${var.name_prefix} Lambdas: manifests, Data API, Glue/Athena, notify, dispatch, STOPPED guard"
+  for_each = local.lambda_roles
+
+  name                 = each.value.name
+  description          = each.value.description
   assume_role_policy   = local.assume["lambda"]
   max_session_duration = 3600
   tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "lambda" {
-  name = "dpc-lambda"
-  role = aws_iam_role.lambda.id
+  for_each = local.lambda_roles
+
+  name = "dpc-lambda-${replace(each.key, "_", "-")}"
+  role = aws_iam_role.lambda[each.key].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "Logs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = local.lambda_log_group_arns
-      },
-      {
-        Sid      = "ReadRawManifests"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["${local.data_bucket}/raw/*"]
-      },
-      {
-        # a K file listed in the manifest but deleted by the normaliser is known from its deletion record
-        Sid      = "ReadDeletionRecords"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["${local.data_bucket}/state/deleted/*"]
-      },
-      {
-        Sid       = "ListRawAndStage"
-        Effect    = "Allow"
-        Action    = ["s3:ListBucket"]
-        Resource  = local.data_bucket
-        Condition = { StringLike = { "s3:prefix" = ["raw/*", "stage/*", "state/deleted/*"] } }
-      },
-      {
-        Sid      = "ReadDbtArtifacts"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["${local.artifacts_bucket}/dbt-artifacts/*"]
-      },
-      {
-        Sid      = "DataApiRun"
-        Effect   = "Allow"
-        Action   = ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement", "redshift-serverless:GetCredentials"]
-        Resource = local.workgroup_arn
-      },
-      local.data_api_own_statements,
-      {
-        Sid      = "AthenaQueries"
-        Effect   = "Allow"
-        Action   = local.athena_query_actions
-        Resource = local.athena_workgroup_arn
-      },
-      {
-        Sid      = "GlueRead"
-        Effect   = "Allow"
-        Action   = local.glue_read_actions
-        Resource = concat([local.glue_catalog], flatten([for l, g in local.glue_dbs : [g.database, g.tables]]))
-      },
-      {
-        Sid      = "GlueRegisterRawPartitions"
-        Effect   = "Allow"
-        Action   = ["glue:BatchCreatePartition", "glue:CreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition", "glue:DeletePartition", "glue:BatchDeletePartition"]
-        Resource = [local.glue_catalog, local.glue_dbs["raw"].database, local.glue_dbs["raw"].tables]
-      },
-      local.athena_results,
-      local.athena_results_list,
-      {
-        Sid      = "SlackWebhook"
-        Effect   = "Allow"
-        Action   = ["secretsmanager:GetSecretValue"]
-        Resource = var.slack_webhook_secret_arn
-      },
-      {
-        Sid      = "Notify"
-        Effect   = "Allow"
-        Action   = ["sns:Publish"]
-        Resource = local.sns_topic_arn
-      },
-      {
-        Sid      = "DispatchStartsExecutions"
-        Effect   = "Allow"
-        Action   = ["states:StartExecution"]
-        Resource = local.state_machine_arn
-      },
-      {
-        Sid      = "ExecutionStatus"
-        Effect   = "Allow"
-        Action   = ["states:DescribeExecution"]
-        Resource = local.execution_arn
-      },
-      {
-        Sid      = "StoppedGuardFailsTask"
-        Effect   = "Allow"
-        Action   = ["states:SendTaskFailure"]
-        Resource = local.state_machine_arn
-      },
-      {
-        Sid      = "DeliveryRegistryAndLock"
-        Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"]
-        Resource = [local.deliveries_table_arn, "${local.deliveries_table_arn}/index/*"]
-      },
-      {
-        Sid      = "XRay"
-        Effect   = "Allow"
-        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-        Resource = "*"
-      },
-      local.kms_use,
-    ]
+    # the platform key decrypts the function's environment (Lambda kms_key_arn) and the bucket's objects
+    Statement = concat([local.lambda_logs, local.lambda_xray, local.kms_decrypt, local.lambda_dlq, local.lambda_dlq_key], each.value.statements)
   })
 }
 
@@ -304,7 +384,7 @@ resource "aws_iam_role" "stepfunctions" {
 
 resource "aws_iam_role_policy" "stepfunctions" {
   #checkov:skip=CKV_AWS_290:Step Functions' CloudWatch Logs delivery APIs (logs:CreateLogDelivery …) have no resource-level permissions (AWS-documented requirement for state machine logging).
-  #checkov:skip=CKV_AWS_355:Same: the vended-logs delivery actions and X-Ray accept only "*"; every other statement is scoped to ARNs.
+  #checkov:skip=CKV_AWS_355:Resource "*" only where the service has no resource-level permission: the vended-logs delivery actions, X-Ray, and redshift-data:DescribeStatement, which is conditioned on the statement owner (the Data API Lambdas' role); every other statement is scoped to ARNs.
   name = "dpc-stepfunctions"
   role = aws_iam_role.stepfunctions.id
   policy = jsonencode({
@@ -333,7 +413,7 @@ resource "aws_iam_role_policy" "stepfunctions" {
         Sid      = "PassRunnerRoles"
         Effect   = "Allow"
         Action   = ["iam:PassRole"]
-        Resource = [aws_iam_role.runner.arn, aws_iam_role.ecs_execution.arn]
+        Resource = [aws_iam_role.runner.arn, aws_iam_role.normalise.arn, aws_iam_role.ecs_execution.arn]
         Condition = {
           StringEquals = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" }
         }
@@ -345,11 +425,16 @@ resource "aws_iam_role_policy" "stepfunctions" {
         Resource = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForECSTaskRule"
       },
       {
-        # Polls statements that load-raw started (docs/decisions/0015); the Data API has no resource ARNs.
+        # Polls statements that load-raw started (docs/decisions/0015). The Data API has no resource ARNs for
+        # DescribeStatement; its redshift-data:statement-owner-iam-userid key (the owner's aws:userid,
+        # "<role unique id>:<session>") limits the poll to statements the Data API Lambdas' role ran.
         Sid      = "PollDataApi"
         Effect   = "Allow"
         Action   = ["redshift-data:DescribeStatement"]
         Resource = "*"
+        Condition = {
+          StringLike = { "redshift-data:statement-owner-iam-userid" = "${aws_iam_role.lambda["data_api"].unique_id}:*" }
+        }
       },
       {
         Sid      = "Notify"
@@ -452,18 +537,31 @@ resource "aws_iam_role_policy" "quicksight" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# role-dbt-runner: the dpc-runner ECS task (STEP=normalise and STEP=dbt).
+# The dpc-runner ECS tasks, one task role per step (docs/decisions/0017): the state machine starts each step
+# with its own task definition (modules/pipeline), whose task role is the step's.
+#   role-normalise-dpc  STEP=normalise: the only role that reads the delivered files under raw/, the
+#                       pseudonymisation key secret and the link key (kms:GenerateMac)
+#   role-dbt-runner     STEP=dbt: stage/ and the warehouse, Redshift or Athena; no raw/, no key
 # ---------------------------------------------------------------------------------------------
-resource "aws_iam_role" "runner" {
-  name               = "role-dbt-runner"
-  description        = "dpc-runner task: normalise (raw -> stage) and dbt (Redshift or Athena)"
+locals {
+  task_token = {
+    Sid      = "TaskToken"
+    Effect   = "Allow"
+    Action   = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+    Resource = local.state_machine_arn
+  }
+}
+
+resource "aws_iam_role" "normalise" {
+  name               = "role-normalise-dpc"
+  description        = "dpc-runner STEP=normalise: raw -> stage with the pseudonymisation key and the link key"
   assume_role_policy = local.assume["runner"]
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy" "runner" {
-  name = "dpc-runner"
-  role = aws_iam_role.runner.id
+resource "aws_iam_role_policy" "normalise" {
+  name = "dpc-normalise"
+  role = aws_iam_role.normalise.id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -488,38 +586,26 @@ resource "aws_iam_role_policy" "runner" {
         Resource = ["${local.data_bucket}/raw/*/Kn_*", "${local.data_bucket}/raw/*/K_*"]
       },
       {
-        Sid      = "NormaliseRecordsDeletions"
+        # deletion records, the last normalised version (dpc.steps.load.last_ingested) and the write-once
+        # archive of each version's raw files (dpc.steps.load.archive_raw; never the K files)
+        Sid      = "NormaliseRecordsStateAndArchive"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject"]
-        Resource = ["${local.data_bucket}/state/deleted/*"]
-      },
-      {
-        Sid      = "AthenaTargetWarehouse"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-        Resource = ["${local.warehouse}*"]
+        Resource = ["${local.data_bucket}/state/deleted/*", "${local.data_bucket}/state/ingested/*", "${local.data_bucket}/archive/raw/*"]
       },
       {
         Sid       = "ListData"
         Effect    = "Allow"
         Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
         Resource  = local.data_bucket
-        Condition = { StringLike = { "s3:prefix" = ["raw/*", "stage/*", "state/deleted/*", "${var.athena_warehouse_prefix}*"] } }
+        Condition = { StringLike = { "s3:prefix" = ["raw/*", "stage/*", "state/deleted/*", "state/ingested/*", "archive/raw/*"] } }
       },
       {
-        Sid      = "WriteArtifactsAndDocs"
+        Sid      = "WriteRunArtifacts"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject"]
-        Resource = ["${local.artifacts_bucket}/dbt-artifacts/*", "${local.artifacts_bucket}/docs/*"]
+        Resource = ["${local.artifacts_bucket}/dbt-artifacts/*"]
       },
-      {
-        Sid       = "ListArtifacts"
-        Effect    = "Allow"
-        Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
-        Resource  = local.artifacts_bucket
-        Condition = { StringLike = { "s3:prefix" = ["dbt-artifacts/*", "docs/*", "athena-results/*"] } }
-      },
-      local.athena_results,
       {
         Sid      = "PseudonymisationKey"
         Effect   = "Allow"
@@ -533,6 +619,59 @@ resource "aws_iam_role_policy" "runner" {
         Action   = ["kms:GenerateMac"]
         Resource = var.link_key_arn
       },
+      local.task_token,
+      local.kms_use,
+    ]
+  })
+}
+
+resource "aws_iam_role" "runner" {
+  name               = "role-dbt-runner"
+  description        = "dpc-runner STEP=dbt: stage -> warehouse on Redshift or Athena; no raw files, no keys"
+  assume_role_policy = local.assume["runner"]
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "runner" {
+  name = "dpc-runner"
+  role = aws_iam_role.runner.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # the Athena target reads the normalised Parquet through the raw Glue tables (stage/<kind>/)
+        Sid      = "ReadStage"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${local.data_bucket}/stage/*"]
+      },
+      {
+        Sid      = "AthenaTargetWarehouse"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        Resource = ["${local.warehouse}*"]
+      },
+      {
+        Sid       = "ListData"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource  = local.data_bucket
+        Condition = { StringLike = { "s3:prefix" = ["stage/*", "${var.athena_warehouse_prefix}*"] } }
+      },
+      {
+        Sid      = "WriteArtifactsAndDocs"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["${local.artifacts_bucket}/dbt-artifacts/*", "${local.artifacts_bucket}/docs/*"]
+      },
+      {
+        Sid       = "ListArtifacts"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource  = local.artifacts_bucket
+        Condition = { StringLike = { "s3:prefix" = ["dbt-artifacts/*", "docs/*", "${local.pipeline_results_prefix}*"] } }
+      },
+      local.athena_results,
       {
         Sid      = "RedshiftIamAuth"
         Effect   = "Allow"
@@ -555,12 +694,7 @@ resource "aws_iam_role_policy" "runner" {
         ])
         Resource = concat([local.glue_catalog], flatten([for l, g in local.glue_dbs : [g.database, g.tables]]))
       },
-      {
-        Sid      = "TaskToken"
-        Effect   = "Allow"
-        Action   = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
-        Resource = local.state_machine_arn
-      },
+      local.task_token,
       local.kms_use,
     ]
   })
@@ -634,31 +768,46 @@ resource "aws_iam_role_policy" "scheduler" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# role-learner-dpc: learners query stage/mart/ref/dq and write their own sandbox schemas (docs/decisions/0019).
-# Redshift grants are in infra/sql/redshift_bootstrap.sql; this role maps to a Redshift IAM user.
+# Learners (docs/decisions/0019): one role per learner (role-learner-dpc-<learner>), hence their own Redshift
+# user (IAMR:role-learner-dpc-<learner>: Redshift Serverless maps GetCredentials 1:1 to the calling IAM
+# identity, so a learner cannot obtain another's user), their own Athena workgroup writing to their own results
+# prefix, and read access to the pseudonymised layers (stage, mart, ref, dq) only — never internal, never raw/.
+# Their sandbox schemas are created by dq.create_learner_sandbox (infra/sql/redshift_bootstrap.sql) with the
+# statement output.learner_sandbox_sql renders per learner.
 # ---------------------------------------------------------------------------------------------
+locals {
+  learner_role_name     = { for l, _ in var.learners : l => "role-learner-dpc-${l}" }
+  learner_workgroup_arn = { for l, _ in var.learners : l => "${local.arn_prefix.athena}:workgroup/${local.name}-learner-${l}" }
+  learner_results       = { for l, _ in var.learners : l => "athena-results/learners/${l}/" }
+}
+
 resource "aws_iam_role" "learner" {
-  name        = "role-learner-dpc"
-  description = "Learners: read pseudonymised schemas, write own sandbox"
+  for_each = var.learners
+
+  name        = local.learner_role_name[each.key]
+  description = "Learner ${each.key}: read pseudonymised layers, own sandbox, own Athena workgroup"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
-      Principal = { AWS = length(var.learner_trusted_principal_arns) > 0 ? var.learner_trusted_principal_arns : ["${local.arn_prefix.iam}:root"] }
+      Principal = { AWS = length(each.value) > 0 ? each.value : ["${local.arn_prefix.iam}:root"] }
       Action    = ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]
     }]
   })
   max_session_duration = 14400
-  tags                 = var.tags
+  tags                 = merge(var.tags, { Learner = each.key })
 }
 
 resource "aws_iam_role_policy" "learner" {
+  for_each = var.learners
+
   name = "dpc-learner"
-  role = aws_iam_role.learner.id
+  role = aws_iam_role.learner[each.key].id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
+        # the database user is the role's own (IAMR:role-learner-dpc-<learner>)
         Sid      = "RedshiftIamAuth"
         Effect   = "Allow"
         Action   = ["redshift-serverless:GetCredentials", "redshift-serverless:GetWorkgroup", "redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"]
@@ -666,10 +815,10 @@ resource "aws_iam_role_policy" "learner" {
       },
       local.data_api_own_statements,
       {
-        Sid      = "AthenaQueries"
+        Sid      = "OwnAthenaWorkgroup"
         Effect   = "Allow"
         Action   = local.athena_query_actions
-        Resource = local.athena_workgroup_arn
+        Resource = local.learner_workgroup_arn[each.key]
       },
       {
         Sid      = "GlueReadPseudonymisedLayers"
@@ -690,8 +839,19 @@ resource "aws_iam_role_policy" "learner" {
         Resource  = local.data_bucket
         Condition = { StringLike = { "s3:prefix" = concat(["stage/*"], [for l in local.read_layers : "${var.athena_warehouse_prefix}${local.glue_db_prefix}_${l}/*"]) } }
       },
-      local.athena_results,
-      local.athena_results_list,
+      {
+        Sid      = "OwnAthenaResults"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+        Resource = ["${local.artifacts_bucket}/${local.learner_results[each.key]}*"]
+      },
+      {
+        Sid       = "OwnAthenaResultsList"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource  = local.artifacts_bucket
+        Condition = { StringLike = { "s3:prefix" = [local.learner_results[each.key], "${local.learner_results[each.key]}*"] } }
+      },
       {
         # The published dbt docs site (docs/analysts.md): read-only, SSE-KMS with the platform key.
         Sid      = "ReadDocsSite"

@@ -100,14 +100,19 @@ variable "athena_warehouse_prefix" {
   }
 }
 
-variable "learner_trusted_principal_arns" {
-  description = "Principals allowed to assume role-learner-dpc (e.g. an SSO role or IAM group users' account). Empty trusts the account root, which then delegates with IAM policies."
-  type        = list(string)
-  default     = []
+variable "learners" {
+  description = "Learners, each with the principals allowed to assume their role role-learner-dpc-<learner> (e.g. their SSO permission-set role). An empty list trusts the account root, which then delegates with IAM policies."
+  type        = map(list(string))
+  default     = {}
 
   validation {
-    condition     = alltrue([for a in var.learner_trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:", a))])
-    error_message = "learner_trusted_principal_arns must be IAM ARNs."
+    condition     = alltrue([for l, _ in var.learners : can(regex("^[a-z][a-z0-9_]{1,30}$", l))])
+    error_message = "Learner names are 2–31 lower-case letters, digits and underscores, starting with a letter (they name roles, workgroups and Redshift schemas)."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for _, ps in var.learners : [for a in ps : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:", a))]]))
+    error_message = "Learners' trusted principals must be IAM ARNs."
   }
 }
 

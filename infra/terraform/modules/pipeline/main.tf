@@ -206,7 +206,8 @@ resource "aws_ecs_task_definition" "runner" {
   cpu                      = tostring(var.runner_sizes[each.value].cpu)
   memory                   = tostring(var.runner_sizes[each.value].memory)
   execution_role_arn       = var.role_arns.ecs_execution
-  task_role_arn            = var.role_arns.runner
+  # each step its own task role (docs/decisions/0017): only normalise may read raw/ and the keys
+  task_role_arn = each.value == "normalise" ? var.role_arns.normalise : var.role_arns.runner
 
   runtime_platform {
     operating_system_family = "LINUX"
@@ -302,6 +303,29 @@ resource "terraform_data" "lambda_package" {
   }
 }
 
+resource "aws_sqs_queue" "lambda_dlq" {
+  name                      = "${local.name}-lambda-dlq"
+  message_retention_seconds = 1209600
+  kms_master_key_id         = var.kms_key_arn
+  tags                      = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_dlq" {
+  alarm_name          = "${local.name}-lambda-dlq-not-empty"
+  alarm_description   = "An asynchronous Lambda invocation failed every retry (dispatch or the runner-stopped guard)"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.lambda_dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.notifications.arn]
+  tags                = var.tags
+}
+
 resource "aws_cloudwatch_log_group" "lambda" {
   for_each = local.lambdas
 
@@ -313,14 +337,13 @@ resource "aws_cloudwatch_log_group" "lambda" {
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:Lambdas run outside the VPC by design (docs/decisions/0013): no NAT, no endpoints; they reach Redshift through the Data API with IAM.
-  #checkov:skip=CKV_AWS_116:Invoked synchronously by the state machine, whose Catch/Retry handle failures; the schedule has its own retry policy.
-  #checkov:skip=CKV_AWS_115:No reserved concurrency: new accounts have a quota of 10 and cannot reserve; runs are serialised by the per-delivery lock (docs/decisions/0016).
+  #checkov:skip=CKV_AWS_115:No reserved concurrency: an account at the default quota of 10 cannot reserve any. Concurrency is bounded upstream only in part: one execution per delivery (registry lock, docs/decisions/0016) and one dbt-publish-export at a time (build lock), so the per-delivery Lambdas scale with the deliveries running at once.
   #checkov:skip=CKV_AWS_272:Code is built from this repository by Terraform itself; no separate signing pipeline in the design.
   for_each = local.lambdas
 
   function_name    = "dpc-${local.env}-${each.key}"
   description      = "${var.name_prefix} ${local.env}: ${each.key}"
-  role             = var.role_arns.lambda
+  role             = var.role_arns.lambdas[each.key]
   runtime          = "python3.11"
   architectures    = ["arm64"]
   handler          = "${each.value}.handler"
@@ -332,6 +355,12 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = local.common_environment
+  }
+
+  # Asynchronous invocations (the manifest-upload and runner-stopped rules, the schedule) that fail every retry
+  # land here, with the alarm below; the state machine's synchronous calls have their own Catch/Retry.
+  dead_letter_config {
+    target_arn = aws_sqs_queue.lambda_dlq.arn
   }
 
   tracing_config {

@@ -69,17 +69,19 @@ variable "artifacts_bucket_name" {
 }
 
 variable "role_arns" {
-  description = "ARNs of the roles from the iam module: lambda, stepfunctions, runner, ecs_execution, scheduler."
+  description = "ARNs of the roles from the iam module: lambdas (by function key), stepfunctions, runner (the dbt step's task role), normalise (the normalise step's task role), ecs_execution, scheduler."
   type = object({
-    lambda        = string
+    lambdas       = map(string)
     stepfunctions = string
     runner        = string
+    normalise     = string
     ecs_execution = string
     scheduler     = string
   })
 
   validation {
-    condition     = alltrue([for a in values(var.role_arns) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    condition = alltrue([for a in concat(values(var.role_arns.lambdas), [var.role_arns.stepfunctions, var.role_arns.runner, var.role_arns.normalise, var.role_arns.ecs_execution, var.role_arns.scheduler]) :
+    can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
     error_message = "Every role ARN must be an IAM role ARN."
   }
 }

@@ -49,8 +49,17 @@ run "plan_dev_values" {
   }
 }
 
+# The whole root, with two learners: per-learner identities across the modules (the role's Athena grant is the
+# workgroup glue_athena creates, whose results prefix is the learner's own, neither the pipeline's nor another's).
 run "apply_whole_root_offline" {
   command = apply
+
+  variables {
+    learners = {
+      alice = []
+      bob   = ["arn:aws:iam::123456789012:role/AWSReservedSSO_learner-bob_0123456789abcdef"]
+    }
+  }
 
   assert {
     condition     = output.redshift_workgroup == "dpc-learning-dev" && output.athena_workgroup == "dpc-learning-dev"
@@ -63,6 +72,19 @@ run "apply_whole_root_offline" {
   assert {
     condition     = output.quicksight_dataset_arns == {}
     error_message = "QuickSight is off unless enabled."
+  }
+  assert {
+    condition = alltrue([for l, v in output.learners :
+      v.redshift_user == "IAMR:role-learner-dpc-${l}" && v.athena_workgroup == "dpc-learning-dev-learner-${l}" &&
+      v.athena_results == "s3://dpc-learning-artifacts-dev/athena-results/learners/${l}/" &&
+      v.sandbox_sql == "CALL dq.create_learner_sandbox('${l}', 'IAMR:role-learner-dpc-${l}');" &&
+      one([for s in jsondecode(module.iam.learner_policies[l]).Statement : s.Resource if s.Sid == "OwnAthenaWorkgroup"]) == "arn:aws:athena:ap-northeast-1:123456789012:workgroup/${v.athena_workgroup}" &&
+    one([for s in jsondecode(module.iam.learner_policies[l]).Statement : s.Resource if s.Sid == "OwnAthenaResults"]) == ["${module.foundation.artifacts_bucket_arn}/athena-results/learners/${l}/*"]])
+    error_message = "Each learner: own role, Redshift user, sandbox SQL, Athena workgroup and results prefix, consistent across modules."
+  }
+  assert {
+    condition     = length(distinct([for l, v in output.learners : v.athena_results])) == 2 && !contains([for l, v in output.learners : v.athena_results], "s3://dpc-learning-artifacts-dev/athena-results/pipeline/")
+    error_message = "Learners' results prefixes are neither shared nor the pipeline's."
   }
 }
 

@@ -171,3 +171,10 @@ mock_resource "aws_quicksight_vpc_connection" {
     arn = "arn:aws:quicksight:ap-northeast-1:123456789012:vpcConnection/mock"
   }
 }
+
+mock_resource "aws_sqs_queue" {
+  defaults = {
+    arn = "arn:aws:sqs:ap-northeast-1:123456789012:mock-queue"
+    url = "https://sqs.ap-northeast-1.amazonaws.com/123456789012/mock-queue"
+  }
+}

@@ -46,17 +46,67 @@ run "secure_storage_and_keys" {
     error_message = "archive/ must transition to Glacier Deep Archive."
   }
 
+  # The upload network condition is on every write and delete action under raw/, not only PutObject; only the
+  # normalise role (which may delete the raw K files alone) is exempt.
   assert {
     condition = anytrue([for s in jsondecode(aws_s3_bucket_policy.data.policy).Statement :
-    try(s.Sid == "DenyRawUploadsFromOtherNetworks" && s.Effect == "Deny" && s.Condition.NotIpAddress["aws:SourceIp"] == ["192.0.2.0/24"], false)])
-    error_message = "raw/ uploads must be limited to the configured CIDRs."
+      try(s.Sid == "DenyRawWritesFromOtherNetworks" && s.Effect == "Deny" && s.Principal == "*" &&
+        s.Resource == "${aws_s3_bucket.data.arn}/raw/*" &&
+        s.Condition.NotIpAddress["aws:SourceIp"] == ["192.0.2.0/24"] &&
+        s.Condition.ArnNotLike["aws:PrincipalArn"] == ["arn:aws:iam::123456789012:role/role-normalise-dpc"] &&
+        length(setsubtract(toset(["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+          "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteObjectTagging",
+        "s3:DeleteObjectVersionTagging", "s3:AbortMultipartUpload"]), toset(s.Action))) == 0,
+    false)])
+    error_message = "Every write and delete under raw/ (put, ACL, tagging, retention, delete, multipart) must carry the upload network condition."
+  }
+  # No Allow in the bucket policy grants a write anywhere without it (the only Allows are CloudTrail's, on the
+  # artifacts bucket).
+  assert {
+    condition     = length([for s in jsondecode(aws_s3_bucket_policy.data.policy).Statement : s if s.Effect == "Allow"]) == 0
+    error_message = "The data bucket policy only denies; writes are granted by the roles' IAM policies."
   }
 
+  # SSE-KMS with the platform key on every PutObject: another algorithm, another key, or aws:kms without a key id
+  # (which S3 would encrypt with aws/s3) is denied; no header at all gets the bucket default (the platform key).
+  assert {
+    condition = (one([for s in jsondecode(aws_s3_bucket_policy.data.policy).Statement : s.Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption"]
+      if s.Sid == "DenyNonKmsUploads" && s.Effect == "Deny" && s.Action == "s3:PutObject" && try(s.Resource, "") == "${aws_s3_bucket.data.arn}/*"]) == "aws:kms" &&
+      one([for s in jsondecode(aws_s3_bucket_policy.data.policy).Statement : s.Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption-aws-kms-key-id"]
+      if s.Sid == "DenyForeignKeyUploads" && s.Effect == "Deny" && s.Action == "s3:PutObject" && try(s.Resource, "") == "${aws_s3_bucket.data.arn}/*"]) == aws_kms_key.this.arn &&
+      one([for s in jsondecode(aws_s3_bucket_policy.data.policy).Statement : s.Condition
+        if s.Sid == "DenyKmsUploadsWithoutPlatformKeyId" && s.Effect == "Deny" && s.Action == "s3:PutObject"]) == {
+        StringEquals = { "s3:x-amz-server-side-encryption" = "aws:kms" }
+        Null         = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = "true" }
+      } &&
+    one(aws_s3_bucket_server_side_encryption_configuration.data.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == aws_kms_key.this.arn)
+    error_message = "Every upload must be SSE-KMS with the platform key (deny other algorithms, other keys, aws:kms without key id)."
+  }
+
+  # raw/ and archive/ files are readable by the normalise role alone; dispatch and validate-manifest read
+  # manifests and deletion records only.
   assert {
     condition = anytrue([for s in jsondecode(aws_s3_bucket_policy.data.policy).Statement :
-      try(s.Sid == "RawReadablePipelineRolesOnly" && s.Effect == "Deny" &&
-    s.Condition.ArnNotLike["aws:PrincipalArn"] == ["arn:aws:iam::123456789012:role/role-lambda-dpc", "arn:aws:iam::123456789012:role/role-dbt-runner"], false)])
-    error_message = "raw/ must be readable by the pipeline roles alone."
+      try(s.Sid == "RawReadableNormaliseOnly" && s.Effect == "Deny" &&
+        s.Condition.ArnNotLike["aws:PrincipalArn"] == ["arn:aws:iam::123456789012:role/role-normalise-dpc",
+    "arn:aws:iam::123456789012:role/role-lambda-dispatch-dpc", "arn:aws:iam::123456789012:role/role-lambda-validate-dpc"], false)])
+    error_message = "raw/ must be readable by the normalise role (and, for manifests, the two manifest readers) alone."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(aws_s3_bucket_policy.data.policy).Statement :
+      try(s.Sid == "ManifestReadersReadManifestsOnly" && s.Effect == "Deny" &&
+        s.NotResource == ["${aws_s3_bucket.data.arn}/raw/*/manifest.json", "${aws_s3_bucket.data.arn}/state/deleted/*"] &&
+    s.Condition.ArnLike["aws:PrincipalArn"] == ["arn:aws:iam::123456789012:role/role-lambda-dispatch-dpc", "arn:aws:iam::123456789012:role/role-lambda-validate-dpc"], false)])
+    error_message = "The manifest readers must be denied every other object of the data bucket."
+  }
+
+  # CKV_AWS_18's skip reason: object-level access to both buckets is in the trail's data events (all of the data
+  # bucket; the artifacts bucket but for the trail's own cloudtrail/ prefix).
+  assert {
+    condition = toset(one(one(aws_cloudtrail.this.event_selector).data_resource).values) == toset([
+      "${aws_s3_bucket.data.arn}/", "${aws_s3_bucket.artifacts.arn}/dbt-artifacts/", "${aws_s3_bucket.artifacts.arn}/docs/",
+    "${aws_s3_bucket.artifacts.arn}/athena-results/"])
+    error_message = "The trail must record S3 data events on the data bucket and the artifacts bucket's prefixes."
   }
 
   assert {

@@ -8,6 +8,7 @@ variables {
   data_bucket_name      = "dpc-learning-data-dev"
   artifacts_bucket_name = "dpc-learning-artifacts-dev"
   kms_key_arn           = "arn:aws:kms:ap-northeast-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  learners              = ["alice", "bob"]
 }
 
 run "catalog_and_workgroup" {
@@ -45,6 +46,18 @@ run "catalog_and_workgroup" {
       aws_athena_workgroup.this.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS" &&
     aws_athena_workgroup.this.configuration[0].bytes_scanned_cutoff_per_query == 10737418240)
     error_message = "Athena workgroup enforces KMS results and a bytes-scanned cutoff."
+  }
+  # The pipeline's results and each learner's are separate prefixes, each learner in their own enforced workgroup.
+  assert {
+    condition = (aws_athena_workgroup.this.configuration[0].result_configuration[0].output_location == "s3://dpc-learning-artifacts-dev/athena-results/pipeline/" &&
+      output.learner_workgroups == {
+        alice = { name = "dpc-learning-dev-learner-alice", arn = aws_athena_workgroup.learner["alice"].arn, results = "s3://dpc-learning-artifacts-dev/athena-results/learners/alice/" }
+        bob   = { name = "dpc-learning-dev-learner-bob", arn = aws_athena_workgroup.learner["bob"].arn, results = "s3://dpc-learning-artifacts-dev/athena-results/learners/bob/" }
+      } &&
+      alltrue([for w in aws_athena_workgroup.learner : w.configuration[0].enforce_workgroup_configuration &&
+        w.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS" &&
+    w.configuration[0].bytes_scanned_cutoff_per_query == 10737418240]))
+    error_message = "Each learner has an enforced, KMS-encrypted workgroup with their own results prefix, apart from the pipeline's."
   }
 }
 

@@ -12,34 +12,67 @@ variables {
   link_key_arn                    = "arn:aws:kms:ap-northeast-1:123456789012:key/00000000-0000-0000-0000-00000000beef"
   slack_webhook_secret_arn        = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:dpc-learning/dev/slack-webhook-AbCdEf"
   redshift_workgroup_arn          = "arn:aws:redshift-serverless:ap-northeast-1:123456789012:workgroup/11111111-2222-3333-4444-555555555555"
+  learners = {
+    alice = []
+    bob   = ["arn:aws:iam::123456789012:role/AWSReservedSSO_learner-bob_0123456789abcdef"]
+  }
 }
 
 run "roles_and_least_privilege" {
   command = apply
 
   assert {
-    condition = toset([aws_iam_role.lambda.name, aws_iam_role.redshift_copy.name, aws_iam_role.stepfunctions.name, aws_iam_role.quicksight.name,
-    aws_iam_role.runner.name, aws_iam_role.learner.name]) == toset(["role-lambda-dpc", "role-redshift-copy", "role-stepfunctions-dpc", "role-quicksight-dpc", "role-dbt-runner", "role-learner-dpc"])
-    error_message = "Role names must be the design's."
+    condition = toset([aws_iam_role.lambda["data_api"].name, aws_iam_role.redshift_copy.name, aws_iam_role.stepfunctions.name, aws_iam_role.quicksight.name,
+    aws_iam_role.runner.name]) == toset(["role-lambda-dpc", "role-redshift-copy", "role-stepfunctions-dpc", "role-quicksight-dpc", "role-dbt-runner"])
+    error_message = "The design's role names are kept (role-lambda-dpc for the Data API Lambdas, role-dbt-runner for the dbt task)."
   }
 
-  # role-lambda-dpc: dispatch starts executions, the guard fails tasks, notify publishes, lock table.
+  # A role per Lambda that needs different rights; every Lambda of the pipeline module has one.
   assert {
-    condition = alltrue([for a in ["states:StartExecution", "states:SendTaskFailure", "sns:Publish", "dynamodb:PutItem", "redshift-data:BatchExecuteStatement", "secretsmanager:GetSecretValue"] :
-    contains(flatten([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Action]), a)])
-    error_message = "role-lambda-dpc lacks an action its components need."
+    condition = (length(aws_iam_role.lambda) == 6 && toset(keys(output.lambda_role_arns)) == toset(["dispatch", "validate-manifest", "load-raw",
+      "record-partitions", "data-quality", "publish", "export", "notify", "ecs-stopped-guard"]) &&
+    length(distinct([for r in aws_iam_role.lambda : r.name])) == 6)
+    error_message = "Nine Lambdas on six roles, one per set of rights."
+  }
+
+  # Only the normalise task's role reads raw/ object contents: every other s3:GetObject under raw/ in any role is
+  # on manifest.json (dispatch, validate-manifest), and no role but normalise mentions raw/ at all otherwise.
+  assert {
+    condition = alltrue([for p in concat([for k, r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.runner.policy, aws_iam_role_policy.redshift_copy.policy,
+      aws_iam_role_policy.stepfunctions.policy, aws_iam_role_policy.quicksight.policy, aws_iam_role_policy.ecs_execution.policy, aws_iam_role_policy.scheduler.policy],
+      [for k, r in aws_iam_role_policy.learner : r.policy]) :
+      alltrue([for r in flatten([for s in jsondecode(p).Statement : s.Resource]) :
+    !strcontains(r, "/raw/") || endswith(r, "/raw/*/manifest.json")])])
+    error_message = "Only role-normalise-dpc may read delivered files under raw/; the others read manifests at most."
   }
   assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Resource if s.Sid == "DispatchStartsExecutions"]) == "arn:aws:states:ap-northeast-1:123456789012:stateMachine:dpc-learning-dev-pipeline"
+    condition = (contains(one([for s in jsondecode(aws_iam_role_policy.normalise.policy).Statement : s.Resource if s.Sid == "NormaliseReadsRaw"]), "arn:aws:s3:::dpc-learning-data-dev/raw/*") &&
+      [for s in jsondecode(aws_iam_role_policy.lambda["validate"].policy).Statement : s.Resource if s.Sid == "ReadManifests"] == [["arn:aws:s3:::dpc-learning-data-dev/raw/*/manifest.json"]] &&
+    [for s in jsondecode(aws_iam_role_policy.lambda["dispatch"].policy).Statement : s.Resource if s.Sid == "ReadManifests"] == [["arn:aws:s3:::dpc-learning-data-dev/raw/*/manifest.json"]])
+    error_message = "normalise reads raw/*; dispatch and validate-manifest read raw/*/manifest.json only."
+  }
+
+  # Each Lambda role has only what its handler calls.
+  assert {
+    condition = alltrue([for k, want in {
+      data_api   = ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement", "redshift-serverless:GetCredentials", "redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement", "redshift-data:ListStatements"]
+      dispatch   = ["s3:ListBucket", "s3:GetObject", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "states:StartExecution", "states:DescribeExecution"]
+      validate   = ["s3:ListBucket", "s3:GetObject"]
+      partitions = ["glue:GetTable", "glue:GetPartition", "glue:CreatePartition", "glue:UpdatePartition"]
+      notify     = ["sns:Publish", "secretsmanager:GetSecretValue", "kms:GenerateDataKey"]
+      guard      = ["states:SendTaskFailure"]
+      } : toset(flatten([for s in jsondecode(aws_iam_role_policy.lambda[k].policy).Statement : s.Action if !contains(["Logs", "XRay", "DecryptWithPlatformKey", "DeadLetterQueue", "DeadLetterQueueKey"], s.Sid)])) == toset(want)
+    ])
+    error_message = "A Lambda role holds an action its handler does not call (or lacks one it calls)."
+  }
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.lambda["dispatch"].policy).Statement : s.Resource if s.Sid == "DispatchStartsExecutions"]) == "arn:aws:states:ap-northeast-1:123456789012:stateMachine:dpc-learning-dev-pipeline"
     error_message = "StartExecution must be scoped to the pipeline state machine."
   }
   assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Resource if s.Sid == "SlackWebhook"]) == var.slack_webhook_secret_arn
-    error_message = "The Lambdas read the Slack webhook secret only (never the pseudonymisation key)."
-  }
-  assert {
-    condition     = !contains(flatten([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Resource]), var.pseudonymisation_key_secret_arn)
-    error_message = "The Lambdas must not read the pseudonymisation key."
+    condition = (one([for s in jsondecode(aws_iam_role_policy.lambda["notify"].policy).Statement : s.Resource if s.Sid == "SlackWebhook"]) == var.slack_webhook_secret_arn &&
+    length([for k, r in aws_iam_role_policy.lambda : k if contains(flatten([for s in jsondecode(r.policy).Statement : s.Action]), "secretsmanager:GetSecretValue")]) == 1)
+    error_message = "Only the notify Lambda reads a secret, and only the Slack webhook."
   }
 
   # role-redshift-copy: stage read, processed write, nothing under raw/.
@@ -56,8 +89,24 @@ run "roles_and_least_privilege" {
     error_message = "role-stepfunctions-dpc lacks an action."
   }
   assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.stepfunctions.policy).Statement : s.Condition.StringEquals["iam:PassedToService"] if s.Sid == "PassRunnerRoles"]) == "ecs-tasks.amazonaws.com"
-    error_message = "PassRole must be limited to ECS tasks."
+    condition = (one([for s in jsondecode(aws_iam_role_policy.stepfunctions.policy).Statement : s.Condition.StringEquals["iam:PassedToService"] if s.Sid == "PassRunnerRoles"]) == "ecs-tasks.amazonaws.com" &&
+      toset(one([for s in jsondecode(aws_iam_role_policy.stepfunctions.policy).Statement : s.Resource if s.Sid == "PassRunnerRoles"])) ==
+    toset([aws_iam_role.runner.arn, aws_iam_role.normalise.arn, aws_iam_role.ecs_execution.arn]))
+    error_message = "PassRole: the two task roles and the execution role, to ECS tasks only."
+  }
+  # Data API reads are conditioned: Step Functions may describe only statements the Data API Lambdas' role ran.
+  assert {
+    condition = (one([for s in jsondecode(aws_iam_role_policy.stepfunctions.policy).Statement : s.Condition.StringLike["redshift-data:statement-owner-iam-userid"] if s.Sid == "PollDataApi"]) == "${aws_iam_role.lambda["data_api"].unique_id}:*" &&
+      alltrue([for p in concat([for k, r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.runner.policy, aws_iam_role_policy.stepfunctions.policy], [for k, r in aws_iam_role_policy.learner : r.policy]) :
+        alltrue([for s in jsondecode(p).Statement : can(s.Condition) if length(setintersection(toset(flatten([s.Action])), toset(["redshift-data:DescribeStatement", "redshift-data:GetStatementResult"]))) > 0])
+    ]))
+    error_message = "Every Data API DescribeStatement/GetStatementResult grant carries a statement-owner condition."
+  }
+  assert {
+    condition = alltrue([for p in concat([for k, r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.runner.policy], [for k, r in aws_iam_role_policy.learner : r.policy]) :
+      alltrue([for s in jsondecode(p).Statement : s.Condition.StringEquals["redshift-data:statement-owner-iam-userid"] == "$${aws:userid}"
+    if s.Sid == "DataApiOwnStatements"])])
+    error_message = "Lambdas, the dbt task and learners read only the statements they ran themselves."
   }
 
   # role-stepfunctions-dpc: the build lock (putItem/deleteItem states) on the deliveries table only, and the
@@ -74,40 +123,79 @@ run "roles_and_least_privilege" {
     error_message = "role-stepfunctions-dpc needs kms:GenerateDataKey and kms:Decrypt on the platform key (encrypted SNS topic)."
   }
 
-  # role-learner-dpc opens the published docs site: docs/* of the artifacts bucket, decrypted with the platform key.
+  # The two task roles: normalise has the keys and raw/, dbt has neither.
   assert {
-    condition = (one([for s in jsondecode(aws_iam_role_policy.learner.policy).Statement : s.Resource if s.Sid == "ReadDocsSite"]) == ["arn:aws:s3:::dpc-learning-artifacts-dev/docs/*"] &&
-      contains(one([for s in jsondecode(aws_iam_role_policy.learner.policy).Statement : s.Action if s.Sid == "ReadDocsSite"]), "s3:GetObject") &&
-    contains(flatten([for s in jsondecode(aws_iam_role_policy.learner.policy).Statement : s.Action if s.Resource == var.kms_key_arn]), "kms:Decrypt"))
-    error_message = "role-learner-dpc needs s3:GetObject on <artifacts>/docs/* and kms:Decrypt on the platform key."
+    condition = (aws_iam_role.normalise.name == "role-normalise-dpc" &&
+      one([for s in jsondecode(aws_iam_role_policy.normalise.policy).Statement : s.Resource if s.Sid == "PseudonymisationKey"]) == var.pseudonymisation_key_secret_arn &&
+      one([for s in jsondecode(aws_iam_role_policy.normalise.policy).Statement : s.Action if s.Sid == "LinkKeyMac"]) == ["kms:GenerateMac"] &&
+      one([for s in jsondecode(aws_iam_role_policy.normalise.policy).Statement : s.Resource if s.Sid == "LinkKeyMac"]) == var.link_key_arn &&
+    alltrue([for p in [aws_iam_role_policy.normalise.policy, aws_iam_role_policy.runner.policy] : contains(flatten([for s in jsondecode(p).Statement : s.Action]), "states:SendTaskSuccess")]))
+    error_message = "role-normalise-dpc reads the pseudonymisation key and MACs with the link key; both task roles answer task tokens."
+  }
+  assert {
+    condition = (length([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s if anytrue([for a in flatten([s.Action]) : startswith(a, "secretsmanager:") || a == "kms:GenerateMac"])]) == 0 &&
+      !contains(flatten([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Resource]), var.pseudonymisation_key_secret_arn) &&
+    !contains(flatten([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Resource]), var.link_key_arn))
+    error_message = "role-dbt-runner (the dbt task) must have no Secrets Manager access and no use of the link key."
+  }
+  # Only the normalise role may compute link keys or read the pseudonymisation key, across every role.
+  assert {
+    condition = alltrue([for p in concat([for k, r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.runner.policy, aws_iam_role_policy.redshift_copy.policy,
+      aws_iam_role_policy.stepfunctions.policy, aws_iam_role_policy.quicksight.policy, aws_iam_role_policy.ecs_execution.policy, aws_iam_role_policy.scheduler.policy],
+      [for k, r in aws_iam_role_policy.learner : r.policy]) :
+      !contains(flatten([for s in jsondecode(p).Statement : s.Action]), "kms:GenerateMac") &&
+    !contains(flatten([for s in jsondecode(p).Statement : s.Resource]), var.pseudonymisation_key_secret_arn)])
+    error_message = "Only role-normalise-dpc may compute link keys or read the pseudonymisation key."
   }
 
-  # role-dbt-runner: raw read, stage write, the pseudonymisation key, task tokens.
+  # Learners: one role each, their own Redshift user, their own Athena workgroup and results prefix.
   assert {
-    condition = (one([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Resource if s.Sid == "PseudonymisationKey"]) == var.pseudonymisation_key_secret_arn &&
-    contains(flatten([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Action]), "states:SendTaskSuccess"))
-    error_message = "role-dbt-runner needs the pseudonymisation key and task-token calls."
+    condition = (toset([for r in aws_iam_role.learner : r.name]) == toset(["role-learner-dpc-alice", "role-learner-dpc-bob"]) &&
+      output.learner_redshift_users == { alice = "IAMR:role-learner-dpc-alice", bob = "IAMR:role-learner-dpc-bob" } &&
+      output.learner_sandbox_sql["bob"] == "CALL dq.create_learner_sandbox('bob', 'IAMR:role-learner-dpc-bob');" &&
+      tolist(one(jsondecode(aws_iam_role.learner["bob"].assume_role_policy).Statement).Principal.AWS) == var.learners["bob"] &&
+    tolist(one(jsondecode(aws_iam_role.learner["alice"].assume_role_policy).Statement).Principal.AWS) == tolist(["arn:aws:iam::123456789012:root"]))
+    error_message = "Each learner has their own role, trusted to their own principals, and their own Redshift user."
+  }
+  assert {
+    condition = alltrue([for l, r in aws_iam_role_policy.learner :
+      one([for s in jsondecode(r.policy).Statement : s.Resource if s.Sid == "OwnAthenaWorkgroup"]) == "arn:aws:athena:ap-northeast-1:123456789012:workgroup/dpc-learning-dev-learner-${l}" &&
+      one([for s in jsondecode(r.policy).Statement : s.Resource if s.Sid == "OwnAthenaResults"]) == ["arn:aws:s3:::dpc-learning-artifacts-dev/athena-results/learners/${l}/*"] &&
+      length([for x in flatten([for s in jsondecode(r.policy).Statement : s.Resource]) : x if strcontains(x, ":workgroup/dpc-learning-dev") && x != "arn:aws:athena:ap-northeast-1:123456789012:workgroup/dpc-learning-dev-learner-${l}"]) == 0 &&
+    length([for x in flatten([for s in jsondecode(r.policy).Statement : s.Resource]) : x if strcontains(x, "athena-results/") && !strcontains(x, "athena-results/learners/${l}/")]) == 0])
+    error_message = "A learner uses only their own Athena workgroup and results prefix (not the pipeline's, not another learner's)."
+  }
+  assert {
+    condition = alltrue([for l, r in aws_iam_role_policy.learner :
+      length([for x in flatten([for s in jsondecode(r.policy).Statement : s.Resource]) : x if strcontains(x, "_internal") || strcontains(x, "_raw") || strcontains(x, "_mart_build") || strcontains(x, "/raw/") || strcontains(x, "/archive/")]) == 0 &&
+      toset([for x in one([for s in jsondecode(r.policy).Statement : s.Resource if s.Sid == "GlueReadPseudonymisedLayers"]) : x if strcontains(x, ":database/")]) ==
+    toset([for layer in ["stage", "mart", "ref", "dq"] : "arn:aws:glue:ap-northeast-1:123456789012:database/dpc_dev_${layer}"])])
+    error_message = "Learners read Glue/S3 of stage, mart, ref and dq only: never internal, mart_build or raw."
+  }
+  assert {
+    condition = alltrue([for l, r in aws_iam_role_policy.learner : (
+      one([for s in jsondecode(r.policy).Statement : s.Resource if s.Sid == "ReadDocsSite"]) == ["arn:aws:s3:::dpc-learning-artifacts-dev/docs/*"] &&
+    contains(flatten([for s in jsondecode(r.policy).Statement : s.Action if s.Resource == var.kms_key_arn]), "kms:Decrypt"))])
+    error_message = "Learners need s3:GetObject on <artifacts>/docs/* and kms:Decrypt on the platform key."
   }
 
-  # the link key: GenerateMac on that one key, for the runner alone (docs/pseudonymisation.md)
+  # The pipeline's Athena results are its own prefix.
   assert {
-    condition = (one([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Action if s.Sid == "LinkKeyMac"]) == ["kms:GenerateMac"] &&
-      one([for s in jsondecode(aws_iam_role_policy.runner.policy).Statement : s.Resource if s.Sid == "LinkKeyMac"]) == var.link_key_arn &&
-    !contains(flatten([for s in jsondecode(aws_iam_role_policy.learner.policy).Statement : s.Action]), "kms:GenerateMac"))
-    error_message = "Only role-dbt-runner may compute link keys (kms:GenerateMac on the link key)."
+    condition = alltrue([for p in [aws_iam_role_policy.runner.policy, aws_iam_role_policy.quicksight.policy] :
+    one([for s in jsondecode(p).Statement : s.Resource if s.Sid == "AthenaResults"]) == ["arn:aws:s3:::dpc-learning-artifacts-dev/athena-results/pipeline/*"]])
+    error_message = "dbt and QuickSight write Athena results under athena-results/pipeline/ only."
   }
 
-  # role-learner-dpc and role-quicksight-dpc never touch raw/.
+  # QuickSight never touches raw/.
   assert {
-    condition = alltrue([for p in [aws_iam_role_policy.learner.policy, aws_iam_role_policy.quicksight.policy] :
-    length([for r in flatten([for s in jsondecode(p).Statement : s.Resource]) : r if strcontains(r, "/raw/") || strcontains(r, "/archive/")]) == 0])
-    error_message = "Learners and QuickSight must not read raw/ or archive/."
+    condition     = length([for r in flatten([for s in jsondecode(aws_iam_role_policy.quicksight.policy).Statement : s.Resource]) : r if strcontains(r, "/raw/") || strcontains(r, "/archive/")]) == 0
+    error_message = "QuickSight must not read raw/ or archive/."
   }
 
-  # Every role that touches encrypted data may use the KMS key.
+  # Every role that touches encrypted data may use the KMS key; every Lambda decrypts its environment with it.
   assert {
-    condition = alltrue([for p in [aws_iam_role_policy.lambda.policy, aws_iam_role_policy.redshift_copy.policy, aws_iam_role_policy.stepfunctions.policy,
-      aws_iam_role_policy.runner.policy, aws_iam_role_policy.quicksight.policy, aws_iam_role_policy.learner.policy] :
+    condition = alltrue([for p in concat([for k, r in aws_iam_role_policy.lambda : r.policy], [aws_iam_role_policy.redshift_copy.policy, aws_iam_role_policy.stepfunctions.policy,
+      aws_iam_role_policy.runner.policy, aws_iam_role_policy.normalise.policy, aws_iam_role_policy.quicksight.policy], [for k, r in aws_iam_role_policy.learner : r.policy]) :
     contains(flatten([for s in jsondecode(p).Statement : s.Resource]), var.kms_key_arn)])
     error_message = "Every data role needs the KMS key."
   }
@@ -140,7 +228,7 @@ run "arns_from_name_prefix" {
   }
 
   assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Resource if s.Sid == "DispatchStartsExecutions"]) == "arn:aws:states:ap-northeast-1:123456789012:stateMachine:acme-dpc-dev-pipeline"
+    condition     = one([for s in jsondecode(aws_iam_role_policy.lambda["dispatch"].policy).Statement : s.Resource if s.Sid == "DispatchStartsExecutions"]) == "arn:aws:states:ap-northeast-1:123456789012:stateMachine:acme-dpc-dev-pipeline"
     error_message = "The roles are scoped to the resources named from name_prefix."
   }
 }

@@ -12,9 +12,20 @@ variables {
   data_bucket_name      = "dpc-learning-data-dev"
   artifacts_bucket_name = "dpc-learning-artifacts-dev"
   role_arns = {
-    lambda        = "arn:aws:iam::123456789012:role/role-lambda-dpc"
+    lambdas = {
+      dispatch            = "arn:aws:iam::123456789012:role/role-lambda-dispatch-dpc"
+      "validate-manifest" = "arn:aws:iam::123456789012:role/role-lambda-validate-dpc"
+      "load-raw"          = "arn:aws:iam::123456789012:role/role-lambda-dpc"
+      "record-partitions" = "arn:aws:iam::123456789012:role/role-lambda-partitions-dpc"
+      "data-quality"      = "arn:aws:iam::123456789012:role/role-lambda-dpc"
+      publish             = "arn:aws:iam::123456789012:role/role-lambda-dpc"
+      export              = "arn:aws:iam::123456789012:role/role-lambda-dpc"
+      notify              = "arn:aws:iam::123456789012:role/role-lambda-notify-dpc"
+      "ecs-stopped-guard" = "arn:aws:iam::123456789012:role/role-lambda-guard-dpc"
+    }
     stepfunctions = "arn:aws:iam::123456789012:role/role-stepfunctions-dpc"
     runner        = "arn:aws:iam::123456789012:role/role-dbt-runner"
+    normalise     = "arn:aws:iam::123456789012:role/role-normalise-dpc"
     ecs_execution = "arn:aws:iam::123456789012:role/role-ecs-execution-dpc"
     scheduler     = "arn:aws:iam::123456789012:role/role-scheduler-dpc"
   }
@@ -70,6 +81,24 @@ run "pipeline" {
       jsondecode(aws_ecs_task_definition.runner[s].container_definitions)[0].user == "1000:1000" &&
     contains(jsondecode(aws_ecs_task_definition.runner[s].container_definitions)[0].environment, { name = "STEP", value = s })])
     error_message = "Runner task definitions: read-only root, non-root user, STEP env."
+  }
+  # Each step starts with its own task role (the state machine runs each step's own task definition): only
+  # normalise gets role-normalise-dpc (raw/, the keys) and the key's environment variables.
+  assert {
+    condition = (aws_ecs_task_definition.runner["normalise"].task_role_arn == var.role_arns.normalise &&
+      aws_ecs_task_definition.runner["dbt"].task_role_arn == var.role_arns.runner &&
+      length([for e in jsondecode(aws_ecs_task_definition.runner["dbt"].container_definitions)[0].environment : e if contains(["DPC_PSEUDONYMISATION_SECRET_ARN", "DPC_LINK_KMS_KEY_ID"], e.name)]) == 0 &&
+      strcontains(aws_sfn_state_machine.pipeline.definition, "\"TaskDefinition\": \"${aws_ecs_task_definition.runner["normalise"].arn_without_revision}\"") &&
+      strcontains(aws_sfn_state_machine.pipeline.definition, "\"TaskDefinition\": \"${aws_ecs_task_definition.runner["dbt"].arn_without_revision}\"") &&
+    !strcontains(aws_sfn_state_machine.pipeline.definition, "TaskRoleArn"))
+    error_message = "normalise and dbt run as their own task roles; the dbt task has no key settings."
+  }
+  # Each Lambda runs as its own role, and failed asynchronous invocations reach the encrypted dead-letter queue.
+  assert {
+    condition = (alltrue([for k, f in aws_lambda_function.this : f.role == var.role_arns.lambdas[k] && f.dead_letter_config[0].target_arn == aws_sqs_queue.lambda_dlq.arn]) &&
+      aws_sqs_queue.lambda_dlq.name == "dpc-learning-dev-lambda-dlq" && aws_sqs_queue.lambda_dlq.kms_master_key_id == var.kms_key_arn &&
+    contains(aws_cloudwatch_metric_alarm.lambda_dlq.alarm_actions, aws_sns_topic.notifications.arn))
+    error_message = "Lambdas on their own roles, with a KMS-encrypted dead-letter queue that alarms."
   }
   assert {
     condition     = tonumber(aws_ecs_task_definition.runner["normalise"].memory) > tonumber(aws_ecs_task_definition.runner["dbt"].memory)
