@@ -24,7 +24,7 @@ from typing import Literal
 
 import duckdb
 
-from dpc import duck, paths
+from dpc import build_state, duck, paths
 from dpc.errors import RunLocked
 from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duckdb
 from dpc.executors.duckdb_export import export_duckdb
@@ -70,10 +70,12 @@ class RunSummary:
     headline: dict[str, object] = field(default_factory=dict)
     error: str | None = None
     misplaced: list[str] = field(default_factory=list)  # files under raw/ that belong to no delivery
+    skipped: str | None = None  # why dbt, publication, docs and report did not run: nothing needed rebuilding
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.published
+        """No error, and the mart is published: by this run, or as it was when nothing needed rebuilding."""
+        return self.error is None and (self.published or self.skipped is not None)
 
     @property
     def rejected(self) -> list[DeliveryOutcome]:
@@ -85,11 +87,18 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        """The run status of docs/decisions/0024: FAILED (nothing published), PARTIAL (published, some deliveries
-        rejected or held back, or files under raw/ placed in no delivery), SUCCEEDED."""
-        if not self.ok:
+        """The run status of docs/decisions/0024 (its table, in this order): NO_DELIVERIES (nothing under raw/),
+        FAILED (every delivery rejected, or nothing published), NOTHING_TO_DO (nothing needed rebuilding and nothing
+        was refused), PARTIAL (published — or left as published when nothing needed rebuilding — while some
+        deliveries were rejected or held back, or files under raw/ belong to no delivery), SUCCEEDED."""
+        if not self.deliveries:
+            return "NO_DELIVERIES"
+        if len(self.rejected) == len(self.deliveries) or not self.ok:
             return "FAILED"
-        return "PARTIAL" if self.rejected or self.held_back or self.misplaced else "SUCCEEDED"
+        refused = self.rejected or self.held_back or self.misplaced
+        if self.skipped is not None:
+            return "PARTIAL" if refused else "NOTHING_TO_DO"
+        return "PARTIAL" if refused else "SUCCEEDED"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -111,6 +120,7 @@ class RunSummary:
             "seconds": self.seconds,
             "headline": self.headline,
             "misplaced": self.misplaced,
+            "skipped": self.skipped,
         }
 
 
@@ -340,13 +350,32 @@ def _run_local(
     clock = time.monotonic()
 
     summary.misplaced = misplaced(LocalStorage(lake))
+    if not find_deliveries(LocalStorage(lake)):  # NO_DELIVERIES: say where the run looked; touch no warehouse
+        summary.error = (
+            f"no delivery found under {lake / 'raw'}: a delivery is a folder "
+            "raw/yyyymm=YYYYMM/facility=NNNNNNNNN/ holding its files and manifest.json (`dpc generate` writes demo ones)"
+        )
+        return _finish(summary, clock)
     summary.deliveries = ingest(lake, db_path, run_id, force=force)
     summary.seconds["ingest"] = round(time.monotonic() - clock, 2)
+    if len(summary.rejected) == len(summary.deliveries):  # FAILED: nothing new to build, nothing to publish
+        summary.error = "every delivery was rejected: nothing was loaded, dbt did not run, the mart was left unchanged"
+        return _finish(summary, clock)
 
     # what this publication must copy: every delivery loaded since the last complete publication (a killed or
     # failed run leaves its deliveries pending; this run resumes them from mart_build)
     with duck.connect(db_path) as con:
         touched = None if full_refresh else DuckDBExecutor(con, lake).pending()
+    project = build_state.project_fingerprint()
+    if select is None and touched is not None and not touched.facility_months and build_state.recorded(lake) == project:
+        # NOTHING_TO_DO (or PARTIAL when deliveries were rejected): the published mart is already what a build of
+        # these deliveries with this project gives — no dbt, no publication, no docs, no report
+        summary.skipped = (
+            "nothing to rebuild: no delivery loaded since the last publication, none pending, the dbt project unchanged"
+        )
+        with duck.connect(db_path) as con:
+            summary.rows_per_layer = rows_per_layer(con)
+        return _finish(summary, clock)
     build_started_at = datetime.now(UTC)
 
     # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not
@@ -404,6 +433,8 @@ def _run_local(
                 }
                 summary.exports = export_duckdb(con, lake, publishable, tables)
                 summary.headline = headline(con)
+                if select is None and not held_back:  # the next run can tell whether it has anything to do
+                    build_state.record(lake, project, run_id)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)
         summary.rows_per_layer = rows_per_layer(con)
 
@@ -411,6 +442,10 @@ def _run_local(
         summary.docs_path = build_docs(db_path, quiet=quiet)
     if report and summary.published:
         summary.report_path = build_report(db_path)
+    return _finish(summary, clock)
+
+
+def _finish(summary: RunSummary, clock: float) -> RunSummary:
     summary.seconds["total"] = round(time.monotonic() - clock, 2)
     write_summary(summary)
     return summary
