@@ -24,7 +24,7 @@ from typing import Literal
 
 import duckdb
 
-from dpc import build_state, duck, paths
+from dpc import build_state, duck, paths, progress
 from dpc.errors import RunLocked
 from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duckdb
 from dpc.executors.duckdb_export import export_duckdb
@@ -233,10 +233,18 @@ def _ingest_workers(jobs: int) -> int:
 def _run_jobs(jobs: list[_DeliveryJob], key: bytes) -> list[_Prepared]:
     """Prepare every job, in worker processes when there is more than one (spawned: no forked DuckDB state)."""
     workers = _ingest_workers(len(jobs))
-    if workers <= 1:
-        return [_prepare(job, key) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_prepare, jobs, [key] * len(jobs)))
+    prepared: list[_Prepared] = []
+    with progress.task("Validating and normalising deliveries", len(jobs), show=bool(jobs)) as bar:
+        if workers <= 1:
+            for job in jobs:
+                prepared.append(_prepare(job, key))
+                bar.advance()
+            return prepared
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for result in pool.map(_prepare, jobs, [key] * len(jobs)):
+                prepared.append(result)
+                bar.advance()
+    return prepared
 
 
 def _prepare(job: _DeliveryJob, key: bytes) -> _Prepared:
@@ -396,7 +404,10 @@ def _run_local(
         dbt_env["DPC_DELIVERIES"] = json.dumps(pending_deliveries)
     # a failing data test does not stop the build: the nodes it skipped are built and tested too, so that the
     # deliveries it does not blame can be published (docs/decisions/0028)
-    outcome = transform.build(args, duckdb_path=db_path, quiet=quiet, extra_env=dbt_env)
+    with progress.task("dbt build", show=quiet) as bar:  # nodes done out of total, from dbt's own events
+        outcome = transform.build(
+            args, duckdb_path=db_path, quiet=quiet, extra_env=dbt_env, callbacks=[progress.dbt_callback(bar)]
+        )
     summary.seconds["dbt_build"] = outcome.seconds
     summary.dbt = {
         "invocation_id": outcome.invocation_id,
@@ -414,14 +425,15 @@ def _run_local(
         if publishable is not False:
             step = time.monotonic()
             try:
-                tables = publish_duckdb(
-                    con,
-                    publishable,
-                    run_id=run_id,
-                    build_started_at=build_started_at,
-                    complete=select is None,
-                    held_back=held_back,
-                )
+                with progress.task("Publishing mart_build → mart"):
+                    tables = publish_duckdb(
+                        con,
+                        publishable,
+                        run_id=run_id,
+                        build_started_at=build_started_at,
+                        complete=select is None,
+                        held_back=held_back,
+                    )
             except publish.PublicationBlocked as exc:
                 summary.error = f"{exc}: the published mart was left unchanged"
             else:
@@ -431,7 +443,8 @@ def _run_local(
                     "held_back": sorted([f, m] for f, m in held_back),
                     "tables": tables,
                 }
-                summary.exports = export_duckdb(con, lake, publishable, tables)
+                with progress.task("Exporting Parquet (tables)") as bar:
+                    summary.exports = export_duckdb(con, lake, publishable, tables, on_table=bar.advance)
                 summary.headline = headline(con)
                 if select is None and not held_back:  # the next run can tell whether it has anything to do
                     build_state.record(lake, project, run_id)
@@ -441,7 +454,8 @@ def _run_local(
     if docs:
         summary.docs_path = build_docs(db_path, quiet=quiet)
     if report and summary.published:
-        summary.report_path = build_report(db_path)
+        with progress.task("KPI report"):
+            summary.report_path = build_report(db_path)
     return _finish(summary, clock)
 
 
@@ -499,7 +513,10 @@ def _what_to_publish(
 
 def build_docs(db_path: Path, *, quiet: bool = True) -> str | None:
     """dbt docs generate --static: one HTML file that opens from disk (docs/decisions/0012)."""
-    outcome = transform.run_dbt(["docs", "generate", "--static"], duckdb_path=db_path, quiet=quiet)
+    with progress.task("dbt docs generate", show=quiet) as bar:
+        outcome = transform.run_dbt(
+            ["docs", "generate", "--static"], duckdb_path=db_path, quiet=quiet, callbacks=[progress.dbt_callback(bar)]
+        )
     static = transform.target_path() / "static_index.html"
     if not outcome.success or not static.exists():
         return None
