@@ -12,12 +12,14 @@ dbt invocation (behaviour.py). The verdict and its printing are in result.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dpc import duck
 from dpc.exercises import Exercise, progress
 from dpc.exercises.behaviour import second_pass
 from dpc.exercises.build import BuildContext, ProjectUnreadable, build, short
 from dpc.exercises.compare import compare, compare_relation, fetch_reference
-from dpc.exercises.precheck import precheck
+from dpc.exercises.precheck import precheck, source_line_of
 from dpc.exercises.requirements import requirements
 from dpc.exercises.result import CheckResult, format_result
 from dpc.sandbox import Sandbox, SandboxError, init_work_dir, project_config
@@ -86,8 +88,11 @@ def _first_pass(ctx: BuildContext, e: Exercise, result: CheckResult) -> None:
         ]
         result.problems.append(f"{e.model} was skipped: {', '.join(failed) or 'something it depends on'} failed")
         return
-    if built.status != "success":
-        result.problems.append(f"dbt could not build {e.model}:\n{short(built.message, 12)}")
+    if built.status != "success":  # the database's message; its LINE is the SQL dbt ran: say the file's line too
+        path = ctx.sb.work_dir / Path(node["original_file_path"]).relative_to(ctx.sb.work_link)
+        line = source_line_of(str(built.message), path.read_text(encoding="utf-8")) if path.is_file() else None
+        at = f" ({path.relative_to(ctx.sb.work_dir)}:{line})" if line else ""
+        result.problems.append(f"dbt could not build {e.model}{at}:\n{short(built.message, 12)}")
         return
     tests = ctx.tests_of(node)
     for test in tests:

@@ -191,3 +191,14 @@ def _source_line(error: str, rendered: str, source: str) -> int | None:
 def _line(source: str, number: int | None) -> str:
     lines = source.splitlines()
     return lines[number - 1].strip() if number and 1 <= number <= len(lines) else ""
+
+
+def source_line_of(message: str, source: str) -> int | None:
+    """The line of the learner's file that a database error's ``LINE n: …`` shows (n counts lines of the SQL dbt
+    ran, not of the file): the one line of the file that holds that text, or None when no single line does."""
+    found = re.search(r"LINE \d+: ?(.*)", message)
+    text = found.group(1).strip().removeprefix("...").removesuffix("...").strip() if found else ""
+    if not text:
+        return None
+    same = [i + 1 for i, line in enumerate(source.splitlines()) if text in line]
+    return same[0] if len(same) == 1 else None

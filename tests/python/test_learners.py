@@ -191,6 +191,17 @@ def _answered_before_dbt(sb: sandbox.Sandbox, capsys) -> None:
     ), told.out
     assert time.monotonic() - started < 3 and "Traceback" not in missing.err + told.err
     assert not (sb.target_dir / "manifest.json").exists()  # dbt did not run
+    # a column that does not exist parses, so dbt builds it: DuckDB's message, and the line in the learner's file
+    unknown = solution.read_text(encoding="utf-8").replace(
+        "        admissions.admission_route_code,\n", "        admissions.admission_rout_code,\n"
+    )
+    (sb.work_dir / "models" / "mart" / solution.name).write_text(unknown, encoding="utf-8")
+    assert main(["exercise", "--learner", sb.learner, "check", "1"]) == 1
+    built = capsys.readouterr()
+    line = unknown.splitlines().index("        admissions.admission_rout_code,") + 1
+    assert f"dbt could not build exercise_admissions_by_route (models/mart/{solution.name}:{line}):" in built.out
+    assert 'Binder Error: Referenced column "admission_rout_code" not found' in built.out, built.out
+    assert "Traceback" not in built.out + built.err
 
 
 def test_exercises_are_well_formed_and_rise_in_difficulty():
@@ -344,3 +355,15 @@ def test_checks_that_need_no_build_say_file_line_and_message_and_never_flag_vali
     (tmp_path / "models" / "mart" / "_schema.yml").write_text("models:\n  - name: a\n   description: b\n")
     [problem] = precheck(tmp_path, [exercises.get(1)], variables).project
     assert problem.startswith("models/mart/_schema.yml:3: YAML error:")
+
+
+def test_a_database_error_points_at_the_learners_line_not_the_line_dbt_ran():
+    from dpc.exercises.precheck import source_line_of
+
+    sql = "select\n    admissions.stay_idd,\n    1 as x\nfrom (select 1 as stay_id) as admissions\n"
+    with duckdb.connect() as con, pytest.raises(duckdb.BinderException) as caught:
+        con.execute(f"create table t as (\n{sql})")  # wrapped, as dbt-duckdb runs a model
+    assert "LINE 3:" in str(caught.value)
+    source = "{{ config(materialized='table') }}\n-- stays\n" + sql
+    assert source_line_of(str(caught.value), source) == 4
+    assert source_line_of(str(caught.value), source + "-- admissions.stay_idd,\n") is None  # two candidates: none

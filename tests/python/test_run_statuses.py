@@ -9,7 +9,6 @@ import contextlib
 import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -59,7 +58,7 @@ def test_no_deliveries_says_where_it_looked_and_exits_1_without_a_warehouse(tmp_
     assert set(steps) == {"notify"} and not (tmp_path / "dpc.duckdb").exists() and not (tmp_path / "target").exists()
 
 
-def test_every_delivery_rejected_is_failed_and_dbt_does_not_run(tmp_path: Path) -> None:
+def test_every_delivery_rejected_is_failed_and_dbt_does_not_run(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
     for month in (202404, 202405):
         folder = tmp_path / "lake" / "raw" / f"yyyymm={month}" / "facility=131000017"
         folder.mkdir(parents=True)
@@ -72,6 +71,7 @@ def test_every_delivery_rejected_is_failed_and_dbt_does_not_run(tmp_path: Path) 
     assert all(f["reason_code"] == "missing_manifest" for d in s["deliveries"] for f in d["findings"])
     assert "every delivery was rejected" in text and "dbt:            not run" in text
     assert "transform" not in steps and "publish" not in steps and not (tmp_path / "target").exists()
+    assert capfd.readouterr().err == ""  # not a terminal: no progress drawn (issue 27 item 2), only the summary
 
 
 def _summary(**kw: object) -> RunSummary:
@@ -108,11 +108,10 @@ def test_each_status_from_its_summary_with_the_same_word_everywhere() -> None:
     }
 
 
-def test_the_notify_lambda_reports_a_rejected_delivery_as_a_failed_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.syspath_prepend(str(PROJECT_DIR / "orchestration" / "lambdas"))
-    sys.modules.pop("notify", None)
-    import notify  # the Lambda's module (no AWS call: summary_from_state and message_text only)
+def test_the_notify_lambda_reports_a_rejected_delivery_as_a_failed_run() -> None:
+    from tests.python.test_orchestration_moto import import_handler
 
+    notify = import_handler("notify")  # the Lambda's module (no AWS call: summary_from_state and message_text only)
     state = {"facility_code": "131000017", "yyyymm": 202404, "validation": {"ok": False, "findings": []}}
     summary = notify.summary_from_state("x", "REJECTED", state)
     text = notify.message_text(summary, "REJECTED", None)
