@@ -375,7 +375,8 @@ def _run_local(
     with duck.connect(db_path) as con:
         touched = None if full_refresh else DuckDBExecutor(con, lake).pending()
     project = build_state.project_fingerprint()
-    if select is None and touched is not None and not touched.facility_months and build_state.recorded(lake) == project:
+    nothing_pending = touched is not None and not touched.facility_months
+    if select is None and not force and nothing_pending and build_state.recorded(lake) == project:
         # NOTHING_TO_DO (or PARTIAL when deliveries were rejected): the published mart is already what a build of
         # these deliveries with this project gives — no dbt, no publication, no docs, no report
         summary.skipped = (
