@@ -7,46 +7,56 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dpc import paths
 
+if TYPE_CHECKING:
+    from dpc.generate import Delivery
+
 
 def _cmd_generate(a: argparse.Namespace) -> int:
+    from dpc import progress
     from dpc.generate import generate
 
-    deliveries = generate(
-        Path(a.lake),
-        seed=a.seed,
-        facilities=a.facilities,
-        months=a.months,
-        start_yyyymm=a.start,
-        admissions_per_month=a.admissions_per_month,
-        beds=a.beds,
-        header=not a.no_header,
-        encoding=a.encoding,
-        fixed_width=a.fixed_width,
-        outpatient=a.outpatient,
-    )
+    with progress.task("Generating deliveries", a.facilities * a.months) as bar:
+        deliveries = generate(
+            Path(a.lake),
+            seed=a.seed,
+            facilities=a.facilities,
+            months=a.months,
+            start_yyyymm=a.start,
+            admissions_per_month=a.admissions_per_month,
+            beds=a.beds,
+            header=not a.no_header,
+            encoding=a.encoding,
+            fixed_width=a.fixed_width,
+            outpatient=a.outpatient,
+            on_delivery=bar.advance,
+        )
     for d in deliveries:
         files = d.manifest["files"]
         print(f"{d.path}  {len(files)} files, {sum(f['rows'] for f in files):,} rows")
-    if getattr(a, "corrupt", None):
-        from dpc.generate.corrupt import corrupt_delivery
+    return _corrupt(a, deliveries) if getattr(a, "corrupt", None) else 0
 
-        target = deliveries[-1].path  # default: the last delivery generated
-        if a.corrupt_delivery:
-            facility, _, yyyymm = a.corrupt_delivery.partition(":")
-            found = [d.path for d in deliveries if (d.facility_code, str(d.yyyymm)) == (facility, yyyymm)]
-            if not found:
-                print(f"--corrupt-delivery {a.corrupt_delivery}: no such delivery was generated", file=sys.stderr)
-                return 2
-            target = found[0]
-        for c in corrupt_delivery(target, a.corrupt.split(","), file_kind=a.corrupt_file, rows=a.corrupt_rows):
-            where = ":".join(str(x) for x in (c.file, c.line) if x) or "the whole delivery"
-            print(
-                f"corrupted {target}: {c.fault} at {where} ({c.detail}) → expect {c.outcome} "
-                f"{' '.join(c.reason_codes)}".rstrip()
-            )
+
+def _corrupt(a: argparse.Namespace, deliveries: list[Delivery]) -> int:
+    from dpc.generate.corrupt import corrupt_delivery
+
+    target = deliveries[-1].path  # default: the last delivery generated
+    if a.corrupt_delivery:
+        facility, _, yyyymm = a.corrupt_delivery.partition(":")
+        found = [d.path for d in deliveries if (d.facility_code, str(d.yyyymm)) == (facility, yyyymm)]
+        if not found:
+            print(f"--corrupt-delivery {a.corrupt_delivery}: no such delivery was generated", file=sys.stderr)
+            return 2
+        target = found[0]
+    for c in corrupt_delivery(target, a.corrupt.split(","), file_kind=a.corrupt_file, rows=a.corrupt_rows):
+        where = ":".join(str(x) for x in (c.file, c.line) if x) or "the whole delivery"
+        print(
+            f"corrupted {target}: {c.fault} at {where} ({c.detail}) → expect {c.outcome} "
+            f"{' '.join(c.reason_codes)}".rstrip()
+        )
     return 0
 
 

@@ -24,7 +24,7 @@ from typing import Literal
 
 import duckdb
 
-from dpc import duck, paths
+from dpc import build_state, duck, paths, progress
 from dpc.errors import RunLocked
 from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duckdb
 from dpc.executors.duckdb_export import export_duckdb
@@ -70,10 +70,12 @@ class RunSummary:
     headline: dict[str, object] = field(default_factory=dict)
     error: str | None = None
     misplaced: list[str] = field(default_factory=list)  # files under raw/ that belong to no delivery
+    skipped: str | None = None  # why dbt, publication, docs and report did not run: nothing needed rebuilding
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.published
+        """No error, and the mart is published: by this run, or as it was when nothing needed rebuilding."""
+        return self.error is None and (self.published or self.skipped is not None)
 
     @property
     def rejected(self) -> list[DeliveryOutcome]:
@@ -85,11 +87,18 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        """The run status of docs/decisions/0024: FAILED (nothing published), PARTIAL (published, some deliveries
-        rejected or held back, or files under raw/ placed in no delivery), SUCCEEDED."""
-        if not self.ok:
+        """The run status of docs/decisions/0024 (its table, in this order): NO_DELIVERIES (nothing under raw/),
+        FAILED (every delivery rejected, or nothing published), NOTHING_TO_DO (nothing needed rebuilding and nothing
+        was refused), PARTIAL (published — or left as published when nothing needed rebuilding — while some
+        deliveries were rejected or held back, or files under raw/ belong to no delivery), SUCCEEDED."""
+        if not self.deliveries:
+            return "NO_DELIVERIES"
+        if len(self.rejected) == len(self.deliveries) or not self.ok:
             return "FAILED"
-        return "PARTIAL" if self.rejected or self.held_back or self.misplaced else "SUCCEEDED"
+        refused = self.rejected or self.held_back or self.misplaced
+        if self.skipped is not None:
+            return "PARTIAL" if refused else "NOTHING_TO_DO"
+        return "PARTIAL" if refused else "SUCCEEDED"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -111,6 +120,7 @@ class RunSummary:
             "seconds": self.seconds,
             "headline": self.headline,
             "misplaced": self.misplaced,
+            "skipped": self.skipped,
         }
 
 
@@ -223,10 +233,18 @@ def _ingest_workers(jobs: int) -> int:
 def _run_jobs(jobs: list[_DeliveryJob], key: bytes) -> list[_Prepared]:
     """Prepare every job, in worker processes when there is more than one (spawned: no forked DuckDB state)."""
     workers = _ingest_workers(len(jobs))
-    if workers <= 1:
-        return [_prepare(job, key) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_prepare, jobs, [key] * len(jobs)))
+    prepared: list[_Prepared] = []
+    with progress.task("Validating and normalising deliveries", len(jobs), show=bool(jobs)) as bar:
+        if workers <= 1:
+            for job in jobs:
+                prepared.append(_prepare(job, key))
+                bar.advance()
+            return prepared
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for result in pool.map(_prepare, jobs, [key] * len(jobs)):
+                prepared.append(result)
+                bar.advance()
+    return prepared
 
 
 def _prepare(job: _DeliveryJob, key: bytes) -> _Prepared:
@@ -340,13 +358,33 @@ def _run_local(
     clock = time.monotonic()
 
     summary.misplaced = misplaced(LocalStorage(lake))
+    if not find_deliveries(LocalStorage(lake)):  # NO_DELIVERIES: say where the run looked; touch no warehouse
+        summary.error = (
+            f"no delivery found under {lake / 'raw'}: a delivery is a folder "
+            "raw/yyyymm=YYYYMM/facility=NNNNNNNNN/ holding its files and manifest.json (`dpc generate` writes demo ones)"
+        )
+        return _finish(summary, clock)
     summary.deliveries = ingest(lake, db_path, run_id, force=force)
     summary.seconds["ingest"] = round(time.monotonic() - clock, 2)
+    if len(summary.rejected) == len(summary.deliveries):  # FAILED: nothing new to build, nothing to publish
+        summary.error = "every delivery was rejected: nothing was loaded, dbt did not run, the mart was left unchanged"
+        return _finish(summary, clock)
 
     # what this publication must copy: every delivery loaded since the last complete publication (a killed or
     # failed run leaves its deliveries pending; this run resumes them from mart_build)
     with duck.connect(db_path) as con:
         touched = None if full_refresh else DuckDBExecutor(con, lake).pending()
+    project = build_state.project_fingerprint()
+    nothing_pending = touched is not None and not touched.facility_months
+    if select is None and not force and nothing_pending and build_state.recorded(lake) == project:
+        # NOTHING_TO_DO (or PARTIAL when deliveries were rejected): the published mart is already what a build of
+        # these deliveries with this project gives — no dbt, no publication, no docs, no report
+        summary.skipped = (
+            "nothing to rebuild: no delivery loaded since the last publication, none pending, the dbt project unchanged"
+        )
+        with duck.connect(db_path) as con:
+            summary.rows_per_layer = rows_per_layer(con)
+        return _finish(summary, clock)
     build_started_at = datetime.now(UTC)
 
     # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not
@@ -367,7 +405,10 @@ def _run_local(
         dbt_env["DPC_DELIVERIES"] = json.dumps(pending_deliveries)
     # a failing data test does not stop the build: the nodes it skipped are built and tested too, so that the
     # deliveries it does not blame can be published (docs/decisions/0028)
-    outcome = transform.build(args, duckdb_path=db_path, quiet=quiet, extra_env=dbt_env)
+    with progress.task("dbt build", show=quiet) as bar:  # nodes done out of total, from dbt's own events
+        outcome = transform.build(
+            args, duckdb_path=db_path, quiet=quiet, extra_env=dbt_env, callbacks=[progress.dbt_callback(bar)]
+        )
     summary.seconds["dbt_build"] = outcome.seconds
     summary.dbt = {
         "invocation_id": outcome.invocation_id,
@@ -385,14 +426,15 @@ def _run_local(
         if publishable is not False:
             step = time.monotonic()
             try:
-                tables = publish_duckdb(
-                    con,
-                    publishable,
-                    run_id=run_id,
-                    build_started_at=build_started_at,
-                    complete=select is None,
-                    held_back=held_back,
-                )
+                with progress.task("Publishing mart_build → mart"):
+                    tables = publish_duckdb(
+                        con,
+                        publishable,
+                        run_id=run_id,
+                        build_started_at=build_started_at,
+                        complete=select is None,
+                        held_back=held_back,
+                    )
             except publish.PublicationBlocked as exc:
                 summary.error = f"{exc}: the published mart was left unchanged"
             else:
@@ -402,15 +444,23 @@ def _run_local(
                     "held_back": sorted([f, m] for f, m in held_back),
                     "tables": tables,
                 }
-                summary.exports = export_duckdb(con, lake, publishable, tables)
+                with progress.task("Exporting Parquet (tables)") as bar:
+                    summary.exports = export_duckdb(con, lake, publishable, tables, on_table=bar.advance)
                 summary.headline = headline(con)
+                if select is None and not held_back:  # the next run can tell whether it has anything to do
+                    build_state.record(lake, project, run_id)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)
         summary.rows_per_layer = rows_per_layer(con)
 
     if docs:
         summary.docs_path = build_docs(db_path, quiet=quiet)
     if report and summary.published:
-        summary.report_path = build_report(db_path)
+        with progress.task("KPI report"):
+            summary.report_path = build_report(db_path)
+    return _finish(summary, clock)
+
+
+def _finish(summary: RunSummary, clock: float) -> RunSummary:
     summary.seconds["total"] = round(time.monotonic() - clock, 2)
     write_summary(summary)
     return summary
@@ -464,7 +514,10 @@ def _what_to_publish(
 
 def build_docs(db_path: Path, *, quiet: bool = True) -> str | None:
     """dbt docs generate --static: one HTML file that opens from disk (docs/decisions/0012)."""
-    outcome = transform.run_dbt(["docs", "generate", "--static"], duckdb_path=db_path, quiet=quiet)
+    with progress.task("dbt docs generate", show=quiet) as bar:
+        outcome = transform.run_dbt(
+            ["docs", "generate", "--static"], duckdb_path=db_path, quiet=quiet, callbacks=[progress.dbt_callback(bar)]
+        )
     static = transform.target_path() / "static_index.html"
     if not outcome.success or not static.exists():
         return None

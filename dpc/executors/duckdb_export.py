@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -35,9 +35,11 @@ def export_duckdb(
     lake: Path,
     touched: Touched | None = None,
     tables: Mapping[str, Mapping[str, object]] | None = None,
+    on_table: Callable[[], None] | None = None,
 ) -> dict[str, str]:
     """Plan (:func:`dpc.steps.export.plan_export`) and write the export; returns table → file (folder for
-    partitioned tables). ``touched`` is what the publication copied and ``tables`` the publication's report."""
+    partitioned tables). ``touched`` is what the publication copied and ``tables`` the publication's report;
+    ``on_table`` is called after each table (the progress bar)."""
     processed = lake / "processed"
     processed.mkdir(parents=True, exist_ok=True)
     for leftover in processed.glob(TMP_PREFIX + "*"):  # an export killed half-way
@@ -63,6 +65,8 @@ def export_duckdb(
             if table.rewrite != export_rule.SKIP or not path.is_file():
                 _export_whole(con, table.table, path)
             out[table.table] = str(path)
+        if on_table is not None:
+            on_table()
 
     state.write_text(json.dumps({"published_at_us": publications[0] if publications else None}), encoding="utf-8")
     return out

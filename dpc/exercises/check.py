@@ -1,6 +1,8 @@
 """`dpc exercise check`: build the learner's exercise models in their sandbox and compare with the hidden reference.
 
-One ``dbt build --full-refresh --select +<model>,path:exercises/<learner>`` builds every selected exercise's model,
+First what needs no build (precheck.py): the model's file is there, the learner's YAML and the model's SQL parse —
+a problem there is reported at once, with its file and line, and that exercise is not built. Then one
+``dbt build --full-refresh --select +<model>,path:exercises/<learner>`` builds every selected exercise's model,
 with the learner's own models it is built from, and runs the tests the learner attached to them (build.py). Then,
 per exercise: the model exists in the learner's folder and layer, built, its tests pass, the requirements of the
 definition hold (requirements.py: tests present, docs, materialisation, a dispatched macro …) and its rows equal
@@ -10,14 +12,17 @@ dbt invocation (behaviour.py). The verdict and its printing are in result.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dpc import duck
 from dpc.exercises import Exercise, progress
 from dpc.exercises.behaviour import second_pass
 from dpc.exercises.build import BuildContext, ProjectUnreadable, build, short
 from dpc.exercises.compare import compare, compare_relation, fetch_reference
+from dpc.exercises.precheck import precheck, source_line_of
 from dpc.exercises.requirements import requirements
 from dpc.exercises.result import CheckResult, format_result
-from dpc.sandbox import Sandbox, SandboxError
+from dpc.sandbox import Sandbox, SandboxError, init_work_dir, project_config
 
 __all__ = ["CheckResult", "check", "compare", "format_result"]
 
@@ -27,21 +32,32 @@ def check(sb: Sandbox, exercises: list[Exercise], *, record: bool = True) -> lis
     if not sb.exists():
         raise SandboxError(f"no sandbox for {sb.learner} yet: run `dpc sandbox reset` first")
     results = {e.id: CheckResult(e) for e in exercises}
-    try:
-        ctx = build(sb, exercises)
-    except ProjectUnreadable as exc:
-        for r in results.values():
-            r.problems.append(f"dbt could not read your sandbox project — fix this first:\n{exc}")
-    else:
-        for e in exercises:
-            _first_pass(ctx, e, results[e.id])
-        second = [e for e in exercises if results[e.id].passed and (e.mutation or e.incremental)]
-        if second:
-            second_pass(ctx, second, results)
+    # what needs no build first: a missing file or a file that does not parse is said in milliseconds, not after dbt
+    init_work_dir(sb)
+    found = precheck(sb.work_dir, exercises, project_config(sb)["vars"])
+    for e in exercises:
+        results[e.id].problems.extend(found.problems(e))
+    to_build = [e for e in exercises if results[e.id].passed]
+    if to_build:
+        _build_and_compare(sb, to_build, results)
     if record:
         for r in results.values():
             progress.record(sb, r.exercise.id, r.passed, r.summary(), r.checked_at)
     return [results[e.id] for e in exercises]
+
+
+def _build_and_compare(sb: Sandbox, exercises: list[Exercise], results: dict[int, CheckResult]) -> None:
+    try:
+        ctx = build(sb, exercises)
+    except ProjectUnreadable as exc:
+        for e in exercises:
+            results[e.id].problems.append(f"dbt could not read your sandbox project — fix this first:\n{exc}")
+        return
+    for e in exercises:
+        _first_pass(ctx, e, results[e.id])
+    second = [e for e in exercises if results[e.id].passed and (e.mutation or e.incremental)]
+    if second:
+        second_pass(ctx, second, results)
 
 
 def _first_pass(ctx: BuildContext, e: Exercise, result: CheckResult) -> None:
@@ -72,8 +88,11 @@ def _first_pass(ctx: BuildContext, e: Exercise, result: CheckResult) -> None:
         ]
         result.problems.append(f"{e.model} was skipped: {', '.join(failed) or 'something it depends on'} failed")
         return
-    if built.status != "success":
-        result.problems.append(f"dbt could not build {e.model}:\n{short(built.message, 12)}")
+    if built.status != "success":  # the database's message; its LINE is the SQL dbt ran: say the file's line too
+        path = ctx.sb.work_dir / Path(node["original_file_path"]).relative_to(ctx.sb.work_link)
+        line = source_line_of(str(built.message), path.read_text(encoding="utf-8")) if path.is_file() else None
+        at = f" ({path.relative_to(ctx.sb.work_dir)}:{line})" if line else ""
+        result.problems.append(f"dbt could not build {e.model}{at}:\n{short(built.message, 12)}")
         return
     tests = ctx.tests_of(node)
     for test in tests:

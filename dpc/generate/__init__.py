@@ -17,6 +17,7 @@ facility and the stay number; nothing reads the clock, and every iteration is ov
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -76,8 +77,10 @@ def generate(
     encoding: str = "cp932",
     fixed_width: bool = False,
     outpatient: bool = True,
+    on_delivery: Callable[[], None] | None = None,
 ) -> list[Delivery]:
-    """Write ``facilities`` × ``months`` deliveries under ``lake/raw`` and return them (facility, then month).
+    """Write ``facilities`` × ``months`` deliveries under ``lake/raw`` and return them (facility, then month);
+    ``on_delivery`` is called after each delivery is written (the progress bar of ``dpc generate``).
 
     ``header=False`` leaves out every title row (an older variant: the reader warns that 様式1 and H need one);
     ``fixed_width`` writes EF and D as fixed-width records; ``outpatient=False`` leaves out 外来EF統合 (which DPC
@@ -107,6 +110,7 @@ def generate(
             encoding=encoding,
             fixed_width=fixed_width,
             outpatient=outpatient,
+            on_delivery=on_delivery,
         )
     return deliveries
 
@@ -125,6 +129,7 @@ def _facility(
     encoding: str,
     fixed_width: bool,
     outpatient: bool,
+    on_delivery: Callable[[], None] | None = None,
 ) -> list[Delivery]:
     ref = load_reference()
     fac = facility.facility_code
@@ -172,4 +177,6 @@ def _facility(
             write_file(directory / f"{layout.prefixes[0]}_{fac}_{yymm}.{suffix}", data)
         manifest = write_manifest(directory, created_by="dpc generate")
         out.append(Delivery(fac, yyyymm, directory, manifest))
+        if on_delivery is not None:
+            on_delivery()
     return out

@@ -14,6 +14,9 @@ from dpc.steps import step
 # docs/decisions/0024: the run statuses and the exit code of each — the same words in the terminal, the JSON
 # summary, the notification and the exit code
 RUN_STATUSES: dict[str, int] = {"SUCCEEDED": 0, "PARTIAL": 2, "FAILED": 1, "NOTHING_TO_DO": 0, "NO_DELIVERIES": 1}
+# the state machine's Notify states name how an execution (one delivery) ended; REJECTED is a delivery status there,
+# and the run it ends is FAILED (nothing published) — docs/decisions/0024
+EXECUTION_STATUSES: dict[str, str] = {"SUCCEEDED": "SUCCEEDED", "REJECTED": "FAILED", "FAILED": "FAILED"}
 
 
 def run_status(summary: Mapping[str, Any]) -> str:
@@ -22,6 +25,11 @@ def run_status(summary: Mapping[str, Any]) -> str:
     if status in RUN_STATUSES:
         return str(status)
     return "SUCCEEDED" if summary.get("ok") else "FAILED"
+
+
+def execution_run_status(execution_status: str) -> str:
+    """The run status of a state machine execution, from the status its Notify state passes (anything else: FAILED)."""
+    return EXECUTION_STATUSES.get(execution_status, "FAILED")
 
 
 def exit_code(status: str) -> int:
@@ -66,6 +74,8 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     f = summary_fields(summary)
     lines = [f"DPC pipeline run {f['run_id']}: {f['status']}", ""]
     lines.append("Deliveries (facility × month):")
+    if not summary.get("deliveries"):
+        lines.append("  none found")
     for d in summary.get("deliveries", []):
         rows = d.get("rows") or {}
         detail = ", ".join(
@@ -93,18 +103,23 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         if len(misplaced) > 10:
             lines.append(f"      … and {len(misplaced) - 10} more")
     lines.append("")
-    lines.append("Rows per layer: " + ", ".join(f"{k} {v:,}" for k, v in f["rows_per_layer"].items()))
-    lines.append("dbt models:     " + _counts(f["models"]))
-    lines.append(
-        "dbt tests:      "
-        + _counts(f["tests"])
-        + ("  unit tests: " + _counts(f["unit_tests"]) if f["unit_tests"] else "")
-    )
+    if f["rows_per_layer"]:
+        lines.append("Rows per layer: " + ", ".join(f"{k} {v:,}" for k, v in f["rows_per_layer"].items()))
+    if summary.get("dbt"):
+        lines.append("dbt models:     " + _counts(f["models"]))
+        lines.append(
+            "dbt tests:      "
+            + _counts(f["tests"])
+            + ("  unit tests: " + _counts(f["unit_tests"]) if f["unit_tests"] else "")
+        )
+    else:
+        lines.append("dbt:            not run")
     dq = summary.get("dq") or {}
-    lines.append(
-        f"DQ:             {dq.get('passed', 0)} passed, {f['dq_warnings']} warnings, {f['dq_errors']} errors"
-        f", reconciliation mismatches {dq.get('reconciliation_mismatches', 0)}"
-    )
+    if dq:
+        lines.append(
+            f"DQ:             {dq.get('passed', 0)} passed, {f['dq_warnings']} warnings, {f['dq_errors']} errors"
+            f", reconciliation mismatches {dq.get('reconciliation_mismatches', 0)}"
+        )
     for w in dq.get("warnings", [])[:10]:
         lines.append(f"      ! warn {w['check']} on {w.get('model') or '?'} ({w['failing_rows']} rows)")
     blamed: dict[str, list[str]] = {}  # check → the deliveries it holds back
@@ -119,7 +134,11 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     kpis = summary.get("headline") or {}
     if kpis:
         lines.append("Headline:       " + ", ".join(f"{k} {v}" for k, v in kpis.items()))
-    lines.append(f"Published mart: {'yes' if f['published'] else 'NO — mart left as it was'}{_publication(summary)}")
+    if summary.get("skipped"):
+        lines.append(f"Published mart: unchanged — {summary['skipped']}")
+    else:
+        published = "yes" if f["published"] else "NO — mart left as it was"
+        lines.append(f"Published mart: {published}{_publication(summary)}")
     if f["error"]:
         lines.append(f"Error:          {f['error']}")
     if f["docs"]:

@@ -21,19 +21,21 @@ from urllib.parse import quote, urlparse
 from lambda_common import client, env, log, state_of
 
 from dpc.steps.load import Ingested
-from dpc.steps.notify import format_summary, summary_fields
+from dpc.steps.notify import execution_run_status, format_summary, summary_fields
 
 SUMMARY_JSON_MARKER = "summary_fields (JSON):"
 RUNBOOK = "docs/orchestration.md"
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    status = str(event.get("status") or "FAILED")
+    execution_status = str(event.get("status") or "FAILED")  # how the execution ended: SUCCEEDED, REJECTED, FAILED
+    status = execution_run_status(execution_status)  # the run status of docs/decisions/0024, as `dpc run` says it
     state = state_of(event)
-    summary = summary_from_state(str(event.get("run_id") or "manual"), status, state)
+    summary = summary_from_state(str(event.get("run_id") or "manual"), execution_status, state)
     fields = summary_fields(summary)
-    text = message_text(summary, status, event.get("execution_arn"))
-    subject = f"DPC {status}: facility {state.get('facility_code')} month {state.get('yyyymm')}"[:99]
+    text = message_text(summary, execution_status, event.get("execution_arn"))
+    rejected = " (delivery rejected)" if execution_status == "REJECTED" else ""
+    subject = f"DPC {status}: facility {state.get('facility_code')} month {state.get('yyyymm')}{rejected}"[:99]
     published = client("sns").publish(
         TopicArn=env("SNS_TOPIC_ARN"),
         Subject=subject,
@@ -112,6 +114,7 @@ def summary_from_state(run_id: str, status: str, state: dict[str, Any]) -> dict[
     return {
         "run_id": run_id,
         "target": "redshift",
+        "status": execution_run_status(status),
         "ok": error is None and not rejected and published,
         "published": published,
         "error": f"{error.get('Error')}: {_cause_text(error.get('Cause'))}" if isinstance(error, dict) else None,

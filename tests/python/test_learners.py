@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,8 +105,9 @@ def test_reference_solutions_pass_wrong_ones_fail_and_two_sandboxes_do_not_inter
     for sb in (solver, wrong):
         result = sandbox.reset(sb)
         assert result.tables["mart"] >= 5 and result.tables["stage"] >= 5 and "raw" not in result.tables
+    _answered_before_dbt(wrong, capsys)
     _install(SOLUTIONS, solver.work_dir)
-    _install(WRONG, wrong.work_dir)
+    _install(WRONG, wrong.work_dir)  # (over the typo _answered_before_dbt left)
 
     good = check(solver, list(catalogue()))
     report = "\n\n".join(format_result(r) for r in good)
@@ -168,6 +170,38 @@ def test_reference_solutions_pass_wrong_ones_fail_and_two_sandboxes_do_not_inter
     assert info["own_relations"] == ["solver_dq.dq_results"] and not info["stale"]
     assert (solver.work_dir / "models" / "mart" / "exercise_dpc6_period2.sql").exists()
     assert "10 of 10 passed" in exercises.progress.format_status(solver)
+
+
+def _answered_before_dbt(sb: sandbox.Sandbox, capsys) -> None:
+    """Issue 27 item 5: a missing file and a SQL typo are told in well under a second, with the file, the line and
+    DuckDB's own message, never a traceback — and dbt never ran (the sandbox has no manifest yet)."""
+    started = time.monotonic()
+    assert main(["exercise", "--learner", sb.learner, "check", "1"]) == 1
+    missing = capsys.readouterr()
+    assert f"no model exercise_admissions_by_route in your folder: create {sb.work_dir}/models/mart/" in missing.out
+    solution = next((SOLUTIONS / "01_admissions_by_route").rglob("exercise_admissions_by_route.sql"))
+    typo = solution.read_text(encoding="utf-8").replace("\n    from admissions\n", "\n    form admissions\n")
+    (sb.work_dir / "models" / "mart" / solution.name).write_text(typo, encoding="utf-8")
+    assert main(["exercise", "--learner", sb.learner, "check", "1"]) == 1
+    told = capsys.readouterr()
+    line = typo.splitlines().index("    form admissions") + 1
+    assert (
+        f'models/mart/exercise_admissions_by_route.sql:{line}: Parser Error: syntax error at or near "form"\n'
+        "      form admissions" in told.out
+    ), told.out
+    assert time.monotonic() - started < 3 and "Traceback" not in missing.err + told.err
+    assert not (sb.target_dir / "manifest.json").exists()  # dbt did not run
+    # a column that does not exist parses, so dbt builds it: DuckDB's message, and the line in the learner's file
+    unknown = solution.read_text(encoding="utf-8").replace(
+        "        admissions.admission_route_code,\n", "        admissions.admission_rout_code,\n"
+    )
+    (sb.work_dir / "models" / "mart" / solution.name).write_text(unknown, encoding="utf-8")
+    assert main(["exercise", "--learner", sb.learner, "check", "1"]) == 1
+    built = capsys.readouterr()
+    line = unknown.splitlines().index("        admissions.admission_rout_code,") + 1
+    assert f"dbt could not build exercise_admissions_by_route (models/mart/{solution.name}:{line}):" in built.out
+    assert 'Binder Error: Values list "admissions" does not have a column named "admission_rout_code"' in built.out
+    assert "Traceback" not in built.out + built.err
 
 
 def test_exercises_are_well_formed_and_rise_in_difficulty():
@@ -294,3 +328,42 @@ def test_learner_commands_say_what_to_do(tmp_path: Path, capsys, monkeypatch):
         assert main(["exercise", "show", "8", "--hints"]) == 0
         shown = capsys.readouterr().out
         assert "課題" in shown and "Task" in shown and "Hints" in shown and "redshift__" in shown
+
+
+def test_checks_that_need_no_build_say_file_line_and_message_and_never_flag_valid_sql(tmp_path: Path):
+    """The precheck before dbt (issue 27 item 5) flags nothing dbt would accept — no reference or wrong solution,
+    no model or data test of the project — and flags broken YAML, Jinja and SQL with the file and line."""
+    from dpc.exercises.precheck import precheck, sql_problem
+
+    variables = sandbox.project_config(sandbox.sandbox_for("anyone"))["vars"]
+    for folder in sorted([*SOLUTIONS.iterdir(), *WRONG.iterdir()]):
+        found = precheck(folder, list(catalogue()), variables)
+        assert found.project == [] and all(p[0].startswith("no model ") for p in found.exercise.values()), folder
+    project_sql = sorted([*(PROJECT_DIR / "models").rglob("*.sql"), *(PROJECT_DIR / "tests" / "dbt").rglob("*.sql")])
+    assert len(project_sql) > 40
+    assert [p for f in project_sql if (p := sql_problem(f, PROJECT_DIR, variables))] == []
+
+    model = tmp_path / "models" / "mart" / "exercise_admissions_by_route.sql"
+    model.parent.mkdir(parents=True)
+    model.write_text("select\n    {{ type_double() }} as x,\n    count(*\nfrom {{ ref('fct_admissions') }}\n")
+    assert sql_problem(model, tmp_path, variables) == (
+        'models/mart/exercise_admissions_by_route.sql:4: Parser Error: syntax error at or near "from"\n'
+        "      from {{ ref('fct_admissions') }}"
+    )
+    model.write_text("select 1 as x\nfrom {{ ref('fct_admissions') }\n")
+    assert sql_problem(model, tmp_path, variables).startswith("models/mart/exercise_admissions_by_route.sql:2: Jinja")
+    (tmp_path / "models" / "mart" / "_schema.yml").write_text("models:\n  - name: a\n   description: b\n")
+    [problem] = precheck(tmp_path, [exercises.get(1)], variables).project
+    assert problem.startswith("models/mart/_schema.yml:3: YAML error:")
+
+
+def test_a_database_error_points_at_the_learners_line_not_the_line_dbt_ran():
+    from dpc.exercises.precheck import source_line_of
+
+    sql = "select\n    admissions.stay_idd,\n    1 as x\nfrom (select 1 as stay_id) as admissions\n"
+    with duckdb.connect() as con, pytest.raises(duckdb.BinderException) as caught:
+        con.execute(f"create table t as (\n{sql})")  # wrapped, as dbt-duckdb runs a model
+    assert "LINE 3:" in str(caught.value)
+    source = "{{ config(materialized='table') }}\n-- stays\n" + sql
+    assert source_line_of(str(caught.value), source) == 4
+    assert source_line_of(str(caught.value), source + "-- admissions.stay_idd,\n") is None  # two candidates: none

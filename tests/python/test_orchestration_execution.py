@@ -410,7 +410,9 @@ def test_rejected_delivery_is_notified_and_nothing_runs(pipeline: Pipeline) -> N
     assert states_entered(history) == ["ValidateManifest", "DeliveryValid", "NotifyRejected", "Rejected"]
     assert p.stack.client("ecs").list_tasks(cluster=p.stack.cluster_arn)["taskArns"] == []
     [envelope] = p.stack.received_messages()
-    assert envelope["Subject"].startswith("DPC REJECTED") and "✗" in envelope["Message"]
+    assert envelope["Subject"].startswith("DPC FAILED") and envelope["Subject"].endswith("(delivery rejected)")
+    assert "✗" in envelope["Message"] and envelope["MessageAttributes"]["status"]["Value"] == "FAILED"
+    assert envelope["Message"].startswith(f"DPC pipeline run {p.name}: FAILED")
     after = _registry(p)
     assert after["action"] == "skipped" and after["reason"].startswith("rejected: waiting for a corrected manifest")
 

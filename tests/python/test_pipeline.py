@@ -206,17 +206,43 @@ def test_dq_history_and_exports(demo_build: Path) -> None:
     assert "fct_admissions" in docs and "kpi_monthly_facility_mdc" in docs
 
 
-def test_rerun_is_idempotent_and_keeps_dq_history(demo_copy: Path) -> None:
+def test_rerun_with_nothing_to_do_says_so_and_does_not_rebuild(demo_copy: Path) -> None:
+    """docs/decisions/0024: every delivery unchanged, nothing pending, the dbt project unchanged → NOTHING_TO_DO,
+    exit 0, and no dbt, publication, docs or report; a rejected delivery or a misplaced file beside it → PARTIAL
+    (exit 2), still without a rebuild."""
+    from dpc.steps import recording
+    from tests.python.test_run_statuses import dpc_run
+
     db = demo_copy / "dpc.duckdb"
+    sql = {
+        "mart": "select * from mart.fct_admissions order by stay_id",
+        "dq": "select count(*), max(run_id) from dq.dq_results",
+        "publish_log": "select count(*) from dq.publish_log",
+    }
     with duckdb.connect(str(db), read_only=True) as con:
-        before = con.execute("select * from mart.fct_admissions order by stay_id").fetchall()
-        history_before = con.execute("select count(*) from dq.dq_results").fetchone()[0]
-    summary = run_local(lake=demo_copy / "lake", db_path=db, docs=False, report=False)
-    assert summary.ok
-    assert {d.status for d in summary.deliveries} == {"unchanged"}
+        before = {k: con.execute(q).fetchall() for k, q in sql.items()}
+    with recording() as steps:
+        code, text, s = dpc_run(demo_copy)
+    assert (code, s["status"], s["ok"], s["published"]) == (0, "NOTHING_TO_DO", True, False), text
+    assert text.startswith(f"DPC pipeline run {s['run_id']}: NOTHING_TO_DO\n")
+    assert "Published mart: unchanged — nothing to rebuild" in text and "dbt:            not run" in text
+    assert {d["status"] for d in s["deliveries"]} == {"unchanged"}
+    assert "transform" not in steps and "publish" not in steps and s["dbt"] == {} and s["docs_path"] is None
+    assert not (demo_copy / "target").exists()  # dbt wrote no artefact: it was not invoked (DBT_TARGET_PATH)
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select * from mart.fct_admissions order by stay_id").fetchall() == before
-        assert con.execute("select count(*) from dq.dq_results").fetchone()[0] > history_before
+        assert {k: con.execute(q).fetchall() for k, q in sql.items()} == before
+    # a new month that is rejected, and a file in no delivery: reported, exit 2, still nothing rebuilt
+    broken = demo_copy / "lake" / "raw" / "yyyymm=202407" / "facility=131000017"
+    broken.mkdir(parents=True)
+    (broken / "Dn_131000017_2407.txt").write_bytes(b"no manifest beside me\r\n")
+    (demo_copy / "lake" / "raw" / "stray.txt").write_bytes(b"x")
+    with recording() as steps:
+        code, text, s = dpc_run(demo_copy)
+    assert (code, s["status"], s["ok"]) == (2, "PARTIAL", True), text
+    assert [d["status"] for d in s["deliveries"]].count("rejected") == 1 and s["misplaced"] == ["raw/stray.txt"]
+    assert "transform" not in steps and not (demo_copy / "target").exists()
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert {k: con.execute(q).fetchall() for k, q in sql.items()} == before
 
 
 def test_redelivery_replaces_exactly_its_facility_month(demo_copy: Path) -> None:
@@ -234,12 +260,15 @@ def test_redelivery_replaces_exactly_its_facility_month(demo_copy: Path) -> None
         f.unlink()
     for f in (other / delivery).iterdir():
         (lake / delivery / f.name).write_bytes(f.read_bytes())
+    with duckdb.connect(str(db), read_only=True) as con:
+        history_before = con.execute("select count(*) from dq.dq_results").fetchone()[0]
     summary = run_local(lake=lake, db_path=db, docs=False, report=False)
-    assert summary.ok, summary.error
+    assert summary.ok and summary.status == "SUCCEEDED", summary.error
     statuses = {(d.facility_code, d.yyyymm): d.status for d in summary.deliveries}
     assert statuses.pop((facility, 202405)) == "loaded"
     assert set(statuses.values()) == {"unchanged"}
     with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from dq.dq_results").fetchone()[0] > history_before  # history kept
         after = dict(con.execute("select facility_code || '-' || yyyymm, count(*) from raw.efn group by 1").fetchall())
         expected = con.execute(
             "select accepted_rows from dq.load_history where kind = 'EFn' and facility_code = ? and yyyymm = 202405 "
