@@ -12,7 +12,6 @@ import fcntl
 import json
 import multiprocessing
 import os
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duck
 from dpc.executors.duckdb_export import export_duckdb
 from dpc.layouts import KIND_SLUG
 from dpc.pseudonymise import load_key
-from dpc.steps import dq, notify, publish, transform
+from dpc.steps import docs_site, dq, notify, publish, transform
 from dpc.steps.identifiers import holds_direct_identifiers
 from dpc.steps.ingest import NORMALISED, REJECTED, Ingested, ingest_delivery
 from dpc.steps.load import LoadPlan, PreviousLoad
@@ -38,6 +37,9 @@ from dpc.steps.validate import find_deliveries, misplaced, validate_delivery
 from dpc.storage import LocalStorage, delivery_prefix
 
 LAYERS = ("raw", "stage", "internal", "mart_build", "mart", "ref", "dq")
+# named selections of selectors.yml: a data run, and the demo/test/CI run that adds the dbt unit tests
+SELECTOR_DATA_RUN = "pipeline"
+SELECTOR_WITH_UNIT_TESTS = "pipeline_and_unit_tests"
 
 
 @dataclass
@@ -387,9 +389,12 @@ def _run_local(
         return _finish(summary, clock)
     build_started_at = datetime.now(UTC)
 
-    # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not
-    args = ["build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
-    args += ["--select", select] if select else []
+    # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not.
+    # The two selections are named in selectors.yml, so that a plain `dbt build --selector …` builds the same nodes.
+    if select:
+        args = ["build", "--select", select] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
+    else:
+        args = ["build", "--selector", SELECTOR_WITH_UNIT_TESTS if unit_tests else SELECTOR_DATA_RUN]
     args += ["--full-refresh"] if full_refresh else []
     # incremental models recompute exactly the pending deliveries (docs/decisions/0005, docs/engines.md), passed in
     # DPC_DELIVERIES rather than --vars: a changed var forces dbt to re-parse the whole project on every run.
@@ -513,7 +518,8 @@ def _what_to_publish(
 
 
 def build_docs(db_path: Path, *, quiet: bool = True) -> str | None:
-    """dbt docs generate --static: one HTML file that opens from disk (docs/decisions/0012)."""
+    """dbt docs generate --static: one HTML file that opens from disk (docs/decisions/0012), showing the mart models
+    under the schema analysts read, ``mart`` (:mod:`dpc.steps.docs_site`)."""
     with progress.task("dbt docs generate", show=quiet) as bar:
         outcome = transform.run_dbt(
             ["docs", "generate", "--static"], duckdb_path=db_path, quiet=quiet, callbacks=[progress.dbt_callback(bar)]
@@ -522,8 +528,7 @@ def build_docs(db_path: Path, *, quiet: bool = True) -> str | None:
     if not outcome.success or not static.exists():
         return None
     target = paths.data_dir() / "docs" / "index.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(static, target)
+    docs_site.write_static_site(transform.target_path(), target)
     return str(target)
 
 

@@ -209,7 +209,7 @@ def _docs(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) -> dict[str, st
 
     ``--no-compile``: the catalog is read from the warehouse as usual, but the models are not compiled a second
     time (the main command's compiled SQL is in run_results.json and target/compiled)."""
-    from dpc.steps import transform
+    from dpc.steps import docs_site, transform
 
     started_wall = time.time()
     outcome = transform.run_dbt(
@@ -222,6 +222,8 @@ def _docs(cfg: RunnerConfig, log: JsonLog, store: ArtifactStore) -> dict[str, st
     files = fresh_files(cfg.target_dir, DOCS_ARTIFACTS, started_wall)
     if not outcome.success or "static_index.html" not in files:
         raise errors.StepFailure(errors.DBT_RUNTIME_ERROR, f"dbt docs generate failed: {outcome.error or 'no site'}")
+    # the page names the published schema (mart, <prefix>_mart on Athena), not mart_build (dpc/steps/docs_site.py)
+    docs_site.write_static_site(cfg.target_dir, files["static_index.html"])
     uris = store.upload({f"docs/{name}": path for name, path in files.items()})
     log.emit("docs", "uploaded", duration=outcome.seconds, uris=uris)
     return uris

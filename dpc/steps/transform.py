@@ -59,10 +59,25 @@ def target_path() -> Path:
     return path if path.is_absolute() else PROJECT_DIR / path
 
 
-def dbt_env(target: str, duckdb_path: Path | None = None) -> dict[str, str]:
-    env = {"DBT_TARGET": target, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+# What the profile (profiles/profiles.yml, linked as ./profiles.yml) falls back to when the environment says nothing.
+PROFILE_DEFAULT_TARGET = "local"
+PROFILE_DEFAULT_DUCKDB_PATH = "data/dpc.duckdb"  # relative to the project directory, dbt's working directory
+
+
+def dbt_env(target: str, duckdb_path: Path | None = None, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The environment dbt runs with: only what differs from a plain ``dbt build`` in the same shell.
+
+    dbt re-parses the whole project when the requested target (``--target`` or ``DBT_TARGET``), the ``--vars`` or
+    the connection (here the DuckDB path string) differ from the parse it saved in ``target/partial_parse.msgpack``.
+    Setting nothing that a plain ``dbt`` run from the project directory would not also see keeps one parse for
+    both (docs/decisions/0022): ``dpc run`` after ``dbt build``, or the reverse, parses only changed files."""
+    env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if target != os.environ.get("DBT_TARGET", PROFILE_DEFAULT_TARGET):
+        env["DBT_TARGET"] = target
     if duckdb_path is not None:
-        env["DPC_DUCKDB_PATH"] = str(duckdb_path)
+        current = os.environ.get("DPC_DUCKDB_PATH") or PROFILE_DEFAULT_DUCKDB_PATH
+        if (project_dir / current).resolve() != (project_dir / duckdb_path).resolve():
+            env["DPC_DUCKDB_PATH"] = str(duckdb_path)
     return env
 
 
@@ -79,13 +94,15 @@ def run_dbt(
 ) -> DbtOutcome:
     """Run one dbt command (e.g. ``["build"]``) and collect per-node results.
 
+    The target is passed the way a shell would (``DBT_TARGET``, only when it is not already the one in force), never
+    as ``--target``: dbt hashes the ``--target`` it was given into its partial-parse state (:func:`dbt_env`).
     ``callbacks`` receive every dbt event (``EventMsg``) as it happens (the runner logs nodes from them)."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
 
-    command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target", target]
+    command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir)]
     if quiet:
         command = ["--quiet", *command]
-    env = {**dbt_env(target, duckdb_path), **(extra_env or {})}
+    env = {**dbt_env(target, duckdb_path, project_dir), **(extra_env or {})}
     start = time.monotonic()
     with _DBT_LOCK, _environment(env), _cwd(project_dir):
         try:
@@ -141,9 +158,9 @@ def _without_select(args: list[str]) -> list[str]:
     for a in args:
         if skip:
             skip = False
-        elif a in ("--select", "-s"):
+        elif a in ("--select", "-s", "--selector"):
             skip = True
-        elif not a.startswith("--select="):
+        elif not a.startswith(("--select=", "--selector=")):
             out.append(a)
     return out
 

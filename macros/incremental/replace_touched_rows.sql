@@ -30,6 +30,22 @@
 
 
 {#-
+  A condition to AND into a WHERE clause: the run's touched rows when the model runs incrementally, every row
+  (1 = 1) in a full build. One expression in both renderings, so the model's SQL has the same layout whichever
+  branch dbt renders, and sqlfluff gives the same answer before and after the tables exist (docs/decisions/0038).
+      where is_discharged
+          and {{ touched_filter('stays') }}
+-#}
+{% macro touched_filter(scope, column=none) -%}
+    {%- if is_incremental() -%}
+        {{ touched_predicate(scope, column) }}
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
   The pre-hook of every incremental model: `pre_hook="{{ replace_touched_rows('stays') }}"`. Renders nothing
   unless the model runs incrementally. `relation` lets the offline proof (analyses/incremental_statements.sql)
   render the same statement for a model without running it.

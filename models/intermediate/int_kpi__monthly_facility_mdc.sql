@@ -19,9 +19,7 @@
 with stays as (
     select * from {{ ref('int_stays__assembled') }}
     where is_discharged
-    {%- if is_incremental() %}
-        and {{ touched_predicate('kpi_months', yyyymm_of('discharge_date')) }}
-    {%- endif %}
+        and {{ touched_filter('kpi_months', yyyymm_of('discharge_date')) }}
 ),
 
 readmission_flags as (

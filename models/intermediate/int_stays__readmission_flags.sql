@@ -24,9 +24,7 @@ with stays as (
         coalesce(dpc_los_days, 0) > 0 as is_general_ward_discharge
     from {{ ref('int_stays__assembled') }}
     where is_discharged
-    {%- if is_incremental() %}
-        and {{ touched_predicate('stays') }}
-    {%- endif %}
+        and {{ touched_filter('stays') }}
 ),
 
 readmission_pairs as (

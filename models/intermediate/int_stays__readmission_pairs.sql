@@ -32,9 +32,7 @@ index_stays as (
         coalesce(dpc_los_days, 0) > 0 as has_general_ward
     from stays
     where is_discharged
-    {%- if is_incremental() %}
-        and {{ touched_predicate('stays') }}
-    {%- endif %}
+        and {{ touched_filter('stays') }}
 ),
 
 later_stays as (

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from dpc.paths import PROJECT_DIR
-from dpc.steps import docs_publish
+from dpc.steps import docs_publish, docs_site
 from tests.python.browser import open_page
 from tests.python.moto_support import MotoServer, moto_server
 
@@ -123,6 +123,52 @@ def test_docs_site_shows_mart_models_and_lineage_in_chromium(demo_build: Path) -
     assert {f"exposure.{PROJECT}.kpi_report", f"exposure.{PROJECT}.quicksight_kpi_monthly_facility_mdc"} <= nodes
     assert [kpi, f"exposure.{PROJECT}.quicksight_kpi_monthly_facility_mdc"] in lineage["edges"]
     assert shot.stat().st_size > 30_000
+
+
+def _inline(page: str, kind: str) -> dict:
+    """The manifest or catalog the one-file page carries inline (where dbt-docs' placeholder was)."""
+    start = page.index('{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/' + kind)
+    return json.JSONDecoder().raw_decode(page, start)[0]
+
+
+def test_docs_site_names_the_published_mart_not_mart_build(demo_build: Path) -> None:
+    """Analysts read `mart`: the page shows each mart model's relation there (docs/decisions/0038), while dbt's own
+    target/manifest.json keeps the schema it built and audited in (mart_build, docs/decisions/0009)."""
+    page = (demo_build / "docs" / "index.html").read_text(encoding="utf-8")
+    built = _mart_models(_manifest(demo_build))
+    assert len(built) >= 10
+    shown, catalog = _inline(page, "manifest")["nodes"], _inline(page, "catalog")["nodes"]
+    for model in built:
+        node = shown[model["unique_id"]]
+        assert node["schema"] == "mart", model["name"]
+        assert node["relation_name"] == model["relation_name"].replace('"mart_build".', '"mart".'), model["name"]
+        assert catalog[model["unique_id"]]["metadata"]["schema"] == "mart", model["name"]
+    assert not [n["name"] for n in shown.values() if n["resource_type"] == "model" and "mart_build" in n["schema"]]
+
+
+def test_published_names_on_every_engine() -> None:
+    manifest = {
+        "nodes": {
+            "model.p.fct": {"resource_type": "model", "schema": "dpc_dev_mart_build",
+                            "relation_name": '"awsdatacatalog"."dpc_dev_mart_build"."fct"'},
+            "model.p.stg": {"resource_type": "model", "schema": "stage", "relation_name": '"dpc"."stage"."stg"'},
+            "test.p.t": {"resource_type": "test", "schema": "mart_build", "relation_name": None},
+        },
+        "semantic_models": {"semantic_model.p.s": {"node_relation": {
+            "schema_name": "mart_build", "relation_name": '"dpc"."mart_build"."fct"'}}},
+    }  # fmt: skip
+    catalog = {"nodes": {"model.p.fct": {"metadata": {"schema": "dpc_dev_mart_build", "name": "fct"}}}}
+    assert docs_site.present_published(manifest, catalog) == ["model.p.fct"]
+    assert manifest["nodes"]["model.p.fct"]["relation_name"] == '"awsdatacatalog"."dpc_dev_mart"."fct"'
+    assert (
+        manifest["nodes"]["model.p.stg"]["schema"] == "stage"
+        and manifest["nodes"]["test.p.t"]["schema"] == "mart_build"
+    )
+    assert manifest["semantic_models"]["semantic_model.p.s"]["node_relation"]["relation_name"] == '"dpc"."mart"."fct"'
+    assert catalog["nodes"]["model.p.fct"]["metadata"]["schema"] == "dpc_dev_mart"
+    assert [docs_site.published_schema(s) for s in ("mart_build", "x_mart_build", "mart", "stage", "mart_builds")] == [
+        "mart", "x_mart", "mart", "stage", "mart_builds"
+    ]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -418,11 +418,42 @@ def test_no_model_names_an_engine_outside_its_config() -> None:
     assert offenders == []
 
 
-def test_sqlfluff_lint_is_clean(tmp_path: Path) -> None:
+def _sqlfluff(tmp_path: Path, paths: list[str], *extra: str) -> tuple[list[dict], subprocess.CompletedProcess]:
     env = {**os.environ, **offline_env(tmp_path), "DBT_TARGET_PATH": str(tmp_path / "target")}
     sqlfluff = Path(sys.executable).with_name("sqlfluff")
     result = subprocess.run(
-        [str(sqlfluff), "lint", "models", "tests/dbt", "--format", "json", "--processes", "1", "--nofail"],
+        [str(sqlfluff), "lint", *paths, "--format", "json", "--processes", "1", "--nofail", *extra],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return json.loads(result.stdout), result
+
+
+# The incremental models' SQL as dbt renders it once their tables exist (after `make demo`), without a warehouse:
+# the is_incremental override answers from these vars (docs/decisions/0010), passed by sqlfluff's dbt templater.
+INCREMENTAL_RENDERING = "[sqlfluff:templater:dbt:context]\noffline_compile = True\nassume_incremental = True\n"
+# The only shape an incremental branch may take in a model: a whole `where` clause closing a CTE's select. The
+# full-build rendering is then the incremental one without that clause, so sqlfluff's answer is the same for both
+# (`make lint` before and after `make demo`, docs/decisions/0038). A condition ANDed into an existing where clause
+# uses touched_filter() (1 = 1 in a full build), which renders one expression in both branches.
+INCREMENTAL_BLOCK = re.compile(r"\{%-? if is_incremental\(\) -?%\}(.*?)\{%-? endif -?%\}", re.DOTALL)
+WHOLE_WHERE_CLAUSE = re.compile(r"\n    where \{\{ touched_predicate\([^\n]*\) \}\}\n    ")
+
+
+def test_sqlfluff_lint_is_clean(tmp_path: Path) -> None:
+    """One sqlfluff run over models and tests/dbt, every incremental model in its incremental branch (the full-build
+    branch differs only by whole clauses: test_incremental_branches_differ_by_whole_clauses)."""
+    config = tmp_path / "incremental.sqlfluff"
+    config.write_text(INCREMENTAL_RENDERING, encoding="utf-8")
+    env = {**os.environ, **offline_env(tmp_path), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    sqlfluff = Path(sys.executable).with_name("sqlfluff")
+    result = subprocess.run(
+        [str(sqlfluff), "lint", "models", "tests/dbt", "--format", "json", "--processes", "1", "--nofail"]
+        + ["--config", str(config)],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -436,3 +467,18 @@ def test_sqlfluff_lint_is_clean(tmp_path: Path) -> None:
     ]
     assert len(report) > 40, result.stderr[-2000:]
     assert violations == []
+
+
+def test_incremental_branches_differ_by_whole_clauses() -> None:
+    blocks = 0
+    for path in sorted((PROJECT_DIR / "models").rglob("*.sql")):
+        sql = path.read_text(encoding="utf-8")
+        found = INCREMENTAL_BLOCK.findall(sql)
+        assert sql.count("is_incremental()") == len(found), f"{path.name}: is_incremental() outside an if block"
+        for body in found:
+            assert WHOLE_WHERE_CLAUSE.fullmatch(body), f"{path.name}: an incremental branch that is not a where clause"
+        blocks += len(found)
+    assert blocks > 15
+    # and the shape that broke the lint after `make demo` (an `and` inside {%- if %}) is caught:
+    broken = "    where is_discharged\n    {%- if is_incremental() %}\n        and {{ touched_predicate('stays') }}\n    {%- endif %}"
+    assert not all(WHOLE_WHERE_CLAUSE.fullmatch(b) for b in INCREMENTAL_BLOCK.findall(broken))

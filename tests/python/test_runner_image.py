@@ -59,7 +59,9 @@ def test_dockerfile_keeps_its_rules() -> None:
     baked = re.search(r"DPC_BAKED_TARGET=(\S+)", env)
     assert baked is not None
     runs = [args for word, args in steps if word == "RUN"]
-    assert any("-c requirements.lock" in r and "pip install" in r for r in runs)
+    # the runtime lock only, hash-checked: no development tools in the image (docs/decisions/0022)
+    installs = [r for r in runs if "pip install" in r]
+    assert installs and all("--require-hashes -r requirements/runtime.txt" in r for r in installs), installs
     assert any(f"DBT_TARGET_PATH={baked.group(1)}" in r and "dbt parse" in r for r in runs)
     # non-root, and the last word on the user
     users = [i for i, (word, _) in enumerate(steps) if word == "USER"]
