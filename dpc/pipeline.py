@@ -30,7 +30,6 @@ from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duck
 from dpc.executors.duckdb_export import export_duckdb
 from dpc.layouts import KIND_SLUG
 from dpc.pseudonymise import load_key
-from dpc.recovery import save_history
 from dpc.steps import dq, notify, publish, transform
 from dpc.steps.identifiers import holds_direct_identifiers
 from dpc.steps.ingest import NORMALISED, REJECTED, Ingested, ingest_delivery
@@ -153,7 +152,7 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
     plans = [result.plan for result in prepared if result.plan is not None]
     with duck.connect(db_path) as con:
         DuckDBExecutor(con, lake).load(plans)
-        save_history(con, lake)  # the lake keeps the load history for a rebuild (dpc/recovery.py)
+        recovery.save_history(con, lake)  # the lake keeps the load history for a rebuild (dpc/recovery.py)
     for job, result in zip(jobs, prepared, strict=True):
         ingested = result.ingested
         status = "loaded" if ingested.status == NORMALISED else ingested.status
@@ -438,7 +437,7 @@ def _run_local(
                 }
                 summary.exports = export_duckdb(con, lake, publishable, tables)
                 summary.headline = headline(con)
-                save_history(con, lake)
+                recovery.save_history(con, lake)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)
         summary.rows_per_layer = rows_per_layer(con)
 

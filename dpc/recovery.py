@@ -1,4 +1,5 @@
-"""A corrupt warehouse: what ``dpc`` says about it, and the rebuild from the lake (issue 25, item 6).
+"""A corrupt warehouse: what ``dpc`` says about it, and the rebuild from the lake (issue 25, item 6;
+docs/decisions/0034).
 
 The local warehouse (``data/dpc.duckdb``) holds nothing that cannot be made again from the lake, except two
 histories: ``dq.load_history`` (every recorded load: which version of each delivery the raw views read) and
