@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,6 +146,24 @@ def _cmd_run(a: argparse.Namespace) -> int:
     except RunLocked as exc:
         print(f"dpc run: {exc}", file=sys.stderr)
         return 1
+    print(format_summary(summary.as_dict()))
+    return exit_code(summary.status)
+
+
+def _cmd_rebuild(a: argparse.Namespace) -> int:
+    from dpc.errors import NoSavedHistory, RunLocked
+    from dpc.pipeline import rebuild
+    from dpc.steps.notify import exit_code, format_summary
+
+    try:
+        summary, moved = rebuild(
+            lake=Path(a.lake), db_path=Path(a.db), docs=not a.no_docs, report=not a.no_report, quiet=not a.verbose
+        )
+    except (RunLocked, NoSavedHistory) as exc:
+        print(f"dpc rebuild: {exc}", file=sys.stderr)
+        return 1
+    if moved is not None:
+        print(f"moved the old warehouse to {moved} (delete it once the rebuilt one is checked)")
     print(format_summary(summary.as_dict()))
     return exit_code(summary.status)
 
@@ -364,6 +381,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-report", action="store_true", help="skip the KPI report")
     r.set_defaults(func=_cmd_run)
 
+    rb = sub.add_parser(
+        "rebuild",
+        help="a corrupt warehouse: move it aside and rebuild it from the lake, keeping the load and publish history",
+    )
+    run_options(rb)
+    rb.add_argument("--no-docs", action="store_true", help="skip the docs site")
+    rb.add_argument("--no-report", action="store_true", help="skip the KPI report")
+    rb.set_defaults(func=_cmd_rebuild)
+
     d = sub.add_parser("demo", help="generate demo data (if the lake is empty) and run the whole pipeline")
     gen_options(d)
     run_options(d, with_lake=False)
@@ -417,9 +443,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     # what dpc writes (the lake, the warehouse, summaries, logs) holds health data: readable by its owner only
-    os.umask(0o077)
+    paths.owner_only()
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Exception as exc:  # a corrupt DuckDB file: say which and how to recover, never a traceback
+        from dpc.recovery import explain
+
+        message = explain(exc, Path(getattr(args, "db", None) or paths.duckdb_path()), args.command)
+        if message is None:
+            raise
+        print(f"dpc {args.command}: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

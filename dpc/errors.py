@@ -71,5 +71,9 @@ class RunLocked(DpcError, RuntimeError):
     """Another run holds the warehouse: one run at a time per warehouse (the second is refused, not queued)."""
 
 
+class NoSavedHistory(DpcError, RuntimeError):
+    """A rebuild of the local warehouse finds no load history saved in the lake (dpc/recovery.py)."""
+
+
 # the names a Lambda of the state machine can fail with (besides Lambda's own service errors)
 LAMBDA_ERRORS = (StepInputError.__name__, ConfigurationError.__name__, StatementFailed.__name__)

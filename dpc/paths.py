@@ -19,3 +19,10 @@ def lake_dir() -> Path:
 
 def duckdb_path() -> Path:
     return Path(os.environ.get("DPC_DUCKDB_PATH", data_dir() / "dpc.duckdb"))
+
+
+def owner_only() -> None:
+    """Create files readable by their owner only from now on (umask 077): what dpc writes holds health data. Folders
+    get 0700, files 0600; on a machine shared by several people, learners run as their own users
+    (docs/security.md)."""
+    os.umask(0o077)

@@ -23,7 +23,7 @@ from typing import Literal
 
 import duckdb
 
-from dpc import build_state, duck, paths, progress
+from dpc import build_state, duck, paths, progress, recovery, sandbox
 from dpc.errors import RunLocked
 from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duckdb
 from dpc.executors.duckdb_export import export_duckdb
@@ -164,6 +164,7 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
     plans = [result.plan for result in prepared if result.plan is not None]
     with duck.connect(db_path) as con:
         DuckDBExecutor(con, lake).load(plans)
+        recovery.save_history(con, lake)  # the lake keeps the load history for a rebuild (dpc/recovery.py)
     for job, result in zip(jobs, prepared, strict=True):
         ingested = result.ingested
         status = "loaded" if ingested.status == NORMALISED else ingested.status
@@ -336,12 +337,40 @@ def run_local(
 ) -> RunSummary:
     """The local walk through the steps. ``full_refresh`` re-normalises every delivery (``force``), rebuilds every
     incremental model from scratch and publishes every table whole: what a change of the pseudonymisation key or of
-    its construction needs (docs/pseudonymisation.md, "Migration"); the DQ history is kept (full_refresh=false)."""
+    its construction needs (docs/pseudonymisation.md, "Migration"); the DQ history is kept (full_refresh=false).
+    What the run writes is readable by its owner only (:func:`dpc.paths.owner_only`)."""
+    paths.owner_only()
     force = force or full_refresh
     lake = lake or paths.lake_dir()
     db_path = db_path or paths.duckdb_path()
     with run_lock(db_path):
         return _run_local(lake, db_path, select, docs, report, force, quiet, unit_tests, full_refresh)
+
+
+def rebuild(
+    *,
+    lake: Path | None = None,
+    db_path: Path | None = None,
+    docs: bool = True,
+    report: bool = True,
+    quiet: bool = True,
+    data_tests: bool = True,
+) -> tuple[RunSummary, Path | None]:
+    """A new warehouse from the lake, for one that is corrupt (dpc/recovery.py): under the run lock, the old file is
+    moved aside, the load and publish history are read back from the lake, the raw views point at the recorded
+    loads, and a run builds every model and publishes every table whole. Returns the run's summary and where the
+    old file went. ``data_tests=False`` leaves out dbt's data tests (the data passed them when it was published)."""
+    paths.owner_only()
+    lake = lake or paths.lake_dir()
+    db_path = db_path or paths.duckdb_path()
+    with run_lock(db_path):
+        recovery.check_history(lake)  # before anything is moved
+        moved = recovery.move_aside(db_path)
+        recovery.restore_history(lake, db_path)
+        summary = _run_local(
+            lake, db_path, None, docs, report, False, quiet, False, False, publish_whole=True, data_tests=data_tests
+        )
+        return summary, moved
 
 
 def _run_local(
@@ -354,6 +383,9 @@ def _run_local(
     quiet: bool,
     unit_tests: bool,
     full_refresh: bool,
+    *,
+    publish_whole: bool = False,
+    data_tests: bool = True,
 ) -> RunSummary:
     run_id = new_run_id()
     summary = RunSummary(run_id=run_id, target="local", started_at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -375,7 +407,7 @@ def _run_local(
     # what this publication must copy: every delivery loaded since the last complete publication (a killed or
     # failed run leaves its deliveries pending; this run resumes them from mart_build)
     with duck.connect(db_path) as con:
-        touched = None if full_refresh else DuckDBExecutor(con, lake).pending()
+        touched = None if full_refresh or publish_whole else DuckDBExecutor(con, lake).pending()
     project = build_state.project_fingerprint()
     nothing_pending = touched is not None and not touched.facility_months
     if select is None and not force and nothing_pending and build_state.recorded(lake) == project:
@@ -391,10 +423,13 @@ def _run_local(
 
     # unit tests check the models' logic, not the data: `make test`, CI and the demo run them, a data run need not.
     # The two selections are named in selectors.yml, so that a plain `dbt build --selector …` builds the same nodes.
+    # A rebuild from the lake (dpc rebuild) may leave the data tests out: they passed when the data was published.
     if select:
-        args = ["build", "--select", select] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
+        excluded = ([] if unit_tests else ["unit_test"]) + ([] if data_tests else ["test"])
+        args = ["build", "--select", select] + (["--exclude-resource-type", *excluded] if excluded else [])
     else:
         args = ["build", "--selector", SELECTOR_WITH_UNIT_TESTS if unit_tests else SELECTOR_DATA_RUN]
+        args += [] if data_tests else ["--exclude-resource-type", "test"]
     args += ["--full-refresh"] if full_refresh else []
     # incremental models recompute exactly the pending deliveries (docs/decisions/0005, docs/engines.md), passed in
     # DPC_DELIVERIES rather than --vars: a changed var forces dbt to re-parse the whole project on every run.
@@ -454,9 +489,12 @@ def _run_local(
                 summary.headline = headline(con)
                 if select is None and not held_back:  # the next run can tell whether it has anything to do
                     build_state.record(lake, project, run_id)
+                recovery.save_history(con, lake)
             summary.seconds["publish_export"] = round(time.monotonic() - step, 2)
         summary.rows_per_layer = rows_per_layer(con)
 
+    if summary.published and sandbox.snapshot_path(db_path).exists():
+        sandbox.write_snapshot(db_path)  # learners' sandboxes are reset from it, never from this warehouse
     if docs:
         summary.docs_path = build_docs(db_path, quiet=quiet)
     if report and summary.published:

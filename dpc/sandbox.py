@@ -7,9 +7,9 @@ build: the shared ``dbt_project.yml`` reads ``models/`` only.
 
 Locally the sandbox is the learner's own DuckDB file, ``<data dir>/sandboxes/<learner>/sandbox.duckdb``:
 
-- ``dpc sandbox reset`` copies the published, pseudonymised schemas a learner may read — ``stage``, ``mart``,
-  ``ref``, ``dq`` (never ``raw``, never ``mart_build``) — from the shared warehouse into that file, and creates the
-  learner's own schemas ``<learner>_stage``, ``<learner>_mart``, ``<learner>_dq`` (with an empty DQ history);
+- ``dpc sandbox reset`` copies the learners' published snapshot (:func:`write_snapshot`: the published,
+  pseudonymised schemas a learner may read — ``stage``, ``mart``, ``ref``, ``dq``; never ``raw``, ``internal`` or
+  ``mart_build``), which every run that publishes refreshes, into that file, and creates the learner's own schemas ``<learner>_stage``, ``<learner>_mart``, ``<learner>_dq`` (with an empty DQ history);
 - dbt runs in a generated *sandbox project* (``<sandbox>/project/``): the shared dbt_project.yml with the learner's
   folder added to its paths (``exercises/<learner>/…``, a link, so every path stays relative) and named in
   ``var('dpc_sandbox_dir')``, so ``generate_schema_name`` puts the learner's nodes into ``<learner>_<layer>`` and
@@ -40,6 +40,7 @@ from dpc import duck, paths
 from dpc.terminal import printable  # the one sanitiser for terminal output (dpc inspect, dpc validate use it too)
 
 LEARNER_ENV = "DPC_LEARNER"
+SANDBOX_PROFILES_DIR = paths.PROJECT_DIR / "profiles" / "sandbox"  # the local target, locked in (issue 25)
 EXERCISES_ENV = "DPC_EXERCISES_DIR"
 EXERCISES_LINK = "exercises"
 # the published, pseudonymised schemas a learner reads (docs/decisions/0019) — copied into the sandbox file
@@ -151,8 +152,66 @@ class ResetResult:
     seconds: float
 
 
+def snapshot_path(shared_db: Path | None = None) -> Path:
+    """The learners' published snapshot of a warehouse: ``published/<name>-learners.duckdb`` beside it."""
+    shared = (shared_db or paths.duckdb_path()).resolve()
+    return shared.parent / "published" / f"{shared.stem}-learners.duckdb"
+
+
+def write_snapshot(shared_db: Path) -> Path:
+    """Copy the published, pseudonymised schemas a learner may read (:data:`READ_SCHEMAS`) out of the warehouse
+    into its learners' snapshot, written beside it and renamed: a reader of the old snapshot keeps reading it.
+
+    Sandboxes are made from this file, never from the live warehouse (whose DuckDB lock a reader would hold
+    against the next run); the caller holds the warehouse's run lock (:func:`dpc.pipeline.run_lock`). On a machine
+    shared by several people this is the only file of the platform learners' own users need to read
+    (docs/security.md)."""
+    target = snapshot_path(shared_db)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        with duck.connect(tmp) as con:
+            con.execute(f"attach '{_sql_path(shared_db.resolve())}' as shared (read_only)")
+            for schema in READ_SCHEMAS:
+                con.execute(f'create schema if not exists "{schema}"')
+                for (name,) in con.execute(
+                    "select table_name from information_schema.tables where table_catalog = 'shared' "
+                    "and table_schema = ? order by table_name",
+                    [schema],
+                ).fetchall():
+                    con.execute(f'create table "{schema}"."{name}" as select * from shared."{schema}"."{name}"')
+            con.execute("detach shared")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _ensure_snapshot(shared: Path) -> Path:
+    """The learners' snapshot; made from the warehouse on first use, under its run lock (never during a run)."""
+    snapshot = snapshot_path(shared)
+    if snapshot.exists():
+        return snapshot
+    if not shared.exists():
+        raise SandboxError(f"no shared warehouse at {shared}: run `dpc demo` (or `dpc run`) first")
+    from dpc.errors import RunLocked
+    from dpc.pipeline import run_lock
+
+    try:
+        with run_lock(shared):
+            return write_snapshot(shared)
+    except RunLocked as exc:
+        raise SandboxError(
+            f"{exc}; it writes the learners' snapshot {snapshot} when it publishes: reset after it has finished"
+        ) from None
+    except duckdb.Error as exc:
+        raise SandboxError(f"cannot read the shared warehouse {shared}: {exc}") from None
+
+
 def reset(sb: Sandbox, shared_db: Path | None = None) -> ResetResult:
-    """(Re)build the learner's DuckDB file from the shared warehouse's published schemas; keep their work and progress.
+    """(Re)build the learner's DuckDB file from the learners' published snapshot (:func:`write_snapshot`); keep
+    their work and progress. Never opens the live warehouse (except to make the first snapshot, under its run lock).
 
     The new file is written beside the old one and swapped in at the end, so a failed reset leaves the old sandbox.
     """
@@ -160,38 +219,26 @@ def reset(sb: Sandbox, shared_db: Path | None = None) -> ResetResult:
 
     started = time.monotonic()
     shared = (shared_db or paths.duckdb_path()).resolve()
-    if not shared.exists():
-        raise SandboxError(f"no shared warehouse at {shared}: run `dpc demo` (or `dpc run`) first")
+    snapshot = _ensure_snapshot(shared)
     sb.root.mkdir(parents=True, exist_ok=True)
     tmp = sb.db_path.with_suffix(".duckdb.tmp")
     tmp.unlink(missing_ok=True)
     tables: dict[str, int] = {}
     rows: dict[str, int] = {}
     try:
+        shutil.copyfile(snapshot, tmp)  # the snapshot is replaced by rename, never rewritten: a consistent copy
         with duck.connect(tmp) as con:
-            try:
-                con.execute(f"attach '{_sql_path(shared)}' as shared (read_only)")
-            except Exception as exc:  # duckdb.IOException when a pipeline run holds the write lock
-                raise SandboxError(
-                    f"cannot read the shared warehouse {shared} ({exc}); is a pipeline run "
-                    "writing it? try again when it has finished"
-                ) from exc
-            published_run = _published_run(con)
+            published_run = _published_run(con, None)
             for schema in READ_SCHEMAS:
-                con.execute(f'create schema if not exists "{schema}"')
                 names = [
                     r[0]
                     for r in con.execute(
-                        "select table_name from information_schema.tables where table_catalog = 'shared' "
-                        "and table_schema = ? order by table_name",
+                        "select table_name from information_schema.tables where table_schema = ? order by 1",
                         [schema],
                     ).fetchall()
                 ]
-                for name in names:
-                    con.execute(f'create table "{schema}"."{name}" as select * from shared."{schema}"."{name}"')
                 tables[schema] = len(names)
                 rows[schema] = sum(duck.scalar(con, f'select count(*) from "{schema}"."{n}"') for n in names)
-            con.execute("detach shared")
             for schema in sb.own_schemas:
                 con.execute(f'create schema if not exists "{schema}"')
             if tables.get("dq") and duck.scalar(
@@ -214,6 +261,7 @@ def reset(sb: Sandbox, shared_db: Path | None = None) -> ResetResult:
                 "learner": sb.learner,
                 "reset_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "shared_db": str(shared),
+                "snapshot": str(snapshot),
                 "published_run": published_run,
                 "tables": tables,
                 "rows": rows,
@@ -231,10 +279,10 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _published_run(con: Any, catalog: str = "shared") -> str | None:
+def _published_run(con: Any, catalog: str | None = "shared") -> str | None:
     """Run id of the latest complete publication of the shared mart (dq.publish_log), if any."""
     try:
-        row = con.execute(f"select max(run_id) from {catalog}.dq.publish_log").fetchone()
+        row = con.execute(f"select max(run_id) from {catalog + '.' if catalog else ''}dq.publish_log").fetchone()
     except Exception:  # no publish log yet (an older warehouse)
         return None
     return row[0] if row else None
@@ -331,23 +379,53 @@ def write_project(sb: Sandbox, project_dir: Path = paths.PROJECT_DIR) -> Path:
     return path
 
 
+# dbt's `env_var()` reads the process environment: a learner's model must not read a key or a credential from it
+_SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
+
+
+def secret_env_names(environ: dict[str, str] | None = None) -> list[str]:
+    """Environment variables a sandbox dbt run hides (keys, secrets, tokens, passwords, credentials)."""
+    return sorted(name for name in (os.environ if environ is None else environ) if _SECRET_NAME.search(name))
+
+
+def python_models(sb: Sandbox) -> list[Path]:
+    """The learner's Python models: dbt-duckdb would run their code inside this process, with all its rights."""
+    found: list[Path] = []
+    for folder, _dirs, files in os.walk(sb.work_dir / "models", followlinks=True):
+        found += [Path(folder) / name for name in files if name.endswith(".py")]
+    return sorted(found)
+
+
 def run_dbt(sb: Sandbox, args: Sequence[str], *, target: str = "local", quiet: bool = True) -> Any:
-    """Run dbt in the learner's sandbox project (``transform.run_dbt`` with the sandbox's env and paths)."""
+    """Run dbt in the learner's sandbox project (``transform.run_dbt`` with the sandbox's env and paths).
+
+    Locally (issue 25) dbt opens only the learner's file, through ``profiles/sandbox/profiles.yml``: no file access
+    outside it, no ATTACH, no extension, configuration locked. Keys and credentials are hidden from ``env_var()``,
+    and Python models are refused (dbt-duckdb runs them in this process, where no database setting applies)."""
     from dpc.steps import transform
 
     if target == "local" and not sb.db_path.exists():
         raise SandboxError(f"no sandbox for {sb.learner} yet: run `dpc sandbox reset` first")
     init_work_dir(sb)
+    if target == "local" and (found := python_models(sb)):
+        raise SandboxError(
+            "Python models cannot run in a sandbox (they would run with the platform's rights); write SQL models "
+            "instead: " + ", ".join(str(p.relative_to(sb.work_dir)) for p in found)
+        )
     write_project(sb)
     # one target folder per dbt target: switching targets would otherwise throw away partial parsing each time
     target_dir = sb.target_dir if target == "local" else sb.root / f"target-{target}"
     env = {LEARNER_ENV: sb.learner, "DBT_TARGET_PATH": str(target_dir), "DBT_LOG_PATH": str(sb.logs_dir)}
+    if target != "local":
+        return transform.run_dbt(list(args), target=target, project_dir=sb.project_dir, extra_env=env, quiet=quiet)
     return transform.run_dbt(
         list(args),
         target=target,
         project_dir=sb.project_dir,
-        duckdb_path=sb.db_path if target == "local" else None,
+        profiles_dir=SANDBOX_PROFILES_DIR,
+        duckdb_path=sb.db_path,
         extra_env=env,
+        hidden_env=secret_env_names(),
         quiet=quiet,
     )
 
@@ -385,13 +463,12 @@ def status(sb: Sandbox) -> dict[str, Any]:
             ).fetchall()
         ]
     out["shared_published_run"] = None
-    shared = Path(meta.get("shared_db") or paths.duckdb_path())
-    if shared.exists():
+    snapshot = Path(meta.get("snapshot") or snapshot_path(Path(meta.get("shared_db") or paths.duckdb_path())))
+    if snapshot.exists():  # the learners' snapshot, never the live warehouse (a run may hold its lock)
         try:
-            with duck.connect(shared, read_only=True) as con:
-                row = con.execute("select max(run_id) from dq.publish_log").fetchone()
-                out["shared_published_run"] = row[0] if row else None
-        except Exception:  # locked by a running pipeline, or no publish log: not worth failing status for
+            with duck.connect(snapshot, read_only=True) as con:
+                out["shared_published_run"] = _published_run(con, None)
+        except duckdb.Error:  # not worth failing status for
             out["shared_published_run"] = None
     out["stale"] = bool(out["shared_published_run"] and out["shared_published_run"] != meta.get("published_run"))
     return out

@@ -7,9 +7,19 @@
     cast({{ numerator }} as {{ type_double() }}) / nullif(cast({{ denominator }} as {{ type_double() }}), 0)
 {%- endmacro %}
 
-{#- The mean of a numeric expression in double precision (Redshift's avg of integers is an integer). -#}
+{#-
+  Sums and means that are the same to the last bit whatever the order the engine adds the rows in (issue 25): a
+  floating-point sum depends on its order, and DuckDB's parallel aggregation (like Redshift's and Athena's) adds in
+  an order that varies with threads. The values are added as decimal(38, 12) — exact integer arithmetic — and the
+  result is a double: 12 decimal places are kept of each value (relative weights, stand-in points), far below
+  anything published. indicator_mean() is also a double where Redshift's avg of integers is an integer.
+-#}
+{% macro exact_sum(expression) -%}
+    cast(sum(cast({{ expression }} as decimal(38, 12))) as {{ type_double() }})
+{%- endmacro %}
+
 {% macro indicator_mean(expression) -%}
-    avg(cast({{ expression }} as {{ type_double() }}))
+    cast(avg(cast({{ expression }} as decimal(38, 12))) as {{ type_double() }})
 {%- endmacro %}
 
 {#-
@@ -63,8 +73,8 @@ code_stays as (
         count(*) as discharges,
         sum(los_days) as los_days,
         sum(national_mean_los_stand_in) as national_los_days_stand_in,
-        sum(national_mean_points_per_stay_stand_in) as national_points_stand_in,
-        sum({{ weight }}) as relative_weights
+        {{ exact_sum('national_mean_points_per_stay_stand_in') }} as national_points_stand_in,
+        {{ exact_sum(weight) }} as relative_weights
     from stays
     where has_reference
     group by {{ cell | join(', ') }}, reference_revision, lower(dpc_code), is_bundled_code
@@ -89,8 +99,8 @@ indicator_codes as (
         sum(discharges) as indicator_discharges,
         sum(los_days) as indicator_los_days,
         sum(national_los_days_stand_in) as national_los_days_stand_in,
-        sum(national_points_stand_in) as national_points_stand_in,
-        sum(relative_weights) as relative_weights
+        {{ exact_sum('national_points_stand_in') }} as national_points_stand_in,
+        {{ exact_sum('relative_weights') }} as relative_weights
     from code_stays
     where is_bundled_code and discharges >= {{ min_cases }}
     group by {{ cell | join(', ') }}

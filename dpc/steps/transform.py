@@ -8,7 +8,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,7 @@ def run_dbt(
     profiles_dir: Path = PROFILES_DIR,
     duckdb_path: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    hidden_env: Sequence[str] = (),
     quiet: bool = False,
     callbacks: list[Callable[[Any], None]] | None = None,
 ) -> DbtOutcome:
@@ -96,13 +97,16 @@ def run_dbt(
 
     The target is passed the way a shell would (``DBT_TARGET``, only when it is not already the one in force), never
     as ``--target``: dbt hashes the ``--target`` it was given into its partial-parse state (:func:`dbt_env`).
+
+    ``hidden_env`` names environment variables removed while dbt runs (``env_var()`` cannot read them).
     ``callbacks`` receive every dbt event (``EventMsg``) as it happens (the runner logs nodes from them)."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
 
     command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir)]
     if quiet:
         command = ["--quiet", *command]
-    env = {**dbt_env(target, duckdb_path, project_dir), **(extra_env or {})}
+    env: dict[str, str | None] = {**dbt_env(target, duckdb_path, project_dir), **(extra_env or {})}
+    env |= {name: None for name in hidden_env}
     start = time.monotonic()
     with _DBT_LOCK, _environment(env), _cwd(project_dir):
         try:
@@ -202,14 +206,19 @@ def _invocation_id() -> str | None:
 
 
 class _environment:
-    def __init__(self, values: dict[str, str]) -> None:
+    """Set (or, for None, remove) environment variables for the block; restore them afterwards."""
+
+    def __init__(self, values: dict[str, str | None]) -> None:
         self.values = values
         self.saved: dict[str, str | None] = {}
 
     def __enter__(self) -> None:
         for k, v in self.values.items():
             self.saved[k] = os.environ.get(k)
-            os.environ[k] = v
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
     def __exit__(self, *exc: object) -> None:
         for k, v in self.saved.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
@@ -77,6 +78,50 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+# what a learner's dbt model may try (issue 25, docs/security.md "Learners"): a hook or `run_query` attaching the shared
+# warehouse, deleting from its mart, reading the key or a raw delivery, writing a file, unlocking the settings
+DBT_ESCAPES = {
+    "escape_attach_shared": "{{{{ config(pre_hook=\"attach '{shared}' as shared_rw\") }}}} select 1 as x",
+    "escape_delete_shared_mart": "{{{{ config(pre_hook=[\"attach '{shared}' as shared_rw\", "
+    "'delete from shared_rw.mart.fct_admissions']) }}}} select 1 as x",
+    "escape_read_key": "select * from read_text('{key}')",
+    "escape_read_raw_csv": "select * from read_csv('{raw}', all_varchar = true)",
+    "escape_read_raw_blob": "{{% if execute %}}{{% do run_query(\"select * from read_blob('{raw}')\") %}}{{% endif %}}"
+    " select 1 as x",
+    "escape_copy_to": "{{{{ config(post_hook=\"copy (select 1 as x) to '{written}'\") }}}} select 1 as x",
+    "escape_unlock": "{{{{ config(pre_hook='set enable_external_access = true') }}}} select 1 as x",
+}
+
+
+def _attempt_dbt_escapes(sb: sandbox.Sandbox, shared: Path, data: Path) -> None:
+    key = data / ".pseudonymisation_key"
+    key.write_text("the-key-a-learner-must-never-read", encoding="utf-8")
+    raw = next(Path(os.environ["DPC_LAKE"]).glob("raw/yyyymm=*/facility=*/EFn_*"))
+    written = data / "written.csv"
+    folder = sb.work_dir / "models" / "stage" / "escapes"
+    folder.mkdir(parents=True)
+    for name, sql in DBT_ESCAPES.items():
+        (folder / f"{name}.sql").write_text(sql.format(shared=shared, key=key, raw=raw, written=written) + "\n")
+    # env_var() cannot read a key: the model builds, with the default
+    (folder / "escape_env_key.sql").write_text('select \'{{ env_var("DPC_PSEUDONYMISATION_KEY", "hidden") }}\' as k\n')
+    outcome = sandbox.run_dbt(sb, ["build", "--select", "path:exercises/wrong/models/stage/escapes"])
+    status = {n.unique_id.rsplit(".", 1)[1]: (n.status, n.message) for n in outcome.nodes if n.resource_type == "model"}
+    assert sorted(status) == sorted([*DBT_ESCAPES, "escape_env_key"]), status
+    for name in DBT_ESCAPES:
+        state, message = status[name]
+        assert state == "error" and ("Permission Error" in message or "locked" in message), (name, message)
+        assert "the-key-a-learner-must-never-read" not in message
+    assert status["escape_env_key"][0] == "success"
+    with duckdb.connect(str(sb.db_path), read_only=True) as con:
+        assert con.execute("select k from wrong_stage.escape_env_key").fetchall() == [("hidden",)]
+    assert not written.exists()
+    # a Python model would run with the platform's rights: refused before dbt starts
+    (folder / "escape_python.py").write_text("def model(dbt, session):\n    return session.sql('select 1')\n")
+    with pytest.raises(sandbox.SandboxError, match="Python models cannot run in a sandbox"):
+        sandbox.run_dbt(sb, ["build", "--select", "escape_python"])
+    shutil.rmtree(folder)
+
+
 @pytest.fixture
 def learner_env(demo_build: Path, tmp_path: Path) -> Iterator[Path]:
     """A private copy of the demo warehouse (the lake is only read), learners' folders under tmp_path."""
@@ -141,6 +186,9 @@ def test_reference_solutions_pass_wrong_ones_fail_and_two_sandboxes_do_not_inter
         for line in e.reference_path.read_text(encoding="utf-8").splitlines():
             if len(line.strip()) > 25 and not line.strip().startswith("--"):
                 assert line.strip() not in out, f"reference SQL of exercise {e.id} leaked: {line.strip()}"
+
+    # a learner's dbt models attempt every escape an audit found (issue 25): each fails, nothing outside their file moves
+    _attempt_dbt_escapes(wrong, shared, learner_env)
 
     # no interference: the solver's tables are untouched, the shared warehouse is byte-identical and has no sandbox
     assert _fingerprints(solver.db_path, solver.own_schemas) == solver_tables

@@ -2,7 +2,11 @@
 
 The escapes an audit found, each attempted here against a real sandbox built from the demo warehouse: reading the
 pseudonymisation key or a raw delivery, attaching the shared warehouse read-write, writing a file, switching the
-protection off, a terminal escape sequence in a value, and a typo (a message, never a traceback)."""
+protection off, a terminal escape sequence in a value, and a typo (a message, never a traceback). A sandbox is made
+from the learners' published snapshot, never from the live warehouse: a session works while a run holds the
+warehouse, and a run is not blocked by a session. The same escapes from a learner's dbt models (hooks,
+``run_query``, ``env_var``, a Python model) are attempted in ``test_learners.py``, whose sandbox project is already
+parsed."""
 
 from __future__ import annotations
 
@@ -10,9 +14,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from dpc import duck
 from dpc.cli import main
+from dpc.pipeline import run_lock
+from dpc.sandbox import isolated_connection, sandbox_for, snapshot_path, write_snapshot
 from tests.python.conftest import TEST_KEY, environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("learners")]
@@ -80,3 +88,32 @@ def test_a_typo_is_a_message_and_escape_sequences_are_shown_not_run(
     assert main(["sandbox", "sql", "select chr(27) || '[2J' as x"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b[2J" in out
+
+
+def test_a_session_works_while_a_run_holds_the_warehouse_and_a_run_is_not_blocked_by_one(
+    sandbox: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = sandbox / "dpc.duckdb"
+    assert snapshot_path(shared).exists()  # made by the first reset, refreshed by every run that publishes
+    with run_lock(shared), duck.connect(shared) as run:  # a run: its lock, and DuckDB's lock on the warehouse
+        run.execute("create or replace table dq.run_in_progress as select 1 as x")
+        assert main(["sandbox", "sql", "select count(*) as stays from mart.fct_admissions"]) == 0
+        assert main(["sandbox", "reset"]) == 0  # from the snapshot: the live warehouse is not opened
+        assert main(["sandbox", "status"]) == 0
+    assert "stays" in capsys.readouterr().out
+    # the other way round: a learner's session and a reader of the snapshot are open while a run writes the
+    # warehouse and, having published, replaces the snapshot
+    sb = sandbox_for("mallory")
+    with isolated_connection(sb.db_path) as session, duckdb.connect(str(snapshot_path(shared)), read_only=True) as old:
+        with run_lock(shared), duck.connect(shared) as run:
+            run.execute("create or replace table mart.published_again as select 2 as x")
+        with run_lock(shared):
+            write_snapshot(shared)
+        assert session.execute("select count(*) from mart.fct_admissions").fetchone()[0] > 0
+        assert old.execute(
+            "select count(*) from information_schema.tables where table_name = 'published_again'"
+        ).fetchone() == (0,)
+    with duckdb.connect(str(snapshot_path(shared)), read_only=True) as new:
+        assert new.execute("select x from mart.published_again").fetchall() == [(2,)]
+        schemas = {r[0] for r in new.execute("select schema_name from information_schema.schemata").fetchall()}
+    assert not schemas & {"raw", "internal", "mart_build"}  # only what learners are granted (docs/decisions/0019)
