@@ -9,7 +9,7 @@
   Every published aggregate reads its flags through disclosure_flags(grain); the singular test
   assert_no_equation_reveals_a_suppressed_cell checks the fixed point. var('disclosure_complementary_rounds')
   (12) rounds per measure; 0 switches complementary suppression off (primary suppression alone — only to show
-  what it leaks, tests/python/test_disclosure.py).
+  what it leaks, tests/python/test_suppression.py).
 -#}
 {{ config(schema='internal', dist='all') }}
 

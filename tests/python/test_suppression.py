@@ -2,7 +2,7 @@
 aggregates, run as the attacker would — every published aggregate table of the demo build (the KPI report and
 QuickSight show a subset of them), never the internal schema — finds no suppressed cell.
 
-The attack (tests/python/disclosure_attack.py) writes every published count as a sum over facility × month × MDC
+The attack (tests/python/suppression_attack.py) writes every published count as a sum over facility × month × MDC
 atoms and solves, for every suppressed cell, the linear equations all visible cells and totals give: first the
 audit's way (one unknown per equation, repeated), then exactly (is the cell in the span of the visible cells?),
 for every pair of published grains and for all of them together.
@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.python.disclosure_attack import GRAINS, Cell, cells_from_flags, cells_published, in_span, peel
+from tests.python.suppression_attack import GRAINS, Cell, cells_from_flags, cells_published, in_span, peel
 
 COMPILED = "target/compiled/dpc_learning/models/intermediate/disclosure/int_disclosure__suppression.sql"
 CELLS = '"dpc"."internal"."int_disclosure__cells"'  # as the compiled model names it
