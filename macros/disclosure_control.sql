@@ -2,7 +2,7 @@
   Complementary suppression (docs/decisions/0020), written once for every published aggregate.
 
   A published cell is a sum over stays; the published cells and their margins are linear equations
-  ("this total = the sum of those cells", models/intermediate/disclosure/int_disclosure__equations.sql). A cell
+  ("this total = the sum of those cells", models/intermediate/suppression/int_suppression__equations.sql). A cell
   suppressed because it counts fewer than var('disclosure_min_stays') stays (primary suppression) can be recovered
   whenever it is the only suppressed member of a published equation: total − the visible cells. The rule, applied
   to every equation until nothing changes:
@@ -87,7 +87,7 @@
 
 {#-
   The suppression flags of one published grain, one row per cell and a column per measure
-  (int_disclosure__suppression): 'month' (facility_code, discharge_yyyymm, mdc_code), 'fy_mdc' (facility_code,
+  (int_suppression__flags): 'month' (facility_code, discharge_yyyymm, mdc_code), 'fy_mdc' (facility_code,
   fiscal_year, mdc_code), 'fy' (facility_code, fiscal_year), 'mp' (facility_code, coefficient_fiscal_year),
   'period' (facility_code, fiscal_year, billing_period). A published model left-joins it on the grain's keys and
   shows a value only when the flag of the stays it is computed from is false (disclosed()).
@@ -115,7 +115,7 @@
         max(case when measure = '{{ measure }}' and is_suppressed then 1 else 0 end) = 1
             as hides_{{ measure }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ ref('int_disclosure__suppression') }}
+    from {{ ref('int_suppression__flags') }}
     where grain = '{{ grain }}'
     group by {{ disclosure_keys(grain) | join(', ') }}
 {%- endmacro %}

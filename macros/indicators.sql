@@ -194,7 +194,7 @@ select * from final
   The published columns of every ind_* table after the cell's key columns, with disclosure control
   (docs/decisions/0020): one list for the fiscal-year, fiscal-year × MDC and measurement-period tables, so a new
   indicator is published, and suppressed, the same way in all three. The model reads its cells as `indicators`
-  and their flags as `suppression` (disclosure_flags(grain), int_disclosure__suppression). Each value is shown only
+  and their flags as `suppression` (disclosure_flags(grain), int_suppression__flags). Each value is shown only
   when the stays it is computed from are not suppressed — primary (fewer than var('disclosure_min_stays')) or
   complementary (they would be a margin minus visible cells): discharges for the row, reference_discharges for
   coverage, bundled_discharges for the overrun rate, indicator_discharges for the case-mix indices,

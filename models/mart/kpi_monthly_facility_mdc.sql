@@ -2,7 +2,7 @@
   Published monthly KPIs per facility × discharge month × MDC. Disclosure control (docs/decisions/0020): every
   value of a suppressed cell is null and is_suppressed is true — a cell with fewer than var('disclosure_min_stays')
   discharges, and the cells complementary suppression adds so that no suppressed cell is a fiscal-year ×
-  MDC or measurement-period total minus visible cells (int_disclosure__suppression). Which cells those are depends
+  MDC or measurement-period total minus visible cells (int_suppression__flags). Which cells those are depends
   on every month of the facility, so an incremental run rebuilds every month of the facilities it touches.
 -#}
 {{

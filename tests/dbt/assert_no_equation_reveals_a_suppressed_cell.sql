@@ -1,14 +1,14 @@
 {#-
-  Disclosure control (docs/decisions/0020): no published equation (int_disclosure__equations) has exactly one
+  Disclosure control (docs/decisions/0020): no published equation (int_suppression__equations) has exactly one
   suppressed member — that member would be its total minus the visible cells. Fails when the unrolled rounds of
   macros/disclosure_control.sql did not reach the fixed point; error severity, so nothing is published then.
 -#}
 with equations as (
-    select * from {{ ref('int_disclosure__equations') }}
+    select * from {{ ref('int_suppression__equations') }}
 ),
 
 suppression as (
-    select * from {{ ref('int_disclosure__suppression') }}
+    select * from {{ ref('int_suppression__flags') }}
 ),
 
 final as (

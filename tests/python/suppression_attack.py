@@ -114,10 +114,10 @@ def cells_published(con: duckdb.DuckDBPyConnection, schema: str = "mart") -> lis
 
 def cells_from_flags(con: duckdb.DuckDBPyConnection, visible: Mapping[tuple[str, str], bool]) -> list[Cell]:
     """The published cells' pattern with another visibility: ``visible[(row_id, measure)]`` per cell of
-    internal.int_disclosure__cells (the test uses it for primary suppression alone)."""
+    internal.int_suppression__cells (the test uses it for primary suppression alone)."""
     rows = con.execute(
         "select row_id, grain, measure, facility_code, fiscal_year, coefficient_fiscal_year, discharge_yyyymm, "
-        "mdc_code, billing_period from internal.int_disclosure__cells"
+        "mdc_code, billing_period from internal.int_suppression__cells"
     ).fetchall()
     atoms = _Atoms((r[3], r[6], r[7]) for r in rows if r[1] == "month")
     cells = []

@@ -67,7 +67,7 @@ def test_suppressed_cells_are_drawn_as_suppressed_never_recomputed(demo_build: P
         flagged = {
             (r[0], r[1], r[2]): r[3]
             for r in con.execute(
-                "select facility_code, discharge_yyyymm, mdc_code, is_suppressed from internal.int_disclosure__suppression "
+                "select facility_code, discharge_yyyymm, mdc_code, is_suppressed from internal.int_suppression__flags "
                 "where grain = 'month' and measure = 'discharges'"
             ).fetchall()
         }

@@ -9,7 +9,7 @@ for every pair of published grains and for all of them together.
 
 The demo happens to leak nothing at the default threshold of 10 even without complementary suppression; at most
 other thresholds primary suppression alone leaks. So the rule is also attacked at thresholds 3, 9 and 15: the compiled
-int_disclosure__suppression (the model's own SQL, as dbt compiled it for the demo build) runs on the demo's
+int_suppression__flags (the model's own SQL, as dbt compiled it for the demo build) runs on the demo's
 internal cells with the threshold changed, and the attack must fail against its result while it succeeds against
 primary suppression alone. With complementary suppression switched off (var disclosure_complementary_rounds 0)
 the test fails.
@@ -26,8 +26,8 @@ import pytest
 
 from tests.python.suppression_attack import GRAINS, Cell, cells_from_flags, cells_published, in_span, peel
 
-COMPILED = "target/compiled/dpc_learning/models/intermediate/disclosure/int_disclosure__suppression.sql"
-CELLS = '"dpc"."internal"."int_disclosure__cells"'  # as the compiled model names it
+COMPILED = "target/compiled/dpc_learning/models/intermediate/suppression/int_suppression__flags.sql"
+CELLS = '"dpc"."internal"."int_suppression__cells"'  # as the compiled model names it
 THRESHOLDS = (3, 9, 15)  # the default 10 is attacked on the published tables
 
 
@@ -132,7 +132,7 @@ def test_the_rule_holds_at_every_threshold_where_primary_suppression_leaks(
 def test_the_attack_recovers_the_audits_case_and_not_its_complement() -> None:
     """A hand-built fiscal year × MDC: months of 3, 12 and 15 stays under a visible total of 30. Primary
     suppression alone gives the 3 back (30 − 12 − 15); with the 12 suppressed as its complement it does not
-    (the pattern of the dbt unit test test_int_disclosure__suppression_closes_the_differencing_attack)."""
+    (the pattern of the dbt unit test test_int_suppression__flags_closes_the_differencing_attack)."""
     atoms = {m: ("F", m, "01") for m in (202404, 202405, 202406)}
 
     def publication(hidden: set[int]) -> list[Cell]:

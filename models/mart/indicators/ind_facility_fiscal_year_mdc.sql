@@ -3,7 +3,7 @@
   Disclosure control (docs/decisions/0020): a suppressed
   cell (fewer than var('disclosure_min_stays') discharges, or suppressed as a complement so that no suppressed
   cell is a margin minus visible cells) has is_suppressed true and every value null; each value is also null
-  when the stays it is computed from are suppressed (published_indicator_columns(), int_disclosure__suppression).
+  when the stays it is computed from are suppressed (published_indicator_columns(), int_suppression__flags).
   Numerator counts of patients (readmissions, overruns) are not published: rates are.
 -#}
 with indicators as (

@@ -3,7 +3,7 @@
   Disclosure control (docs/decisions/0020): the cells of kpi_monthly_facility_mdc's grain, suppressed alike
   (is_suppressed, values null: fewer than var('disclosure_min_stays') discharges, or a complement); the index is
   also null when its 包括 stays (bundled_discharges) are suppressed, by their own count or as a complement of the
-  fiscal-year × MDC and measurement-period margins (int_disclosure__suppression).
+  fiscal-year × MDC and measurement-period margins (int_suppression__flags).
 -#}
 with case_mix as (
     select * from {{ ref('int_indicators__case_mix_monthly') }}

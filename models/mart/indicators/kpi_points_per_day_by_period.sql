@@ -3,7 +3,7 @@
   fiscal year, from int_indicators__points_per_day_by_period. Disclosure control (docs/decisions/0020): a
   cell with fewer than var('disclosure_min_stays') stays in the period is suppressed (is_suppressed,
   values null), and period I is suppressed with the fiscal year's bundled_discharges, which counts the same
-  stays (int_disclosure__suppression). Periods II–IV count nested subsets of period I's stays: no published
+  stays (int_suppression__flags). Periods II–IV count nested subsets of period I's stays: no published
   sum links them.
 -#}
 with periods as (

@@ -1,5 +1,5 @@
 {#-
-  The published equations between the cells of int_disclosure__cells, one row per equation × member
+  The published equations between the cells of int_suppression__cells, one row per equation × member
   (docs/decisions/0020). An attacker who reads every published table knows each of them with its total:
     fy_mdc   a fiscal year × MDC total = Σ its months' cells                      (measures published by month)
     fy       a fiscal-year total = Σ its MDCs' cells
@@ -11,12 +11,12 @@
              in period I), for kpi_points_per_day_by_period
   Billing periods II–IV count nested subsets of period I's stays, not parts of a sum: no equation.
   Equations never mix the discharges measure with another, so the two rounds of
-  int_disclosure__suppression stay apart.
+  int_suppression__flags stay apart.
 -#}
 {{ config(schema='internal', dist='all') }}
 
 with cells as (
-    select * from {{ ref('int_disclosure__cells') }}
+    select * from {{ ref('int_suppression__cells') }}
 ),
 
 monthly_measures as (

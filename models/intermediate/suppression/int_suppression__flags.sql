@@ -1,7 +1,7 @@
 {#-
   Which published cells are suppressed (docs/decisions/0020), one row per cell × measure of
-  int_disclosure__cells: primary suppression (fewer than var('disclosure_min_stays') stays) completed by
-  complementary suppression over int_disclosure__equations (macros/disclosure_control.sql), so that no suppressed
+  int_suppression__cells: primary suppression (fewer than var('disclosure_min_stays') stays) completed by
+  complementary suppression over int_suppression__equations (macros/disclosure_control.sql), so that no suppressed
   cell is the only unknown of a published equation. Two rounds:
     1. discharges: a suppressed row hides every value of its cell;
     2. the other measures, starting from their own small cells and every cell of a row suppressed in round 1
@@ -16,11 +16,11 @@
 {%- set passes = var('disclosure_complementary_rounds', 12) %}
 
 with cells as (
-    select * from {{ ref('int_disclosure__cells') }}
+    select * from {{ ref('int_suppression__cells') }}
 ),
 
 equations as (
-    select * from {{ ref('int_disclosure__equations') }}
+    select * from {{ ref('int_suppression__equations') }}
 ),
 
 row_cells as (
@@ -33,7 +33,7 @@ row_cells as (
 ),
 
 row_equations as (
-    -- equations never mix discharges with another measure (int_disclosure__equations)
+    -- equations never mix discharges with another measure (int_suppression__equations)
     select equations.*
     from equations
     inner join cells
