@@ -203,33 +203,41 @@ select * from final
 {#-
   The published columns of every ind_* table after the cell's key columns, with disclosure control
   (docs/decisions/0020): one list for the fiscal-year, fiscal-year × MDC and measurement-period tables, so a new
-  indicator is published, and suppressed, the same way in all three. Each value is suppressed by the stays it is
-  computed from.
+  indicator is published, and suppressed, the same way in all three. The model reads its cells as `indicators`
+  and their flags as `suppression` (disclosure_flags(grain), int_suppression__flags). Each value is shown only
+  when the stays it is computed from are not suppressed — primary (fewer than var('disclosure_min_stays')) or
+  complementary (they would be a margin minus visible cells): discharges for the row, reference_discharges for
+  coverage, bundled_discharges for the overrun rate, indicator_discharges for the case-mix indices,
+  general_ward_discharges for the DPC readmission rate, the overrunning stays for their mean days.
 -#}
 {% macro published_indicator_columns() -%}
-    discharges < {{ var('disclosure_min_stays') }} as is_suppressed,
-        {{ suppress_small_cells('discharges', 'discharges') }} as discharges,
-        {{ suppress_small_cells('reference_discharges', 'reference_discharges') }} as reference_discharges,
-        {{ suppress_small_cells('bundled_discharges', 'bundled_discharges') }} as bundled_discharges,
-        {{ suppress_small_cells('mean_los_days', 'discharges') }} as mean_los_days,
-        {{ suppress_small_cells('indicator_codes', 'indicator_discharges') }} as indicator_codes,
-        {{ suppress_small_cells('indicator_discharges', 'indicator_discharges') }} as indicator_discharges,
-        {{ suppress_small_cells('indicator_mean_los_days', 'indicator_discharges') }} as indicator_mean_los_days,
-        {{ suppress_small_cells('national_mean_los_at_case_mix_stand_in', 'indicator_discharges') }}
-            as national_mean_los_at_case_mix_stand_in,
-        {{ suppress_small_cells('efficiency_index', 'indicator_discharges') }} as efficiency_index,
-        {{ suppress_small_cells('expected_points_per_stay_stand_in', 'indicator_discharges') }}
-            as expected_points_per_stay_stand_in,
-        {{ suppress_small_cells('complexity_index', 'indicator_discharges') }} as complexity_index,
-        {{ suppress_small_cells('codes_covered', 'reference_discharges') }} as codes_covered,
-        coverage_revision,
-        reference_codes,
-        {{ suppress_small_cells('coverage_rate', 'reference_discharges') }} as coverage_rate,
-        {{ suppress_small_cells('period_2_overrun_rate', 'bundled_discharges') }} as period_2_overrun_rate,
-        {{ suppress_small_cells('mean_days_beyond_period_2', 'period_2_overruns') }} as mean_days_beyond_period_2,
-        {{ suppress_small_cells('general_ward_discharges', 'general_ward_discharges') }} as general_ward_discharges,
-        {{ suppress_small_cells('unplanned_readmission_rate_4w', 'general_ward_discharges') }}
-            as unplanned_readmission_rate_4w,
-        {{ suppress_small_cells('any_cause_readmission_rate_4w', 'discharges') }} as any_cause_readmission_rate_4w,
-        {{ suppress_small_cells('readmission_rate_6w_same_dpc6', 'discharges') }} as readmission_rate_6w_same_dpc6
+    {%- set by = {
+        'discharges': [
+            'discharges', 'mean_los_days', 'any_cause_readmission_rate_4w', 'readmission_rate_6w_same_dpc6'],
+        'reference_discharges': ['reference_discharges', 'codes_covered', 'coverage_rate'],
+        'bundled_discharges': ['bundled_discharges', 'period_2_overrun_rate'],
+        'indicator_discharges': [
+            'indicator_codes', 'indicator_discharges', 'indicator_mean_los_days',
+            'national_mean_los_at_case_mix_stand_in', 'efficiency_index', 'expected_points_per_stay_stand_in',
+            'complexity_index'],
+        'period_2_overruns': ['mean_days_beyond_period_2'],
+        'general_ward_discharges': ['general_ward_discharges', 'unplanned_readmission_rate_4w'],
+    } -%}
+    {%- set order = [
+        'discharges', 'reference_discharges', 'bundled_discharges', 'mean_los_days', 'indicator_codes',
+        'indicator_discharges', 'indicator_mean_los_days', 'national_mean_los_at_case_mix_stand_in',
+        'efficiency_index', 'expected_points_per_stay_stand_in', 'complexity_index', 'codes_covered',
+        'coverage_revision', 'reference_codes', 'coverage_rate', 'period_2_overrun_rate', 'mean_days_beyond_period_2',
+        'general_ward_discharges', 'unplanned_readmission_rate_4w', 'any_cause_readmission_rate_4w',
+        'readmission_rate_6w_same_dpc6'] -%}
+    {%- set measure_of = {} -%}
+    {%- for measure, columns in by.items() %}{% for c in columns %}{% do measure_of.update({c: measure}) %}{% endfor %}{% endfor -%}
+    coalesce(suppression.hides_discharges, true) as is_suppressed,
+    {%- for c in order %}
+        {% if c in measure_of -%}
+        {{ disclosed('indicators.' ~ c, 'suppression.hides_' ~ measure_of[c]) }} as {{ c }}
+        {%- else -%}
+        indicators.{{ c }}
+        {%- endif %}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}

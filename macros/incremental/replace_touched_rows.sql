@@ -11,8 +11,11 @@
   - 'stays':      every stay the run touched (int_run__touched_stays), by `column` (default stay_id);
   - 'kpi_months': every facility × discharge month the run touched (int_run__touched_kpi_months), by
                   facility_code and `column` (default discharge_yyyymm). Facilities and months are matched
-                  separately (a superset of the touched pairs): unchanged cells are recomputed identically.
-  A model using 'stays' or 'kpi_months' declares `-- depends_on: {{ ref('int_run__touched_…') }}`.
+                  separately (a superset of the touched pairs): unchanged cells are recomputed identically;
+  - 'kpi_facilities': every month of the facilities the run touched (int_run__touched_kpi_months) — published
+                  KPI tables whose complementary suppression depends on the facility's other months
+                  (docs/decisions/0020).
+  A model using 'stays', 'kpi_months' or 'kpi_facilities' declares `-- depends_on: {{ ref('int_run__touched_…') }}`.
 -#}
 {% macro touched_predicate(scope, column=none) -%}
     {%- if scope == 'deliveries' -%}
@@ -23,8 +26,10 @@
         {%- set touched = ref('int_run__touched_kpi_months') -%}
         facility_code in (select touched.facility_code from {{ touched }} as touched)
         and {{ column or 'discharge_yyyymm' }} in (select touched.discharge_yyyymm from {{ touched }} as touched)
+    {%- elif scope == 'kpi_facilities' -%}
+        facility_code in (select touched.facility_code from {{ ref('int_run__touched_kpi_months') }} as touched)
     {%- else -%}
-        {{ exceptions.raise_compiler_error("touched_predicate: unknown scope " ~ scope ~ " (deliveries, stays, kpi_months)") }}
+        {{ exceptions.raise_compiler_error("touched_predicate: unknown scope " ~ scope ~ " (deliveries, stays, kpi_months, kpi_facilities)") }}
     {%- endif -%}
 {%- endmacro %}
 

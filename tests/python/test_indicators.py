@@ -172,7 +172,7 @@ def test_demo_published_cells_respect_the_disclosure_threshold(demo_build: Path)
             ).fetchall()
         }
     assert small > 0, "the demo should have small MDC cells to suppress"
-    assert suppressed == small
+    assert suppressed >= small  # every small cell, and complementary cells if a margin needs them (docs/decisions/0020)
     assert leaked == 0
     assert {
         "ind_facility_fiscal_year",

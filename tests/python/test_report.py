@@ -75,10 +75,11 @@ def test_suppressed_cells_are_drawn_as_suppressed_never_recomputed(demo_build: P
     assert any(c[3] for c in cells) and any(not c[3] for c in cells)  # the demo has both kinds
     with duckdb.connect(str(db), read_only=True) as con:
         data = read_report_data(con)
-        unsuppressed = {
+        flagged = {
             (r[0], r[1], r[2]): r[3]
             for r in con.execute(
-                "select facility_code, discharge_yyyymm, mdc_code, discharges from internal.int_kpi__monthly_facility_mdc"
+                "select facility_code, discharge_yyyymm, mdc_code, is_suppressed from internal.int_suppression__flags "
+                "where grain = 'month' and measure = 'discharges'"
             ).fetchall()
         }
     code = cells[0][0]
@@ -96,7 +97,7 @@ def test_suppressed_cells_are_drawn_as_suppressed_never_recomputed(demo_build: P
             elif row["is_suppressed"]:
                 assert discharges.z[i][j] is None and discharges.text[i][j] == ""
                 assert mask.z[i][j] == 1 and mask.text[i][j] == SUPPRESSED
-                assert unsuppressed[(code, month, mdc)] < 10  # the internal model knows; the report never shows it
+                assert flagged[(code, month, mdc)]  # primary or complementary (docs/decisions/0020); never recomputed
                 checked += 1
             else:
                 assert discharges.z[i][j] == row["discharges"] and mask.z[i][j] is None
@@ -104,11 +105,12 @@ def test_suppressed_cells_are_drawn_as_suppressed_never_recomputed(demo_build: P
 
 
 def test_reads_only_the_published_mart_and_dq(demo_copy: Path, tmp_path: Path) -> None:
-    """Drop everything but mart, dq and ref: the report is the same (it never reads mart_build, stage, raw)."""
+    """Drop everything but mart, dq and ref: the report is the same (it never reads mart_build, stage, raw, nor the
+    unsuppressed internal schema, docs/decisions/0020)."""
     db = demo_copy / "dpc.duckdb"
     before = write_report(db, tmp_path / "before.html").read_text(encoding="utf-8")
     with duckdb.connect(str(db)) as con:
-        for schema in ("mart_build", "stage", "raw"):
+        for schema in ("mart_build", "stage", "raw", "internal"):
             con.execute(f"drop schema {schema} cascade")
     after = write_report(db, tmp_path / "after.html").read_text(encoding="utf-8")
 
