@@ -123,8 +123,10 @@ def _cmd_validate(a: argparse.Namespace) -> int:
 
 def _cmd_run(a: argparse.Namespace) -> int:
     from dpc.errors import RunLocked
+    from dpc.facility_profiles import ProfileError
     from dpc.pipeline import run_local
     from dpc.steps.notify import exit_code, format_summary
+    from dpc.terminal import printable
 
     if a.target != "local":
         print(
@@ -143,10 +145,11 @@ def _cmd_run(a: argparse.Namespace) -> int:
             unit_tests=a.unit_tests,
             full_refresh=getattr(a, "full_refresh", False),
         )
-    except RunLocked as exc:
-        print(f"dpc run: {exc}", file=sys.stderr)
+    except (RunLocked, ProfileError) as exc:
+        print(f"dpc run: {printable(exc)}", file=sys.stderr)
         return 1
-    print(format_summary(summary.as_dict()))
+    for line in format_summary(summary.as_dict()).splitlines():
+        print(printable(line))  # file names, reasons and findings come from the hospitals' files
     return exit_code(summary.status)
 
 

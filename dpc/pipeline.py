@@ -27,13 +27,14 @@ from dpc import build_state, duck, paths, progress, recovery, sandbox
 from dpc.errors import RunLocked
 from dpc.executors.duckdb import DuckDBExecutor, loaded_by_default, publish_duckdb
 from dpc.executors.duckdb_export import export_duckdb
+from dpc.facility_profiles import load_profiles
 from dpc.layouts import KIND_SLUG
 from dpc.pseudonymise import load_key
 from dpc.steps import docs_site, dq, notify, publish, transform
 from dpc.steps.identifiers import holds_direct_identifiers
 from dpc.steps.ingest import NORMALISED, REJECTED, Ingested, ingest_delivery
 from dpc.steps.load import LoadPlan, PreviousLoad
-from dpc.steps.validate import find_deliveries, misplaced, validate_delivery
+from dpc.steps.validate import delivery_profile_warnings, find_deliveries, misplaced, validate_delivery
 from dpc.storage import LocalStorage, delivery_prefix
 
 LAYERS = ("raw", "stage", "internal", "mart_build", "mart", "ref", "dq")
@@ -52,6 +53,8 @@ class DeliveryOutcome:
     quarantined: list[dict[str, object]] = field(default_factory=list)  # per file: reason_code → rows
     archived_to: str | None = None  # the replaced version's archive, on a re-delivery
     held_back_by: list[str] = field(default_factory=list)  # held_back: the failing checks that blame it, or why
+    # files the facility's profile says it owes and the delivery lacks (dpc/facility_profiles.py): never a rejection
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -176,6 +179,10 @@ def ingest(lake: Path, db_path: Path, run_id: str, *, force: bool = False) -> li
         if ingested.status != REJECTED:  # loaded, or validated again as the same version: next run need not read it
             _write_fingerprint(lake, job.facility_code, job.yyyymm, ingested.manifest_sha256, result.fingerprint)
         outcomes[(job.facility_code, job.yyyymm)] = outcome
+    profiles = load_profiles()
+    storage = LocalStorage(lake)
+    for (facility_code, yyyymm), outcome in outcomes.items():
+        outcome.warnings = delivery_profile_warnings(storage, facility_code, yyyymm, profiles.of(facility_code))
     return [outcomes[d] for d in deliveries]
 
 

@@ -95,6 +95,8 @@ def format_summary(summary: Mapping[str, Any]) -> str:
             lines.append(f"      previous version archived in {d['archived_to']}")
         for check in d.get("held_back_by") or []:
             lines.append(f"      ✗ held back: {check} — not published, retried by the next run")
+        for warning in d.get("warnings") or []:
+            lines.append(f"      ! warning: {warning}")
     misplaced = list(summary.get("misplaced") or [])
     if misplaced:
         lines.append(f"  ! {len(misplaced)} file(s) under raw/ belong to no delivery (not loaded): move each to")

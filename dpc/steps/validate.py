@@ -289,3 +289,16 @@ def profile_warnings(report: ValidationReport, profile: FacilityProfile) -> list
     return [
         f"no {kind} file: owed by {OWED_BECAUSE[kind]} per {profile.source}" for kind in missing_kinds(profile, kinds)
     ]
+
+
+def delivery_profile_warnings(storage: Storage, facility_code: str, yyyymm: int, profile: FacilityProfile) -> list[str]:
+    """:func:`profile_warnings` of a delivery from its manifest as it is in the lake ([] when it cannot be read: the
+    delivery's own validation reports that)."""
+    try:
+        manifest = json.loads(storage.read_bytes(delivery_prefix("raw", facility_code, yyyymm) + MANIFEST_NAME))
+    except Exception:  # noqa: BLE001 — missing or broken: rejected by validate_delivery with its reason
+        return []
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        return []
+    report = ValidationReport(facility_code, int(yyyymm), manifest=manifest)
+    return profile_warnings(report, profile)

@@ -177,3 +177,23 @@ def test_validate_warns_of_a_file_the_profile_requires(tmp_path: Path, capsys, m
     captured = capsys.readouterr()
     assert f"{A} 202404: ok" in captured.out
     assert "warning: no H file: owed by wards with an H-file inpatient fee (p8, p144)" in captured.err
+
+
+def test_a_run_warns_of_a_file_the_profile_requires(tmp_path: Path, monkeypatch) -> None:
+    """`dpc run` names the missing H file in its summary and JSON (a warning, never a rejection); the delivery here
+    is rejected for its unreadable rows, so the run stops before dbt."""
+    from tests.python.conftest import environment
+    from tests.python.test_run_statuses import dpc_run
+
+    monkeypatch.setenv("DPC_FACILITY_PROFILES", str(tmp_path / "none.toml"))
+    src = tmp_path / "src"
+    _delivery(src, A, "2404", kinds=("FF1", "FF4", "EFn", "EFg", "Dn", "Kn"))
+    assert main(["import", str(src), "--lake", str(tmp_path / "lake")]) == 0
+    with environment(DPC_INGEST_WORKERS="1"):
+        code, text, summary = dpc_run(tmp_path)
+    (delivery,) = summary["deliveries"]
+    assert (code, summary["status"], delivery["status"]) == (1, "FAILED", "rejected"), text
+    assert delivery["warnings"] == [
+        "no H file: owed by wards with an H-file inpatient fee (p8, p144) per the built-in default (no profile file)"
+    ]
+    assert f"! warning: {delivery['warnings'][0]}" in text
