@@ -524,8 +524,8 @@ def test_file_fault_rejects_its_delivery_with_the_exact_error(file_batch: Batch,
 def test_rejected_deliveries_leave_everything_as_it_was(file_batch: Batch, demo_build: Path) -> None:
     s = file_batch.summary
     assert [d.status for d in s.deliveries] == ["rejected"] * 6
-    assert s.published and s.error is None  # the run itself worked: it published the unchanged mart
-    assert s.publication["touched"] == {"facility_months": [], "kpi_months": None}
+    # every delivery rejected: FAILED, dbt did not run, nothing was published: the mart is as it was (docs/decisions/0024)
+    assert (s.status, s.published, s.dbt) == ("FAILED", False, {})
     with file_batch.connect() as con:
         for slug in KIND_SLUG.values():  # raw and quarantine untouched, lineage included
             for table in (f"raw.{slug}", f"dq.quarantine_{slug}"):

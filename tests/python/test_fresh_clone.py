@@ -77,7 +77,9 @@ def test_the_sample_check_catches_a_changed_figure() -> None:
 def test_make_demo_from_a_fresh_clone(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(PROJECT_DIR), str(clone)], check=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DPC_", "DBT_", "VIRTUAL_ENV"))}
+    # as a new user's shell has it: none of our settings, and not inside `make test` (an inherited MAKELEVEL makes the
+    # clone's make a sub-make, which prints "Entering/Leaving directory" lines a user never sees)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DPC_", "DBT_", "VIRTUAL_ENV", "MAKE", "MFLAGS"))}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
     done = subprocess.run(["make", "demo"], cwd=clone, env=env, capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
