@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -32,10 +31,8 @@ from pathlib import Path
 from dpc.config import file_prefixes
 from dpc.facility_profiles import OWED_BECAUSE, Profiles, missing_kinds
 from dpc.layouts import LAYOUTS, kind_for_filename
-from dpc.manifest import MANIFEST_NAME, has_title_row, plausible_month, write_manifest
+from dpc.manifest import MANIFEST_NAME, delivery_in_name, has_title_row, plausible_month, write_manifest
 
-# <prefix>_<施設コード 9 digits>_<yymm>[.ext] (p17); the survey began in 2003, so yy is 20yy
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*_(?P<facility>\d{9})_(?P<yymm>\d{4})(?:[._]|$)", re.ASCII)
 MAX_ZIP_MEMBER = 4 * 1024**3  # a month's EF file of a large hospital is well under this
 
 
@@ -130,16 +127,16 @@ def classify(found: Found, prefixes: dict[str, tuple[str, ...]] | None = None) -
         return Classified(
             found, problem=f"not a file name the specification uses (p17: one of {known} + 施設コード_yymm)"
         )
-    m = _NAME.match(found.name)
-    if m is None:
+    located = delivery_in_name(found.name)
+    if located is None:
         return Classified(
             found,
             kind,
             problem="the name lacks <施設コード 9 digits>_<yymm> after its prefix (p17: FF1_123456789_2504.txt)",
         )
-    facility, yyyymm = m["facility"], 200000 + int(m["yymm"])
+    facility, yyyymm = located
     if not plausible_month(yyyymm):
-        return Classified(found, kind, facility, problem=f"yymm {m['yymm']} in the name is not a real month")
+        return Classified(found, kind, facility, problem=f"yymm {yyyymm % 10000:04d} in the name is not a real month")
     row = _first_data_row(found.data)
     if row and row[:9].isdigit() and row[:9].decode("ascii") != facility:
         return Classified(

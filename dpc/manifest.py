@@ -129,9 +129,16 @@ def write_manifest(delivery_dir: Path, created_by: str = "dpc manifest") -> dict
 _NAME = re.compile(r"^[A-Za-z0-9]+_(?P<facility>\d{9})_(?P<yymm>\d{4})\.", re.ASCII)
 
 
+def delivery_in_name(name: str) -> tuple[str, int] | None:
+    """(施設コード, yyyymm) a delivered file's name carries (p17: ``FF1_123456789_2504.txt``; the survey began in
+    2003, so yymm is 20yy), or None when the name does not have that shape. The month is not checked here."""
+    m = _NAME.match(name)
+    return (m["facility"], 200000 + int(m["yymm"])) if m else None
+
+
 def _delivery_from_names(names: list[str]) -> tuple[str, int]:
     """File names carry <施設コード>_<yymm>; every file of a delivery must agree."""
-    found = {(m["facility"], 200000 + int(m["yymm"])) for n in names if (m := _NAME.match(n))}
+    found = {located for n in names if (located := delivery_in_name(n))}
     if len(found) != 1:
         raise ValueError(
             f"cannot tell the delivery (facility, month) from the file names {names}: found {sorted(found)}"
